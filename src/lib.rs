@@ -1,0 +1,10 @@
+//! shoe-producer: random `Shoe` events, Protobuf in Confluent's wire format, produced to Kafka.
+//!
+//! Data flows one way: generator → serializer (prost + frame) → producer handle (enqueue,
+//! backpressure) → per-partition batch → rskafka produce → delivery report → counters/metrics/logs.
+
+pub mod exit;
+pub mod secret;
+pub mod settings;
+pub mod shoe;
+pub mod tls;
