@@ -3,6 +3,7 @@
 //! Data flows one way: generator → serializer (prost + frame) → producer handle (enqueue,
 //! backpressure) → per-partition batch → rskafka produce → delivery report → counters/metrics/logs.
 
+pub mod delivery;
 pub mod exit;
 pub mod secret;
 pub mod settings;

@@ -196,3 +196,17 @@ pub struct RunSettings {
     pub metrics_addr: Option<SocketAddr>,
     pub create_topic: Option<TopicCreation>,
 }
+
+/// Everything one invocation needs, resolved from flags > environment > config file > defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` where the command needs no Kafka (`sample`, `register`).
+    pub kafka: Option<KafkaSettings>,
+    /// `None` where the command needs no registry (`sample`).
+    pub registry: Option<RegistrySettings>,
+    pub schema: SchemaSettings,
+    pub producer: ProducerSettings,
+    pub run: RunSettings,
+    pub topic: String,
+    pub log_format: LogFormat,
+}
