@@ -5,7 +5,11 @@
 
 pub mod delivery;
 pub mod exit;
+pub mod generator;
+pub mod schema;
+pub mod schema_registry;
 pub mod secret;
 pub mod settings;
 pub mod shoe;
 pub mod tls;
+pub mod wire;
