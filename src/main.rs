@@ -1,6 +1,74 @@
-//! Entry point: parse the command line, run the command, map the outcome to the exit code.
+//! Entry point: parse the command line, resolve the configuration, set up logging, run the command,
+//! and map the outcome to the exit code with one line on stderr.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("shoe-producer: the producer is not built yet");
-    std::process::ExitCode::from(1)
+use std::{io::Write, process::ExitCode, time::Duration};
+
+use clap::error::ErrorKind;
+use shoe_producer::{
+    cli::{one_line_error, Invocation},
+    commands, config,
+    exit::Failure,
+    logging,
+    settings::LogFormat,
+};
+
+fn main() -> ExitCode {
+    let invocation = match Invocation::parse_from(std::env::args_os()) {
+        Ok(invocation) => invocation,
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => return fail(LogFormat::Text, Failure::usage(one_line_error(&error))),
+    };
+    // Until the configuration is resolved, errors follow the --log-format the user asked for, if valid.
+    let early_format = match invocation.value("log_format") {
+        Some((format, _)) if format.eq_ignore_ascii_case("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    };
+    let resolved = match config::resolve(&invocation) {
+        Ok(resolved) => resolved,
+        Err(error) => return fail(early_format, error.into()),
+    };
+    let format = resolved.config.log_format;
+    if let Err(error) = logging::init(
+        format,
+        invocation.cli.output.verbose,
+        invocation.cli.output.quiet,
+    ) {
+        return fail(format, error.into());
+    }
+    for warning in &resolved.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return fail(
+                format,
+                Failure::runtime(format!("cannot start the async runtime: {error}")),
+            )
+        }
+    };
+    let outcome = runtime.block_on(commands::dispatch(invocation.command(), &resolved.config));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => fail(format, failure),
+    }
+}
+
+/// Prints the failure's one line on stderr and returns its exit code.
+fn fail(format: LogFormat, failure: Failure) -> ExitCode {
+    let _ = std::io::stdout().flush();
+    logging::print_failure(format, &failure);
+    ExitCode::from(failure.exit_code())
 }

@@ -1,0 +1,294 @@
+//! Topic and cluster metadata: partition count and leaders, broker list, topic creation.
+//!
+//! The producer needs the partition count before it starts (the partitioner depends on it) and the
+//! leader of each partition while it runs; `check` lists brokers. Metadata is always requested for
+//! named topics with auto-creation off, so asking about a missing topic never creates it.
+
+use std::collections::HashMap;
+
+use rskafka::{
+    client::error::ProtocolError,
+    messenger::RequestError,
+    protocol::{
+        messages::{MetadataRequest, MetadataRequestTopic, MetadataResponse, WriteVersionedError},
+        primitives::{Boolean, String_},
+    },
+};
+
+use super::{connection::BrokerConnection, Kafka, KafkaError};
+
+/// One broker as the cluster advertises it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+    pub rack: Option<String>,
+}
+
+impl BrokerInfo {
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The cluster as one metadata response shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub cluster_id: Option<String>,
+    pub controller_id: Option<i32>,
+    /// Sorted by id.
+    pub brokers: Vec<BrokerInfo>,
+}
+
+/// Where each partition of a topic lives right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicLayout {
+    /// Leader broker id per partition id; `None` while a partition has no leader.
+    pub leaders: Vec<Option<i32>>,
+    /// Advertised `host:port` per broker id.
+    pub brokers: HashMap<i32, String>,
+}
+
+/// Why a topic's layout could not be read from a metadata response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("topic does not exist")]
+    Missing,
+    #[error("not authorized for the topic")]
+    Unauthorized,
+    #[error("broker answered {0:?}")]
+    Broker(ProtocolError),
+    #[error("the response does not describe the topic")]
+    Absent,
+}
+
+impl LayoutError {
+    pub fn into_kafka_error(self, topic: &str) -> KafkaError {
+        let topic = topic.to_owned();
+        match self {
+            Self::Missing => KafkaError::TopicMissing { topic },
+            Self::Unauthorized => KafkaError::TopicAuthorization { topic },
+            other => KafkaError::TopicMetadata {
+                topic,
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Requests metadata for `topics` (none: brokers only) without ever asking for auto-creation.
+pub async fn request_metadata(
+    connection: &BrokerConnection,
+    topics: &[&str],
+) -> Result<MetadataResponse, RequestError> {
+    let request = |allow_auto_topic_creation| MetadataRequest {
+        topics: Some(
+            topics
+                .iter()
+                .map(|t| MetadataRequestTopic {
+                    name: String_((*t).to_owned()),
+                })
+                .collect(),
+        ),
+        allow_auto_topic_creation,
+    };
+    match connection.request(&request(Some(Boolean(false)))).await {
+        // Brokers older than Metadata v4 cannot carry the flag; they auto-create only if configured
+        // to, which Confluent Cloud is not.
+        Err(RequestError::WriteError(WriteVersionedError::FieldNotAvailable { .. })) => {
+            connection.request(&request(None)).await
+        }
+        other => other,
+    }
+}
+
+/// Reads `topic`'s partitions, leaders and the broker addresses from a metadata response.
+pub fn topic_layout(response: &MetadataResponse, topic: &str) -> Result<TopicLayout, LayoutError> {
+    let described = response
+        .topics
+        .iter()
+        .find(|t| t.name.0 == topic)
+        .ok_or(LayoutError::Absent)?;
+    match described.error {
+        None => {}
+        Some(ProtocolError::UnknownTopicOrPartition) => return Err(LayoutError::Missing),
+        Some(ProtocolError::TopicAuthorizationFailed) => return Err(LayoutError::Unauthorized),
+        Some(other) => return Err(LayoutError::Broker(other)),
+    }
+    if described.partitions.is_empty() {
+        return Err(LayoutError::Missing);
+    }
+    let count = described
+        .partitions
+        .iter()
+        .map(|p| p.partition_index.0 + 1)
+        .max()
+        .unwrap_or(0);
+    let mut leaders = vec![None; usize::try_from(count).unwrap_or(0)];
+    for partition in &described.partitions {
+        let id = usize::try_from(partition.partition_index.0).map_err(|_| LayoutError::Absent)?;
+        let has_leader = partition.error.is_none() && partition.leader_id.0 >= 0;
+        leaders[id] = has_leader.then_some(partition.leader_id.0);
+    }
+    let brokers = response
+        .brokers
+        .iter()
+        .map(|b| (b.node_id.0, broker_info(b).address()))
+        .collect();
+    Ok(TopicLayout { leaders, brokers })
+}
+
+fn broker_info(b: &rskafka::protocol::messages::MetadataResponseBroker) -> BrokerInfo {
+    BrokerInfo {
+        id: b.node_id.0,
+        host: b.host.0.clone(),
+        port: b.port.0,
+        rack: b.rack.as_ref().and_then(|r| r.0.clone()),
+    }
+}
+
+impl Kafka {
+    /// The number of partitions of `topic`, or a clear error if it does not exist.
+    pub async fn partition_count(&self, topic: &str) -> Result<i32, KafkaError> {
+        let response = self.admin_metadata(&[topic]).await?;
+        let layout = topic_layout(&response, topic).map_err(|e| e.into_kafka_error(topic))?;
+        Ok(i32::try_from(layout.leaders.len()).unwrap_or(i32::MAX))
+    }
+
+    /// The brokers, controller and cluster id.
+    pub async fn cluster_info(&self) -> Result<ClusterInfo, KafkaError> {
+        let response = self.admin_metadata(&[]).await?;
+        let mut brokers: Vec<BrokerInfo> = response.brokers.iter().map(broker_info).collect();
+        brokers.sort_by_key(|b| b.id);
+        Ok(ClusterInfo {
+            cluster_id: response.cluster_id.and_then(|c| c.0),
+            controller_id: response.controller_id.map(|c| c.0),
+            brokers,
+        })
+    }
+
+    /// Creates `topic` unless it exists, then waits until every partition has a leader.
+    /// Returns whether this call created it.
+    pub async fn create_topic(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+    ) -> Result<bool, KafkaError> {
+        let client = self.client().await?;
+        let controller = client
+            .controller_client()
+            .map_err(|e| KafkaError::CreateTopic {
+                topic: topic.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let created = match controller
+            .create_topic(topic, partitions, replication_factor, 30_000)
+            .await
+        {
+            Ok(()) => true,
+            Err(rskafka::client::error::Error::ServerError {
+                protocol_error: ProtocolError::TopicAlreadyExists,
+                ..
+            }) => false,
+            Err(e) => {
+                return Err(KafkaError::CreateTopic {
+                    topic: topic.to_owned(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        self.await_leaders(topic).await?;
+        if created {
+            tracing::info!(topic, partitions, replication_factor, "created topic");
+        } else {
+            tracing::info!(topic, "topic exists already");
+        }
+        Ok(created)
+    }
+
+    /// Polls metadata until every partition of `topic` has a leader (new topics take a moment).
+    async fn await_leaders(&self, topic: &str) -> Result<(), KafkaError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let response = self.admin_metadata(&[topic]).await?;
+            match topic_layout(&response, topic) {
+                Ok(layout) if layout.leaders.iter().all(Option::is_some) => return Ok(()),
+                Ok(_) | Err(LayoutError::Missing) if started.elapsed() < self.connect_timeout => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Ok(_) => {
+                    return Err(KafkaError::TopicMetadata {
+                        topic: topic.to_owned(),
+                        reason: "some partitions have no leader".into(),
+                    })
+                }
+                Err(e) => return Err(e.into_kafka_error(topic)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rskafka::protocol::{
+        messages::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic},
+        primitives::{Array, Int32, NullableString},
+    };
+
+    fn response(topic_error: Option<ProtocolError>, leaders: &[(i32, i32)]) -> MetadataResponse {
+        MetadataResponse {
+            throttle_time_ms: None,
+            brokers: vec![MetadataResponseBroker {
+                node_id: Int32(1),
+                host: String_("broker-1.example".into()),
+                port: Int32(9092),
+                rack: Some(NullableString(None)),
+            }],
+            cluster_id: None,
+            controller_id: Some(Int32(1)),
+            topics: vec![MetadataResponseTopic {
+                error: topic_error,
+                name: String_("shoes".into()),
+                is_internal: None,
+                partitions: leaders
+                    .iter()
+                    .map(|&(id, leader)| MetadataResponsePartition {
+                        error: None,
+                        partition_index: Int32(id),
+                        leader_id: Int32(leader),
+                        replica_nodes: Array(Some(vec![])),
+                        isr_nodes: Array(Some(vec![])),
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn layout_lists_leaders_by_partition_id() {
+        let layout = topic_layout(&response(None, &[(1, 1), (0, -1), (2, 1)]), "shoes").unwrap();
+        assert_eq!(layout.leaders, vec![None, Some(1), Some(1)]);
+        assert_eq!(layout.brokers[&1], "broker-1.example:9092");
+    }
+
+    #[test]
+    fn missing_and_unauthorized_topics_are_told_apart() {
+        let missing = response(Some(ProtocolError::UnknownTopicOrPartition), &[]);
+        assert_eq!(topic_layout(&missing, "shoes"), Err(LayoutError::Missing));
+        let denied = response(Some(ProtocolError::TopicAuthorizationFailed), &[]);
+        assert_eq!(
+            topic_layout(&denied, "shoes"),
+            Err(LayoutError::Unauthorized)
+        );
+        assert_eq!(topic_layout(&missing, "boots"), Err(LayoutError::Absent));
+        let message = LayoutError::Missing.into_kafka_error("shoes").to_string();
+        assert!(message.contains("--create-topic"), "{message}");
+    }
+}

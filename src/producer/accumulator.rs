@@ -1,0 +1,262 @@
+//! Per-partition record buffers: the open batch records are encoded into, and the closed batches
+//! waiting for a free in-flight slot.
+//!
+//! `send` appends under the partition's lock (a short, uncontended critical section: a varint or
+//! two and a memcpy) and wakes the partition's sender only when a batch opens or closes — not per
+//! record. A batch closes when the next record would push it past `batch_size`, when it reaches
+//! `batch_size`, or when the sender finds it older than `linger` (or a flush is asked for).
+
+use std::{collections::VecDeque, time::SystemTime};
+
+use parking_lot::Mutex;
+use tokio::{sync::Notify, time::Instant};
+
+use super::record_batch::{BatchWriter, HEADER_LEN, MAX_RECORD_OVERHEAD};
+
+/// Copies of a record the engine holds at worst: its batch, and the request buffer rskafka's
+/// connection writes from while the request waits for the socket.
+const COPIES: usize = 2;
+
+/// The memory a record is charged: its encoded size once per copy, plus its latency slot.
+fn charge(encoded_len: usize) -> usize {
+    COPIES * encoded_len + std::mem::size_of::<u32>()
+}
+
+/// The most a record can be charged, to reserve before its exact size is known.
+pub fn max_record_charge(key: &[u8], value: &[u8]) -> usize {
+    charge(key.len() + value.len() + MAX_RECORD_OVERHEAD)
+}
+
+/// Records of one partition on their way into a batch.
+#[derive(Debug)]
+pub struct OpenBatch {
+    pub writer: BatchWriter,
+    /// When the first record was sent: the start of linger and of the delivery timeout.
+    pub opened_at: Instant,
+    /// Per record: microseconds from `opened_at` to its `send`, for ack latency.
+    pub send_offsets_us: Vec<u32>,
+    /// Bytes taken from the memory pool for these records.
+    pub memory: usize,
+    /// Sum of key and value lengths.
+    pub payload_bytes: u64,
+}
+
+impl OpenBatch {
+    fn new(now: Instant, capacity: usize) -> Self {
+        let wall_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Self {
+            writer: BatchWriter::new(wall_ms, capacity),
+            opened_at: now,
+            send_offsets_us: Vec::new(),
+            memory: 0,
+            payload_bytes: 0,
+        }
+    }
+
+    pub fn records(&self) -> u32 {
+        self.writer.record_count()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Buffers {
+    open: Option<OpenBatch>,
+    closed: VecDeque<OpenBatch>,
+    /// Set once the partition's sender has drained and stopped: no more records are taken.
+    shut: bool,
+}
+
+/// What [`PartitionQueue::take`] found.
+#[derive(Debug)]
+pub enum Take {
+    Batch(OpenBatch),
+    /// Nothing ready; the open batch (if any) lingers until this instant.
+    LingerUntil(Option<Instant>),
+}
+
+/// The record buffers of one partition, shared by every handle and that partition's sender.
+#[derive(Debug)]
+pub struct PartitionQueue {
+    buffers: Mutex<Buffers>,
+    /// Wakes the partition's sender: a batch opened or closed, or a flush began.
+    pub wake: Notify,
+    batch_size: usize,
+    initial_capacity: usize,
+}
+
+/// The queue no longer takes records (the producer is closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueShut;
+
+impl PartitionQueue {
+    pub fn new(batch_size: usize) -> Self {
+        Self {
+            buffers: Mutex::new(Buffers::default()),
+            wake: Notify::new(),
+            batch_size: batch_size.max(HEADER_LEN + 1),
+            // Room for a full batch, but never a huge up-front reservation.
+            initial_capacity: (batch_size + MAX_RECORD_OVERHEAD).min(4 * 1024 * 1024),
+        }
+    }
+
+    /// Encodes a record into the open batch (opening or rotating batches as needed). `reserved` is
+    /// what was taken from the memory pool for it; returns the part of it the record did not need.
+    pub fn append(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        reserved: usize,
+        now: Instant,
+    ) -> Result<usize, QueueShut> {
+        let record_len = key.len() + value.len() + MAX_RECORD_OVERHEAD;
+        let mut wake = false;
+        let unused;
+        {
+            let mut buffers = self.buffers.lock();
+            if buffers.shut {
+                return Err(QueueShut);
+            }
+            let rotate = buffers.open.as_ref().is_some_and(|open| {
+                !open.writer.is_empty() && open.writer.encoded_len() + record_len > self.batch_size
+            });
+            if rotate {
+                let full = buffers.open.take().expect("checked");
+                buffers.closed.push_back(full);
+            }
+            let open = buffers.open.get_or_insert_with(|| {
+                wake = true;
+                OpenBatch::new(now, self.initial_capacity)
+            });
+            let elapsed = now.saturating_duration_since(open.opened_at);
+            let encoded_len = open.writer.append(elapsed.as_millis() as i64, key, value);
+            open.send_offsets_us
+                .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
+            let charged = charge(encoded_len).min(reserved);
+            unused = reserved - charged;
+            open.memory += charged;
+            open.payload_bytes += (key.len() + value.len()) as u64;
+            if open.writer.encoded_len() >= self.batch_size {
+                let full = buffers.open.take().expect("just filled");
+                buffers.closed.push_back(full);
+                wake = true;
+            }
+        }
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok(unused)
+    }
+
+    /// Takes the oldest batch that is ready: a closed one, else the open one once it has lingered
+    /// `linger` (or at once when `force` is set, for flush and shutdown).
+    pub fn take(&self, linger: std::time::Duration, force: bool, now: Instant) -> Take {
+        let mut buffers = self.buffers.lock();
+        if let Some(batch) = buffers.closed.pop_front() {
+            return Take::Batch(batch);
+        }
+        match &buffers.open {
+            None => Take::LingerUntil(None),
+            Some(open) => {
+                let due = open.opened_at + linger;
+                if force || now >= due {
+                    Take::Batch(buffers.open.take().expect("checked"))
+                } else {
+                    Take::LingerUntil(Some(due))
+                }
+            }
+        }
+    }
+
+    /// Removes closed batches opened before `cutoff` (they can no longer be delivered in time).
+    pub fn take_expired(&self, cutoff: Instant) -> Vec<OpenBatch> {
+        let mut buffers = self.buffers.lock();
+        let mut expired = Vec::new();
+        while buffers
+            .closed
+            .front()
+            .is_some_and(|b| b.opened_at <= cutoff)
+        {
+            expired.extend(buffers.closed.pop_front());
+        }
+        if buffers.closed.is_empty() && buffers.open.as_ref().is_some_and(|b| b.opened_at <= cutoff)
+        {
+            expired.extend(buffers.open.take());
+        }
+        expired
+    }
+
+    /// Stops taking records if nothing is buffered; returns whether the queue is now shut.
+    pub fn shut_if_empty(&self) -> bool {
+        let mut buffers = self.buffers.lock();
+        if buffers.open.is_none() && buffers.closed.is_empty() {
+            buffers.shut = true;
+        }
+        buffers.shut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn batches_rotate_before_exceeding_batch_size() {
+        let queue = PartitionQueue::new(1_000);
+        let now = Instant::now();
+        for i in 0..30u32 {
+            queue
+                .append(i.to_string().as_bytes(), &[0; 100], 1, now)
+                .unwrap();
+        }
+        let mut sizes = Vec::new();
+        let mut records = 0;
+        while let Take::Batch(batch) = queue.take(Duration::ZERO, true, now) {
+            assert!(batch.writer.encoded_len() <= 1_000);
+            sizes.push(batch.writer.encoded_len());
+            records += batch.records();
+        }
+        assert_eq!(records, 30);
+        assert!(sizes.len() >= 4, "{sizes:?}");
+    }
+
+    #[test]
+    fn open_batch_waits_for_linger_unless_forced() {
+        let queue = PartitionQueue::new(1 << 20);
+        let now = Instant::now();
+        queue.append(b"k", b"v", 1, now).unwrap();
+        match queue.take(Duration::from_millis(5), false, now) {
+            Take::LingerUntil(Some(due)) => assert_eq!(due, now + Duration::from_millis(5)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            queue.take(
+                Duration::from_millis(5),
+                false,
+                now + Duration::from_millis(5)
+            ),
+            Take::Batch(_)
+        ));
+        assert!(queue.shut_if_empty());
+        assert_eq!(queue.append(b"k", b"v", 1, now), Err(QueueShut));
+    }
+
+    #[test]
+    fn expired_batches_are_taken_oldest_first() {
+        let queue = PartitionQueue::new(200);
+        let start = Instant::now();
+        for i in 0..10u64 {
+            let at = start + Duration::from_secs(i);
+            queue.append(b"key", &[0; 100], 1, at).unwrap();
+        }
+        let expired = queue.take_expired(start + Duration::from_secs(4));
+        assert!(!expired.is_empty());
+        assert!(expired
+            .iter()
+            .all(|b| b.opened_at <= start + Duration::from_secs(4)));
+        assert!(!queue.shut_if_empty());
+    }
+}

@@ -1,0 +1,177 @@
+//! Which partition a record goes to.
+//!
+//! The default is Java's: `toPositive(murmur2(key)) % partitions`, so a shoe id lands on the same
+//! partition as it would from the Java client, Kafka Streams, ksqlDB or Connect — consumers that rely
+//! on key locality keep working whichever producer wrote the record. `random` and `round-robin` exist
+//! for spreading load when locality does not matter.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::settings::PartitionerKind;
+
+/// Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): 32-bit MurmurHash2 with seed
+/// `0x9747b28c`, little-endian 4-byte blocks, returned as Java's signed `int`.
+pub fn murmur2(data: &[u8]) -> i32 {
+    const SEED: u32 = 0x9747_b28c;
+    const M: u32 = 0x5bd1_e995;
+    const R: u32 = 24;
+
+    let mut h = SEED ^ data.len() as u32;
+    let mut blocks = data.chunks_exact(4);
+    for block in &mut blocks {
+        let mut k = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+        k = k.wrapping_mul(M);
+        k ^= k >> R;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        for (i, &byte) in tail.iter().enumerate().rev() {
+            h ^= u32::from(byte) << (8 * i);
+        }
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h as i32
+}
+
+/// Java's `Utils.toPositive`: clears the sign bit (not `abs`, which overflows on `i32::MIN`).
+pub fn to_positive(value: i32) -> i32 {
+    value & 0x7fff_ffff
+}
+
+/// The partition Java's default partitioner picks for a keyed record.
+pub fn java_partition_for_key(key: &[u8], partitions: i32) -> i32 {
+    to_positive(murmur2(key)) % partitions
+}
+
+/// Picks partitions for records; shared by every handle, so it is `Sync` and lock-free.
+#[derive(Debug)]
+pub struct Partitioner {
+    kind: PartitionerKind,
+    partitions: i32,
+    counter: AtomicU32,
+}
+
+impl Partitioner {
+    pub fn new(kind: PartitionerKind, partitions: i32) -> Self {
+        assert!(partitions > 0, "a topic has at least one partition");
+        Self {
+            kind,
+            partitions,
+            counter: AtomicU32::new(rand::random()),
+        }
+    }
+
+    pub fn partitions(&self) -> i32 {
+        self.partitions
+    }
+
+    /// The partition for a record with `key`.
+    pub fn partition(&self, key: &[u8]) -> i32 {
+        match self.kind {
+            PartitionerKind::Murmur2 => java_partition_for_key(key, self.partitions),
+            PartitionerKind::RoundRobin => self.next_counter(),
+            PartitionerKind::Random => rand::random_range(0..self.partitions),
+        }
+    }
+
+    fn next_counter(&self) -> i32 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        (n % self.partitions as u32) as i32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn data_lines(text: &str) -> impl Iterator<Item = Vec<&str>> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split_whitespace().collect())
+    }
+
+    #[test]
+    fn murmur2_matches_kafkas_published_vectors() {
+        let text = include_str!("../../testdata/murmur2_kafka_vectors.txt");
+        let mut checked = 0;
+        for fields in data_lines(text) {
+            let expected: i32 = fields[1].parse().unwrap();
+            assert_eq!(
+                murmur2(fields[0].as_bytes()),
+                expected,
+                "key {:?}",
+                fields[0]
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 6);
+    }
+
+    #[test]
+    fn partitions_match_the_java_client_for_decimal_keys() {
+        let text = include_str!("../../testdata/murmur2_java_partitions.txt");
+        let counts = [1, 3, 6, 7, 12, 100];
+        let mut checked = 0;
+        for fields in data_lines(text) {
+            let key = fields[0].as_bytes();
+            assert_eq!(
+                murmur2(key),
+                fields[1].parse::<i32>().unwrap(),
+                "key {}",
+                fields[0]
+            );
+            for (i, &count) in counts.iter().enumerate() {
+                let expected: i32 = fields[2 + i].parse().unwrap();
+                assert_eq!(
+                    java_partition_for_key(key, count),
+                    expected,
+                    "key {} of {count}",
+                    fields[0]
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 2000, "{checked}");
+    }
+
+    #[test]
+    fn empty_key_hashes_like_java() {
+        // seed ^ 0, no blocks, no tail, then the final mix.
+        let mut h: u32 = 0x9747_b28c;
+        h ^= h >> 13;
+        h = h.wrapping_mul(0x5bd1_e995);
+        h ^= h >> 15;
+        assert_eq!(murmur2(b""), h as i32);
+    }
+
+    #[test]
+    fn round_robin_cycles_through_every_partition() {
+        let partitioner = Partitioner::new(PartitionerKind::RoundRobin, 6);
+        let mut seen: Vec<i32> = (0..6).map(|_| partitioner.partition(b"x")).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    proptest! {
+        #[test]
+        fn every_partitioner_stays_in_range(key in proptest::collection::vec(any::<u8>(), 0..64), partitions in 1i32..500) {
+            for kind in [PartitionerKind::Murmur2, PartitionerKind::Random, PartitionerKind::RoundRobin] {
+                let p = Partitioner::new(kind, partitions).partition(&key);
+                prop_assert!((0..partitions).contains(&p));
+            }
+        }
+
+        #[test]
+        fn murmur2_partition_is_a_function_of_the_key(key in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let partitioner = Partitioner::new(PartitionerKind::Murmur2, 6);
+            prop_assert_eq!(partitioner.partition(&key), partitioner.partition(&key.clone()));
+        }
+    }
+}
