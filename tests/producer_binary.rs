@@ -1,0 +1,125 @@
+//! The `shoe-producer` binary end to end against the local stack: the 200,000-record run read back
+//! and checked, and the failures a user meets (wrong password, unknown CA, missing topic) ending with
+//! exit code 1, a clear message, and no secret in any output.
+
+mod engine_support;
+
+use std::{
+    process::{Command, Output},
+    time::{Duration, Instant},
+};
+
+use engine_support::{consume_all, env, kafka_with_topic, unique_topic, verify_produced};
+
+/// The binary with the local stack's environment (inherited) and `args`.
+fn producer(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shoe-producer"));
+    command.args(args).env_remove("RUST_LOG");
+    command
+}
+
+fn run(mut command: Command) -> (Output, String, String) {
+    let output = command.output().expect("run shoe-producer");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+fn summary(stdout: &str) -> serde_json::Value {
+    engine_support::summary_line(stdout).unwrap_or_else(|| panic!("no summary line in {stdout}"))
+}
+
+fn assert_no_secrets(texts: &[&str]) {
+    for secret in [env("KAFKA_API_SECRET"), env("SCHEMA_REGISTRY_API_SECRET")] {
+        for text in texts {
+            assert!(
+                !text.contains(&secret),
+                "a secret leaked into the output:\n{text}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produces_two_hundred_thousand_shoes_that_read_back_exactly() {
+    let (kafka, topic) = kafka_with_topic("bin-200k", 6).await;
+    let command = producer(&[
+        "--topic",
+        &topic,
+        "--count",
+        "200000",
+        "--seed",
+        "11",
+        "--log-format",
+        "json",
+        "--progress-interval",
+        "0s",
+        "-vv",
+    ]);
+    let (output, stdout, stderr) = tokio::task::spawn_blocking(move || run(command))
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let s = summary(&stdout);
+    assert_eq!(s["sent"], 200_000);
+    assert_eq!(s["acked"], 200_000);
+    assert_eq!(s["failed"], 0);
+    assert_eq!(s["topic"], topic.as_str());
+    assert_eq!(s["subject"], format!("{topic}-value"));
+    let schema_id = s["schema_id"].as_u64().unwrap() as u32;
+    // Per-record success is logged at debug level (-vv) in the documented shape.
+    assert!(
+        stderr.contains(&format!("produced key=1 to topic={topic} partition=")),
+        "no per-record debug line"
+    );
+    assert_no_secrets(&[&stdout, &stderr]);
+
+    let partitions = consume_all(&kafka, &topic, 6).await;
+    let read = verify_produced(&partitions, 1, 200_000, schema_id, false);
+    assert_eq!(read, 200_000);
+}
+
+#[test]
+fn a_wrong_password_exits_1_fast_naming_the_credentials() {
+    let secret = "wrong-Kafka-Secret-9d1e77-distinctive";
+    let mut command = producer(&["--topic", &env("KAFKA_TOPIC"), "--count", "10"]);
+    command.env("KAFKA_API_SECRET", secret);
+    let started = Instant::now();
+    let (output, stdout, stderr) = run(command);
+    let waited = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(waited < Duration::from_secs(15), "took {waited:?}");
+    assert!(
+        stderr.contains("Kafka rejected the credentials"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("KAFKA_API_SECRET"), "{stderr}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(secret), "the wrong secret leaked:\n{text}");
+    }
+    assert_no_secrets(&[&stdout, &stderr]);
+}
+
+#[test]
+fn an_unknown_ca_exits_1_naming_kafka_ssl_ca_location() {
+    let mut command = producer(&["--topic", &env("KAFKA_TOPIC"), "--count", "10"]);
+    command.env_remove("KAFKA_SSL_CA_LOCATION");
+    let (output, stdout, stderr) = run(command);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("KAFKA_SSL_CA_LOCATION"), "{stderr}");
+    assert!(stderr.contains("not trusted"), "{stderr}");
+    assert_no_secrets(&[&stdout, &stderr]);
+}
+
+#[test]
+fn a_missing_topic_exits_1_with_what_to_do() {
+    let topic = unique_topic("bin-missing");
+    let (output, stdout, stderr) = run(producer(&["--topic", &topic, "--count", "10"]));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("topic \"{topic}\" does not exist")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--create-topic"), "{stderr}");
+    assert_no_secrets(&[&stdout, &stderr]);
+}
