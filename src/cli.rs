@@ -345,6 +345,11 @@ pub struct OutputArgs {
     #[arg(long, value_name = "HOST:PORT", global = true)]
     pub metrics_addr: Option<String>,
 
+    /// Keep serving /metrics this long after the summary, so a scraper sees the final values (not
+    /// after a signal; a signal during the wait ends it).
+    #[arg(long, value_name = "DURATION", default_value = "0s", global = true)]
+    pub metrics_linger: String,
+
     /// Progress line interval on stderr (a live bar when stderr is a terminal); 0s turns it off.
     #[arg(long, value_name = "DURATION", default_value = "5s", global = true)]
     pub progress_interval: String,

@@ -1,7 +1,8 @@
 //! shoe-producer: random `Shoe` events, Protobuf in Confluent's wire format, produced to Kafka.
 //!
 //! Data flows one way: generator → serializer (prost + frame) → producer handle (enqueue,
-//! backpressure) → per-partition batch → rskafka produce → delivery report → counters/metrics/logs.
+//! backpressure) → per-partition record batch → produce request on rskafka's broker connection →
+//! delivery report → counters/metrics/logs.
 
 pub mod cli;
 pub mod commands;

@@ -44,7 +44,8 @@ pub struct Metrics {
     registry: Registry,
     records_sent: Counter,
     records_acked: Counter,
-    records_failed: Family<Labels, Counter>,
+    records_failed: Counter,
+    records_failed_by_reason: Family<Labels, Counter>,
     possible_duplicates: Counter,
     bytes_acked: Counter,
     ack_latency: Histogram,
@@ -65,7 +66,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("shoe_producer");
         let records_sent = Counter::default();
         let records_acked = Counter::default();
-        let records_failed = Family::<Labels, Counter>::default();
+        let records_failed = Counter::default();
+        let records_failed_by_reason = Family::<Labels, Counter>::default();
         let possible_duplicates = Counter::default();
         let bytes_acked = Counter::default();
         // 0.25 ms … ~34 s, doubling.
@@ -85,8 +87,13 @@ impl Metrics {
         );
         registry.register(
             "records_failed",
-            "Records that reached their final failed state, by reason",
+            "Records that reached their final failed state",
             records_failed.clone(),
+        );
+        registry.register(
+            "records_failed_by_reason",
+            "Records that reached their final failed state, by reason (a series appears with its first failure)",
+            records_failed_by_reason.clone(),
         );
         registry.register(
             "records_possible_duplicates",
@@ -135,6 +142,7 @@ impl Metrics {
             records_sent,
             records_acked,
             records_failed,
+            records_failed_by_reason,
             possible_duplicates,
             bytes_acked,
             ack_latency,
@@ -240,7 +248,8 @@ impl DeliveryObserver for Metrics {
     }
 
     fn failed(&self, _partition: i32, records: u64, reason: &str) {
-        self.records_failed
+        self.records_failed.inc_by(records);
+        self.records_failed_by_reason
             .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
             .inc_by(records);
     }
@@ -312,7 +321,8 @@ mod tests {
         for expected in [
             "shoe_producer_records_sent_total 9\n",
             "shoe_producer_records_acked_total 2\n",
-            "shoe_producer_records_failed_total{reason=\"delivery_timeout\"} 4\n",
+            "shoe_producer_records_failed_total 4\n",
+            "shoe_producer_records_failed_by_reason_total{reason=\"delivery_timeout\"} 4\n",
             "shoe_producer_records_possible_duplicates_total 1\n",
             "shoe_producer_bytes_acked_total 120\n",
             "shoe_producer_ack_latency_seconds_count 2\n",

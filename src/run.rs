@@ -6,7 +6,7 @@
 //! generator, the framer and the key buffer are reused for every record, so the loop allocates
 //! nothing per record: each record's bytes are copied once, into its partition's batch.
 
-use std::{fmt::Write as _, sync::Arc};
+use std::{fmt::Write as _, sync::Arc, time::Duration};
 
 use tokio::time::Instant;
 
@@ -150,14 +150,15 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
     let stats = producer.close().await;
     let elapsed = started.elapsed();
     progress.finish().await;
-    if let Some(server) = metrics_server {
-        server.shutdown();
-    }
 
     let summary = Summary::new(stats, elapsed, destination);
     summary
         .print(config.log_format)
         .map_err(|e| Failure::runtime(format!("cannot write the summary to stdout: {e}")))?;
+    if let Some(server) = metrics_server {
+        linger_for_final_scrape(config.run.metrics_linger, &shutdown).await;
+        server.shutdown();
+    }
     if summary.stats.failed > 0 {
         return Err(Failure::runtime(failure_message(&summary)));
     }
@@ -166,6 +167,19 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         stop_reason,
         seed,
     })
+}
+
+/// Keeps `/metrics` up for `linger` after the summary, so a scraper can read the final values. A run
+/// stopped by a signal does not wait, and a signal during the wait ends it.
+async fn linger_for_final_scrape(linger: Duration, shutdown: &Shutdown) {
+    if linger.is_zero() {
+        return;
+    }
+    tracing::info!(?linger, "serving the final metrics before exiting");
+    tokio::select! {
+        () = tokio::time::sleep(linger) => {}
+        () = shutdown.wait() => {}
+    }
 }
 
 /// The one line for a run with failed records: how many, and the reasons.

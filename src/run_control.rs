@@ -128,6 +128,7 @@ mod tests {
             id_start: 1,
             progress_interval: Duration::from_secs(5),
             metrics_addr: None,
+            metrics_linger: Duration::ZERO,
             create_topic: None,
         }
     }

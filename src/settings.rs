@@ -194,6 +194,8 @@ pub struct RunSettings {
     pub id_start: i64,
     pub progress_interval: Duration,
     pub metrics_addr: Option<SocketAddr>,
+    /// How long `/metrics` stays up after the run, so the final values can be scraped.
+    pub metrics_linger: Duration,
     pub create_topic: Option<TopicCreation>,
 }
 

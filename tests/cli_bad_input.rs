@@ -162,6 +162,12 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
         ),
         case("zero duration", &["--duration", "0s"], &[], &["--duration"]),
         case(
+            "malformed metrics linger",
+            &["--metrics-linger", "soon"],
+            &[],
+            &["--metrics-linger", "soon"],
+        ),
+        case(
             "malformed linger",
             &["--linger", "soon"],
             &[],

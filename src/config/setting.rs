@@ -35,12 +35,13 @@ pub enum Setting {
     DeliveryTimeout,
     Partitioner,
     MetricsAddr,
+    MetricsLinger,
     ProgressInterval,
     LogFormat,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 33] = [
+    pub const ALL: [Setting; 34] = [
         Self::BootstrapServers,
         Self::KafkaApiKey,
         Self::KafkaApiSecret,
@@ -72,6 +73,7 @@ impl Setting {
         Self::DeliveryTimeout,
         Self::Partitioner,
         Self::MetricsAddr,
+        Self::MetricsLinger,
         Self::ProgressInterval,
         Self::LogFormat,
     ];
@@ -110,6 +112,7 @@ impl Setting {
             Self::DeliveryTimeout => "delivery-timeout",
             Self::Partitioner => "partitioner",
             Self::MetricsAddr => "metrics-addr",
+            Self::MetricsLinger => "metrics-linger",
             Self::ProgressInterval => "progress-interval",
             Self::LogFormat => "log-format",
         }

@@ -474,6 +474,7 @@ fn run(layer: &Layer, warnings: &mut Vec<String>) -> Result<RunSettings> {
         Some(value) => Some(metrics_addr(value)?),
         None => None,
     };
+    let metrics_linger = duration(layer, Setting::MetricsLinger, true)?.unwrap_or(Duration::ZERO);
     Ok(RunSettings {
         count,
         duration: run_for,
@@ -482,6 +483,7 @@ fn run(layer: &Layer, warnings: &mut Vec<String>) -> Result<RunSettings> {
         id_start,
         progress_interval,
         metrics_addr,
+        metrics_linger,
         create_topic: create.then_some(TopicCreation {
             partitions,
             replication_factor,

@@ -189,6 +189,7 @@ pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
             id_start: 1,
             progress_interval: Duration::ZERO,
             metrics_addr: None,
+            metrics_linger: Duration::ZERO,
             create_topic: None,
         },
         topic: topic.to_owned(),
