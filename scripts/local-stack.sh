@@ -316,6 +316,20 @@ run_maven() { # args...  (output is kept in memory and shown only when Maven fai
   fi
 }
 
+# The log4j2 configuration for Kafka's command-line tools (WARN and up, to stderr), on stdout.
+tools_log4j2_config() {
+  cat <<'EOF'
+status = error
+appender.console.type = Console
+appender.console.name = STDERR
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
+EOF
+}
+
 ensure_kafka_libs() {
   if [[ -f "$KAFKA_HOME/.complete" && -d "$KAFKA_LIBS" ]]; then return 0; fi
   step "kafka: fetching Kafka $KAFKA_VERSION jars with Maven into $KAFKA_LIBS (first run only)"
@@ -346,16 +360,7 @@ EOF
   if command -v jar >/dev/null 2>&1; then
     local tmp
     tmp="$(mktemp -d)"
-    cat >"$tmp/log4j2.properties" <<'EOF'
-status = error
-appender.console.type = Console
-appender.console.name = STDERR
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.stderr.ref = STDERR
-EOF
+    tools_log4j2_config >"$tmp/log4j2.properties"
     (cd "$tmp" && jar cf "$KAFKA_HOME/libs.tmp/zz-local-stack-log4j2-config.jar" log4j2.properties)
     rm -rf "$tmp"
   fi
@@ -491,16 +496,7 @@ logger.request.level = WARN
 logger.clients.name = org.apache.kafka.clients
 logger.clients.level = WARN
 EOF
-  write_file "$KAFKA_DIR/tools-log4j2.properties" 644 <<'EOF' || true
-status = error
-appender.console.type = Console
-appender.console.name = STDERR
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.stderr.ref = STDERR
-EOF
+  tools_log4j2_config | write_file "$KAFKA_DIR/tools-log4j2.properties" 644 || true
   write_file "$KAFKA_CLIENT_CONFIG" 600 <<EOF || true
 # Java client settings for the local stack's SASL_SSL listener ($HOST:$KAFKA_SASL_SSL_PORT), e.g.
 #   java -cp "\$LOCAL_STACK_KAFKA_LIBS/*" org.apache.kafka.tools.ConsoleProducer --bootstrap-server $HOST:$KAFKA_SASL_SSL_PORT \\
@@ -662,11 +658,14 @@ start_registry() {
     -jar "$(apicurio_runner)"
 }
 
+nginx_test_config() { # prints nginx's complaints about $NGINX_CONF; fails if nginx rejects it
+  nginx -t -q -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR" -c "$NGINX_CONF" 2>&1
+}
+
 start_proxy() {
   check_ports_free proxy
   local out
-  out="$(nginx -t -q -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR" -c "$NGINX_CONF" 2>&1)" \
-    || die "nginx rejected $NGINX_CONF: $out"
+  out="$(nginx_test_config)" || die "nginx rejected $NGINX_CONF: $out"
   step "proxy: starting nginx on https://$HOST:$REGISTRY_PORT (log: $(log_file proxy))"
   start_detached proxy "$LOG_DIR/nginx-stdout.log" nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR" -c "$NGINX_CONF"
 }
@@ -776,8 +775,7 @@ cmd_up() {
         [[ "$c" == "$comp" ]] || continue
         if [[ "$comp" == proxy ]]; then
           say "proxy: configuration changed; reloading nginx (SIGHUP)"
-          nginx -t -q -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR" -c "$NGINX_CONF" >/dev/null 2>&1 \
-            || die "nginx rejected the new $NGINX_CONF (see $LOG_DIR/nginx-error.log)"
+          nginx_test_config >/dev/null || die "nginx rejected the new $NGINX_CONF (see $LOG_DIR/nginx-error.log)"
           kill -HUP "$pid"
           sleep 0.5
         else

@@ -9,8 +9,8 @@ use std::{collections::BTreeMap, io::ErrorKind, net::TcpListener, time::Duration
 
 use shoe_producer::{shoe::Shoe, wire};
 use support::{
-    bare_command, block_on, consume_all, create_topic, run_to_end, stack_command, stack_env,
-    stack_tls_config, unique_name, Finished,
+    bare_command, block_on, consume_all, create_topic, registry_get_json, registry_http_client,
+    run_to_end, stack_command, stack_env, unique_name, Finished,
 };
 
 /// Generous bound for a command that should take about a second; only a hang guard.
@@ -31,15 +31,40 @@ fn status_of<'a>(run: &'a Finished, name: &str) -> &'a str {
         .expect("a status word")
 }
 
+/// Each of the `names` lines of `check` is `ok`.
+fn assert_all_ok(run: &Finished, names: &[&str]) {
+    for name in names {
+        assert_eq!(status_of(run, name), "ok", "{}", run.transcript());
+    }
+}
+
+/// The `name` line of `check` fails and blames the credentials, naming `variable`.
+fn assert_credentials_fail(run: &Finished, name: &str, variable: &str) {
+    let fail = check_line(run, name);
+    assert!(fail.starts_with("FAIL"), "{}", run.transcript());
+    assert!(fail.contains("credentials"), "{}", run.transcript());
+    assert!(fail.contains(variable), "{}", run.transcript());
+}
+
+/// `secret` shows up on neither stdout nor stderr.
+fn assert_secret_hidden(run: &Finished, secret: &str) {
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "the secret leaked\n{}",
+        run.transcript()
+    );
+}
+
 #[test]
 fn check_is_green_on_the_stack() {
     let topic = create_topic("cmd-check-ok", 6);
     let run = run_to_end(stack_command().args(["check", "--topic", &topic]), QUICK);
 
     assert_eq!(run.code(), Some(0), "{}", run.transcript());
-    for name in ["brokers", "tls", "sasl", "topic", "registry", "subject"] {
-        assert_eq!(status_of(&run, name), "ok", "{}", run.transcript());
-    }
+    assert_all_ok(
+        &run,
+        &["brokers", "tls", "sasl", "topic", "registry", "subject"],
+    );
     assert!(
         check_line(&run, "brokers").contains(&stack_env("BOOTSTRAP_SERVERS")),
         "{}",
@@ -75,19 +100,11 @@ fn check_is_red_with_a_wrong_kafka_secret_and_never_prints_it() {
     );
 
     assert_eq!(run.code(), Some(1), "{}", run.transcript());
-    let fail = check_line(&run, "sasl");
-    assert!(fail.starts_with("FAIL"), "{}", run.transcript());
-    assert!(fail.contains("credentials"), "{}", run.transcript());
-    assert!(fail.contains("KAFKA_API_SECRET"), "{}", run.transcript());
-    assert_eq!(status_of(&run, "brokers"), "ok", "{}", run.transcript());
+    assert_credentials_fail(&run, "sasl", "KAFKA_API_SECRET");
     assert_ne!(status_of(&run, "topic"), "ok", "{}", run.transcript());
     // The registry is independent of Kafka's credentials and still checked.
-    assert_eq!(status_of(&run, "registry"), "ok", "{}", run.transcript());
-    assert!(
-        !run.stdout.contains(wrong) && !run.stderr.contains(wrong),
-        "the secret leaked\n{}",
-        run.transcript()
-    );
+    assert_all_ok(&run, &["brokers", "registry"]);
+    assert_secret_hidden(&run, wrong);
 }
 
 #[test]
@@ -102,23 +119,10 @@ fn check_is_red_with_a_wrong_registry_secret_and_never_prints_it() {
     );
 
     assert_eq!(run.code(), Some(1), "{}", run.transcript());
-    let fail = check_line(&run, "registry");
-    assert!(fail.starts_with("FAIL"), "{}", run.transcript());
-    assert!(fail.contains("credentials"), "{}", run.transcript());
-    assert!(
-        fail.contains("SCHEMA_REGISTRY_API_SECRET"),
-        "{}",
-        run.transcript()
-    );
+    assert_credentials_fail(&run, "registry", "SCHEMA_REGISTRY_API_SECRET");
     assert_ne!(status_of(&run, "subject"), "ok", "{}", run.transcript());
-    for name in ["brokers", "sasl", "topic"] {
-        assert_eq!(status_of(&run, name), "ok", "{}", run.transcript());
-    }
-    assert!(
-        !run.stdout.contains(wrong) && !run.stderr.contains(wrong),
-        "the secret leaked\n{}",
-        run.transcript()
-    );
+    assert_all_ok(&run, &["brokers", "sasl", "topic"]);
+    assert_secret_hidden(&run, wrong);
 }
 
 #[test]
@@ -152,38 +156,10 @@ fn register_prints_the_same_id_twice_and_the_registry_agrees() {
 
     // What the registry itself says about that subject and id.
     let (latest, by_id) = block_on(async {
-        let base = stack_env("SCHEMA_REGISTRY_URL");
-        let ca = stack_env("SCHEMA_REGISTRY_SSL_CA_LOCATION");
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured((*stack_tls_config(ca.as_ref())).clone())
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap();
-        let get = |path: String| {
-            client
-                .get(format!("{base}{path}"))
-                .basic_auth(
-                    stack_env("SCHEMA_REGISTRY_API_KEY"),
-                    Some(stack_env("SCHEMA_REGISTRY_API_SECRET")),
-                )
-                .send()
-        };
-        let latest: serde_json::Value = get(format!("/subjects/{subject}/versions/latest"))
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let by_id: serde_json::Value = get(format!("/schemas/ids/{id}"))
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let client = registry_http_client();
+        let latest =
+            registry_get_json(&client, &format!("/subjects/{subject}/versions/latest")).await;
+        let by_id = registry_get_json(&client, &format!("/schemas/ids/{id}")).await;
         (latest, by_id)
     });
     assert_eq!(latest["id"], id, "latest version: {latest}");
@@ -338,12 +314,7 @@ fn client_properties_file_produces_what_the_environment_produces() {
         assert_eq!(summary["acked"], 1000, "{summary}");
         assert_eq!(summary["failed"], 0, "{summary}");
     }
-    let secret = stack_env("KAFKA_API_SECRET");
-    assert!(
-        !file_run.stderr.contains(&secret) && !file_run.stdout.contains(&secret),
-        "the secret from the file leaked\n{}",
-        file_run.transcript()
-    );
+    assert_secret_hidden(&file_run, &stack_env("KAFKA_API_SECRET"));
     // The consumer-only key is named in one warning, not silently ignored; the env run warns nothing.
     let warnings = |run: &Finished| -> Vec<String> {
         run.stderr

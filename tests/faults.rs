@@ -7,9 +7,15 @@
 
 mod engine_support;
 
-use std::{process::Command, sync::atomic::Ordering, time::Duration};
+use std::{
+    process::{Child, Command, Stdio},
+    sync::atomic::Ordering,
+    time::Duration,
+};
 
-use engine_support::{consume_all, kafka_with_topic, observer, verify_produced};
+use engine_support::{
+    consume_all, inherited_env_command, kafka_with_topic, observer, verify_produced, Finished,
+};
 use shoe_producer::{producer::Producer, settings::ProducerSettings};
 use tokio::sync::Mutex;
 
@@ -39,28 +45,24 @@ impl Drop for RestartBroker {
     }
 }
 
-/// Runs the binary with the local stack's environment; returns (exit code, stdout, stderr).
-fn spawn_producer(args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_shoe-producer"))
-        .args(args)
+/// Starts the binary with the local stack's environment, JSON logs and no progress lines.
+fn spawn_producer(args: &[&str]) -> Child {
+    inherited_env_command(args)
         .args(["--log-format", "json", "--progress-interval", "0s"])
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start shoe-producer")
 }
 
-async fn wait_producer(child: std::process::Child) -> (Option<i32>, serde_json::Value, String) {
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+/// Waits for the run's end; returns (exit code, summary line, stderr).
+async fn wait_producer(child: Child) -> (Option<i32>, serde_json::Value, String) {
+    let finished: Finished = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let summary = engine_support::summary_line(&stdout)
-        .unwrap_or_else(|| panic!("no summary; stderr:\n{stderr}"));
-    (output.status.code(), summary, stderr)
+        .unwrap()
+        .into();
+    (finished.code(), finished.summary(), finished.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,69 +1,35 @@
 //! Proves the local stack is real and that the libraries we build on can talk to it exactly as they
 //! will talk to Confluent Cloud: rskafka over SASL_SSL/PLAIN with the stack's CA, and reqwest + rustls
-//! over HTTPS with Basic auth to the registry's Confluent API. These use the crates directly, not our
-//! modules, so a failure here points at the stack or the dependency, not at our code.
+//! over HTTPS with Basic auth to the registry's Confluent API. These use the crates directly (here and
+//! through `tests/support`, which does too), not our modules, so a failure here points at the stack
+//! or the dependency, not at our code.
 
 mod support;
 
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, time::Duration};
 
 use rskafka::{
-    client::{
-        partition::{Compression, UnknownTopicHandling},
-        ClientBuilder, Credentials, SaslConfig,
-    },
+    client::partition::{Compression, UnknownTopicHandling},
     record::Record,
-    BackoffConfig,
 };
-use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::{pem::PemObject, CertificateDer};
-use support::{stack_env, unique_name};
+use support::{
+    registry_get_json, registry_http_client, registry_request, sasl_ssl_client, stack_env,
+    unique_name,
+};
 
-fn tls_config(ca_file: Option<&str>) -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    if let Some(path) = ca_file {
-        for cert in CertificateDer::pem_file_iter(path).expect("CA file readable") {
-            roots.add(cert.expect("CA PEM valid")).unwrap();
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
-fn short_backoff() -> BackoffConfig {
-    BackoffConfig {
-        init_backoff: Duration::from_millis(50),
-        max_backoff: Duration::from_millis(500),
-        base: 2.0,
-        deadline: Some(Duration::from_secs(5)),
-    }
-}
-
-async fn sasl_ssl_client(
-    password: &str,
-    ca_file: Option<&str>,
-) -> Result<rskafka::client::Client, rskafka::client::error::Error> {
-    let credentials = Credentials::new(stack_env("KAFKA_API_KEY"), password.to_string());
-    ClientBuilder::new(vec![stack_env("BOOTSTRAP_SERVERS")])
-        .tls_config(tls_config(ca_file))
-        .sasl_config(SaslConfig::Plain(credentials))
-        .backoff_config(short_backoff())
-        .build()
-        .await
-}
+/// How long rskafka keeps retrying a connection before it reports the error.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn rskafka_produces_and_reads_back_over_sasl_ssl() {
     let ca = stack_env("KAFKA_SSL_CA_LOCATION");
-    let client = sasl_ssl_client(&stack_env("KAFKA_API_SECRET"), Some(&ca))
-        .await
-        .expect("SASL_SSL connection with the stack's CA and credentials");
+    let client = sasl_ssl_client(
+        &stack_env("KAFKA_API_SECRET"),
+        Some(Path::new(&ca)),
+        CONNECT_DEADLINE,
+    )
+    .await
+    .expect("SASL_SSL connection with the stack's CA and credentials");
 
     let topic = unique_name("stack-smoke");
     client
@@ -110,9 +76,13 @@ async fn rskafka_produces_and_reads_back_over_sasl_ssl() {
 async fn wrong_kafka_password_is_an_authentication_error_not_a_hang() {
     let ca = stack_env("KAFKA_SSL_CA_LOCATION");
     let started = std::time::Instant::now();
-    let err = sasl_ssl_client("definitely-not-the-secret", Some(&ca))
-        .await
-        .expect_err("a wrong password must be refused");
+    let err = sasl_ssl_client(
+        "definitely-not-the-secret",
+        Some(Path::new(&ca)),
+        CONNECT_DEADLINE,
+    )
+    .await
+    .expect_err("a wrong password must be refused");
     let chain = format!("{err:?}");
     assert!(
         chain.contains("Sasl") || chain.contains("Authentication"),
@@ -124,7 +94,7 @@ async fn wrong_kafka_password_is_an_authentication_error_not_a_hang() {
 
 #[tokio::test]
 async fn tls_handshake_is_refused_without_the_stack_ca() {
-    let err = sasl_ssl_client(&stack_env("KAFKA_API_SECRET"), None)
+    let err = sasl_ssl_client(&stack_env("KAFKA_API_SECRET"), None, CONNECT_DEADLINE)
         .await
         .expect_err("the stack's certificate is not publicly trusted");
     let chain = format!("{err:?}");
@@ -134,61 +104,37 @@ async fn tls_handshake_is_refused_without_the_stack_ca() {
     );
 }
 
-fn registry_client() -> reqwest::Client {
-    let tls = tls_config(Some(&stack_env("SCHEMA_REGISTRY_SSL_CA_LOCATION")));
-    reqwest::Client::builder()
-        .tls_backend_preconfigured((*tls).clone())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 const PROTO: &str = include_str!("../proto/shoe.proto");
 
 #[tokio::test]
 async fn registry_registers_and_returns_a_protobuf_schema_over_https_with_basic_auth() {
-    let client = registry_client();
-    let base = stack_env("SCHEMA_REGISTRY_URL");
+    let client = registry_http_client();
     let subject = unique_name("stack-smoke") + "-value";
     let body = serde_json::json!({ "schemaType": "PROTOBUF", "schema": PROTO });
 
-    let response = client
-        .post(format!("{base}/subjects/{subject}/versions"))
-        .basic_auth(
-            stack_env("SCHEMA_REGISTRY_API_KEY"),
-            Some(stack_env("SCHEMA_REGISTRY_API_SECRET")),
-        )
-        .header("Content-Type", CONTENT_TYPE)
-        .json(&body)
-        .send()
-        .await
-        .expect("registry reachable over HTTPS");
+    let response = registry_request(
+        &client,
+        reqwest::Method::POST,
+        &format!("/subjects/{subject}/versions"),
+    )
+    .header("Content-Type", CONTENT_TYPE)
+    .json(&body)
+    .send()
+    .await
+    .expect("registry reachable over HTTPS");
     assert_eq!(response.status(), 200);
     let registered: serde_json::Value = response.json().await.unwrap();
     let id = registered["id"].as_u64().expect("an id");
 
-    let fetched: serde_json::Value = client
-        .get(format!("{base}/schemas/ids/{id}"))
-        .basic_auth(
-            stack_env("SCHEMA_REGISTRY_API_KEY"),
-            Some(stack_env("SCHEMA_REGISTRY_API_SECRET")),
-        )
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched = registry_get_json(&client, &format!("/schemas/ids/{id}")).await;
     assert_eq!(fetched["schemaType"], "PROTOBUF");
     assert!(fetched["schema"].as_str().unwrap().contains("message Shoe"));
 }
 
 #[tokio::test]
 async fn registry_refuses_wrong_credentials_with_401() {
-    let client = registry_client();
+    let client = registry_http_client();
     let base = stack_env("SCHEMA_REGISTRY_URL");
     let anonymous = client.get(format!("{base}/subjects")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);

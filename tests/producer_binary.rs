@@ -5,28 +5,18 @@
 mod engine_support;
 
 use std::{
-    process::{Command, Output},
+    process::Command,
     time::{Duration, Instant},
 };
 
-use engine_support::{consume_all, env, kafka_with_topic, unique_topic, verify_produced};
+use engine_support::{
+    consume_all, env, inherited_env_command as producer, kafka_with_topic, unique_topic,
+    verify_produced, Finished,
+};
 
-/// The binary with the local stack's environment (inherited) and `args`.
-fn producer(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shoe-producer"));
-    command.args(args).env_remove("RUST_LOG");
-    command
-}
-
-fn run(mut command: Command) -> (Output, String, String) {
-    let output = command.output().expect("run shoe-producer");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output, stdout, stderr)
-}
-
-fn summary(stdout: &str) -> serde_json::Value {
-    engine_support::summary_line(stdout).unwrap_or_else(|| panic!("no summary line in {stdout}"))
+/// Runs `command` to its end: the finished run (exit status, stdout, stderr).
+fn run(mut command: Command) -> Finished {
+    command.output().expect("run shoe-producer").into()
 }
 
 fn assert_no_secrets(texts: &[&str]) {
@@ -56,11 +46,12 @@ async fn produces_two_hundred_thousand_shoes_that_read_back_exactly() {
         "0s",
         "-vv",
     ]);
-    let (output, stdout, stderr) = tokio::task::spawn_blocking(move || run(command))
+    let finished = tokio::task::spawn_blocking(move || run(command))
         .await
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let s = summary(&stdout);
+    let Finished { stdout, stderr, .. } = &finished;
+    assert_eq!(finished.code(), Some(0), "{stderr}");
+    let s = finished.summary();
     assert_eq!(s["sent"], 200_000);
     assert_eq!(s["acked"], 200_000);
     assert_eq!(s["failed"], 0);
@@ -72,7 +63,7 @@ async fn produces_two_hundred_thousand_shoes_that_read_back_exactly() {
         stderr.contains(&format!("produced key=1 to topic={topic} partition=")),
         "no per-record debug line"
     );
-    assert_no_secrets(&[&stdout, &stderr]);
+    assert_no_secrets(&[stdout, stderr]);
 
     let partitions = consume_all(&kafka, &topic, 6).await;
     let read = verify_produced(&partitions, 1, 200_000, schema_id, false);
@@ -85,9 +76,13 @@ fn a_wrong_password_exits_1_fast_naming_the_credentials() {
     let mut command = producer(&["--topic", &env("KAFKA_TOPIC"), "--count", "10"]);
     command.env("KAFKA_API_SECRET", secret);
     let started = Instant::now();
-    let (output, stdout, stderr) = run(command);
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = run(command);
     let waited = started.elapsed();
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(waited < Duration::from_secs(15), "took {waited:?}");
     assert!(
         stderr.contains("Kafka rejected the credentials"),
@@ -104,8 +99,12 @@ fn a_wrong_password_exits_1_fast_naming_the_credentials() {
 fn an_unknown_ca_exits_1_naming_kafka_ssl_ca_location() {
     let mut command = producer(&["--topic", &env("KAFKA_TOPIC"), "--count", "10"]);
     command.env_remove("KAFKA_SSL_CA_LOCATION");
-    let (output, stdout, stderr) = run(command);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = run(command);
+    assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("KAFKA_SSL_CA_LOCATION"), "{stderr}");
     assert!(stderr.contains("not trusted"), "{stderr}");
     assert_no_secrets(&[&stdout, &stderr]);
@@ -114,8 +113,12 @@ fn an_unknown_ca_exits_1_naming_kafka_ssl_ca_location() {
 #[test]
 fn a_missing_topic_exits_1_with_what_to_do() {
     let topic = unique_topic("bin-missing");
-    let (output, stdout, stderr) = run(producer(&["--topic", &topic, "--count", "10"]));
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = run(producer(&["--topic", &topic, "--count", "10"]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!("topic \"{topic}\" does not exist")),
         "{stderr}"

@@ -8,8 +8,11 @@
 //! Every test uses its own topic name (random suffix), so the tests run in parallel without sharing a
 //! subject — except the record strategy, whose subject `main.Shoe` has no topic in it.
 
-use std::{path::PathBuf, time::Duration};
+mod engine_support;
 
+use std::time::Duration;
+
+use engine_support::registry_settings;
 use shoe_producer::{
     schema::{self, SHOE_PROTO},
     schema_registry::{
@@ -19,22 +22,6 @@ use shoe_producer::{
     secret::Secret,
     settings::{RegistrySettings, SchemaSettings, SubjectNameStrategy},
 };
-
-const ENV_HINT: &str = "run `eval \"$(scripts/local-stack.sh env)\"` (after `scripts/local-stack.sh up`) before these tests";
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {ENV_HINT}"))
-}
-
-fn registry_settings() -> RegistrySettings {
-    RegistrySettings {
-        url: env("SCHEMA_REGISTRY_URL"),
-        api_key: Some(env("SCHEMA_REGISTRY_API_KEY")),
-        api_secret: Some(Secret::new(env("SCHEMA_REGISTRY_API_SECRET"))),
-        ca_file: Some(PathBuf::from(env("SCHEMA_REGISTRY_SSL_CA_LOCATION"))),
-        request_timeout: Duration::from_secs(10),
-    }
-}
 
 fn client() -> SchemaRegistryClient {
     SchemaRegistryClient::new(&registry_settings()).expect("client from the local stack's settings")
@@ -55,6 +42,17 @@ fn schema_settings(auto_register: bool, use_latest_version: bool) -> SchemaSetti
         auto_register,
         use_latest_version,
     }
+}
+
+/// Prints the error's message (what this registry answered, for the test log), checks that it names
+/// each of `mentions`, and returns it.
+fn assert_mentions(error: &RegistryError, mentions: &[&str]) -> String {
+    let text = error.to_string();
+    println!("{text}");
+    for mention in mentions {
+        assert!(text.contains(mention), "{mention:?} missing from: {text}");
+    }
+    text
 }
 
 /// Our schema with one more field: a different, backward-compatible version.
@@ -117,13 +115,9 @@ async fn schema_fetched_by_id_is_ours() {
 async fn unknown_schema_id_is_40403() {
     let client = client();
     let error = client.schema_by_id(2_000_000_000).await.unwrap_err();
-    println!("{error}");
+    assert_mentions(&error, &["schema id 2000000000"]);
     assert_eq!(error.status(), Some(404), "{error}");
     assert_eq!(error.error_code(), Some(40403), "{error}");
-    assert!(
-        error.to_string().contains("schema id 2000000000"),
-        "{error}"
-    );
 }
 
 #[tokio::test]
@@ -135,18 +129,18 @@ async fn lookup_only_fails_before_registration_and_works_after() {
     let error = resolve_schema_id(&client, &subject, &lookup_only)
         .await
         .unwrap_err();
-    let text = error.to_string();
-    println!("{text}");
-    assert_eq!(error.error_code(), Some(40401), "{text}");
-    assert!(error.is_subject_not_found());
-    assert!(text.contains(&format!("subject {subject}")), "{text}");
-    assert!(
-        text.contains(&format!("{}/subjects/{subject}", client.base_url())),
-        "{text}"
+    assert_mentions(
+        &error,
+        &[
+            &format!("subject {subject}"),
+            &format!("{}/subjects/{subject}", client.base_url()),
+            "HTTP 404 (error_code 40401)",
+            "auto-register is off",
+            "--no-auto-register",
+        ],
     );
-    assert!(text.contains("HTTP 404 (error_code 40401)"), "{text}");
-    assert!(text.contains("auto-register is off"), "{text}");
-    assert!(text.contains("--no-auto-register"), "{text}");
+    assert_eq!(error.error_code(), Some(40401), "{error}");
+    assert!(error.is_subject_not_found());
 
     let registered = client.register(&subject, SHOE_PROTO).await.unwrap();
     // Failures are not cached: the same client finds the schema once it is registered.
@@ -169,12 +163,8 @@ async fn lookup_of_a_schema_the_subject_lacks_is_40403() {
     let error = resolve_schema_id(&client, &subject, &schema_settings(false, false))
         .await
         .unwrap_err();
-    println!("{error}");
+    assert_mentions(&error, &["does not hold this schema"]);
     assert_eq!(error.error_code(), Some(40403), "{error}");
-    assert!(
-        error.to_string().contains("does not hold this schema"),
-        "{error}"
-    );
 }
 
 #[tokio::test]
@@ -186,11 +176,8 @@ async fn use_latest_version_accepts_ours_and_refuses_another() {
     let error = resolve_schema_id(&client, &subject, &latest)
         .await
         .unwrap_err();
+    assert_mentions(&error, &["--use-latest-version"]);
     assert_eq!(error.error_code(), Some(40401), "{error}");
-    assert!(
-        error.to_string().contains("--use-latest-version"),
-        "{error}"
-    );
 
     let ours = client.register(&subject, SHOE_PROTO).await.unwrap();
     let (id, how) = resolve_schema(&client, &subject, &latest).await.unwrap();
@@ -206,13 +193,11 @@ async fn use_latest_version_accepts_ours_and_refuses_another() {
     let error = resolve_schema_id(&fresh_client, &subject, &latest)
         .await
         .unwrap_err();
-    let text = error.to_string();
-    println!("{text}");
+    let text = assert_mentions(&error, &[&subject, "color"]);
     assert!(
         matches!(error, RegistryError::LatestMismatch { version: 2, .. }),
         "{text}"
     );
-    assert!(text.contains(&subject) && text.contains("color"), "{text}");
 
     // The first client cached its answer: the run keeps the id it started with.
     assert_eq!(
@@ -278,17 +263,18 @@ async fn wrong_credentials_give_the_401_message_without_the_secret() {
     let error = resolve_schema_id(&client, &subject, &schema_settings(true, false))
         .await
         .unwrap_err();
-    let text = error.to_string();
-    let debug = format!("{error:?}");
-    println!("{text}");
-    assert_eq!(error.status(), Some(401), "{text}");
-    assert!(text.contains("HTTP 401"), "{text}");
-    assert!(
-        text.contains("SCHEMA_REGISTRY_API_KEY") && text.contains("SCHEMA_REGISTRY_API_SECRET"),
-        "{text}"
+    let text = assert_mentions(
+        &error,
+        &[
+            "HTTP 401",
+            "SCHEMA_REGISTRY_API_KEY",
+            "SCHEMA_REGISTRY_API_SECRET",
+            &client.base_url(),
+            &subject,
+        ],
     );
-    assert!(text.contains(&client.base_url()), "{text}");
-    assert!(text.contains(&subject), "{text}");
+    let debug = format!("{error:?}");
+    assert_eq!(error.status(), Some(401), "{text}");
     for shown in [&text, &debug, &format!("{client:?}")] {
         assert!(
             !shown.contains(secret) && !shown.contains("ZK4q"),
@@ -305,13 +291,8 @@ async fn incompatible_schema_gives_the_409_message() {
     set_subject_compatibility(&subject, "BACKWARD").await;
     let incompatible = SHOE_PROTO.replace("int64 id = 1;", "string id = 1;");
     let error = client.register(&subject, &incompatible).await.unwrap_err();
-    let text = error.to_string();
-    println!("{text}");
-    assert_eq!(error.status(), Some(409), "{text}");
-    assert!(
-        text.contains("incompatible") && text.contains("compatibility level"),
-        "{text}"
-    );
+    assert_mentions(&error, &["incompatible", "compatibility level"]);
+    assert_eq!(error.status(), Some(409), "{error}");
 }
 
 #[tokio::test]
@@ -322,11 +303,9 @@ async fn invalid_schema_gives_the_42201_message() {
         .register(&subject, "this is not a protobuf schema {")
         .await
         .unwrap_err();
-    let text = error.to_string();
-    println!("{text}");
-    assert_eq!(error.status(), Some(422), "{text}");
-    assert_eq!(error.error_code(), Some(42201), "{text}");
-    assert!(text.contains("invalid Protobuf"), "{text}");
+    assert_mentions(&error, &["invalid Protobuf"]);
+    assert_eq!(error.status(), Some(422), "{error}");
+    assert_eq!(error.error_code(), Some(42201), "{error}");
 }
 
 #[tokio::test]
@@ -337,14 +316,14 @@ async fn untrusted_certificate_names_the_ca_variable() {
     };
     let client = SchemaRegistryClient::new(&settings).unwrap();
     let error = client.subject_versions("any-subject").await.unwrap_err();
-    let text = error.to_string();
-    println!("{text}");
+    let text = assert_mentions(
+        &error,
+        &["SCHEMA_REGISTRY_SSL_CA_LOCATION", &client.base_url()],
+    );
     assert!(
         matches!(error, RegistryError::TlsHandshake { .. }),
         "{text}"
     );
-    assert!(text.contains("SCHEMA_REGISTRY_SSL_CA_LOCATION"), "{text}");
-    assert!(text.contains(&client.base_url()), "{text}");
 }
 
 #[tokio::test]
@@ -365,14 +344,12 @@ async fn unreachable_registry_names_the_url_and_cause() {
         .register("shoes-value", SHOE_PROTO)
         .await
         .unwrap_err();
-    let text = error.to_string();
-    println!("{text}");
-    assert!(
-        matches!(error, RegistryError::Unreachable { attempts: 3, .. }),
-        "{text}"
+    let text = assert_mentions(
+        &error,
+        &["https://127.0.0.1:9/subjects/shoes-value/versions"],
     );
     assert!(
-        text.contains("https://127.0.0.1:9/subjects/shoes-value/versions"),
+        matches!(error, RegistryError::Unreachable { attempts: 3, .. }),
         "{text}"
     );
 }

@@ -126,18 +126,15 @@ impl SchemaRegistryClient {
     /// Registers `schema` (Protobuf source) under `subject` and returns its id. Registering content the
     /// subject already holds returns the existing id (Confluent's documented behaviour).
     pub async fn register(&self, subject: &str, schema: &str) -> Result<u32, RegistryError> {
-        let url = self.endpoint(&["subjects", subject, "versions"]);
-        let body = schema_request_body(schema);
-        let answer = self
-            .send(
+        let registered: RegisteredId = self
+            .call(
                 Operation::Register,
                 subject_target(subject),
                 Method::POST,
-                url,
-                Some(body),
+                &["subjects", subject, "versions"],
+                Some(schema_request_body(schema)),
             )
             .await?;
-        let registered: RegisteredId = answer.parse()?;
         Ok(registered.id)
     }
 
@@ -147,59 +144,50 @@ impl SchemaRegistryClient {
         subject: &str,
         schema: &str,
     ) -> Result<SubjectSchema, RegistryError> {
-        let url = self.endpoint(&["subjects", subject]);
-        let body = schema_request_body(schema);
-        self.send(
+        self.call(
             Operation::Lookup,
             subject_target(subject),
             Method::POST,
-            url,
-            Some(body),
+            &["subjects", subject],
+            Some(schema_request_body(schema)),
         )
-        .await?
-        .parse()
+        .await
     }
 
     /// The subject's latest version.
     pub async fn latest(&self, subject: &str) -> Result<SubjectSchema, RegistryError> {
-        let url = self.endpoint(&["subjects", subject, "versions", "latest"]);
-        self.send(
+        self.call(
             Operation::Latest,
             subject_target(subject),
             Method::GET,
-            url,
+            &["subjects", subject, "versions", "latest"],
             None,
         )
-        .await?
-        .parse()
+        .await
     }
 
     /// The schema with this id.
     pub async fn schema_by_id(&self, id: u32) -> Result<SchemaById, RegistryError> {
-        let url = self.endpoint(&["schemas", "ids", &id.to_string()]);
-        self.send(
+        self.call(
             Operation::SchemaById,
             format!("schema id {id}"),
             Method::GET,
-            url,
+            &["schemas", "ids", &id.to_string()],
             None,
         )
-        .await?
-        .parse()
+        .await
     }
 
     /// The subject's version numbers, oldest first.
     pub async fn subject_versions(&self, subject: &str) -> Result<Vec<i32>, RegistryError> {
-        let url = self.endpoint(&["subjects", subject, "versions"]);
-        self.send(
+        self.call(
             Operation::SubjectVersions,
             subject_target(subject),
             Method::GET,
-            url,
+            &["subjects", subject, "versions"],
             None,
         )
-        .await?
-        .parse()
+        .await
     }
 
     pub(super) fn cached_resolution(
@@ -243,6 +231,22 @@ impl SchemaRegistryClient {
             .pop_if_empty()
             .extend(segments);
         url
+    }
+
+    /// Sends `method` to the endpoint at `segments` (with retries, see [`Self::send`]) and parses the
+    /// JSON answer; `target` names what the request is about in errors.
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        operation: Operation,
+        target: String,
+        method: Method,
+        segments: &[&str],
+        body: Option<Bytes>,
+    ) -> Result<T, RegistryError> {
+        let url = self.endpoint(segments);
+        self.send(operation, target, method, url, body)
+            .await?
+            .parse()
     }
 
     /// Sends one request with retries: transport failures (except TLS) and 5xx answers are retried

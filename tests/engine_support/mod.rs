@@ -1,5 +1,6 @@
-//! Helpers for the engine's integration tests: Kafka settings of the local stack from the
-//! environment, unique topics, and a consumer that reads a whole topic back.
+//! Helpers for the engine's integration tests: Kafka and registry settings of the local stack from
+//! the environment, unique topics, and a consumer that reads a whole topic back. What does not need
+//! our settings types lives in `tests/support` and is shared from there.
 //!
 //! These tests talk to the real broker of `scripts/local-stack.sh` over its SASL_SSL listener. A
 //! missing variable fails the test with what to run; nothing is skipped silently.
@@ -16,19 +17,18 @@ use std::{
     time::Duration,
 };
 
-use rskafka::client::partition::UnknownTopicHandling;
 use shoe_producer::{
     delivery::DeliveryObserver,
     kafka::{self, Kafka},
     secret::Secret,
-    settings::{KafkaSettings, SaslMechanism, SecurityProtocol},
+    settings::{KafkaSettings, RegistrySettings, SaslMechanism, SecurityProtocol},
 };
 
 #[path = "../support/mod.rs"]
 mod support;
 
 #[allow(unused_imports)] // each test binary uses its own subset
-pub use support::{stack_env as env, summary_line};
+pub use support::{inherited_env_command, stack_env as env, summary_line, Finished};
 
 /// The local stack's SASL_SSL listener, as the producer would be configured for Confluent Cloud.
 pub fn kafka_settings() -> KafkaSettings {
@@ -49,6 +49,17 @@ pub fn kafka_settings() -> KafkaSettings {
         api_secret: Some(Secret::new(env("KAFKA_API_SECRET"))),
         ca_file: Some(PathBuf::from(env("KAFKA_SSL_CA_LOCATION"))),
         connect_timeout: Duration::from_secs(20),
+    }
+}
+
+/// The local stack's registry (HTTPS, Basic auth, its own CA), as the producer would be configured.
+pub fn registry_settings() -> RegistrySettings {
+    RegistrySettings {
+        url: env("SCHEMA_REGISTRY_URL"),
+        api_key: Some(env("SCHEMA_REGISTRY_API_KEY")),
+        api_secret: Some(Secret::new(env("SCHEMA_REGISTRY_API_SECRET"))),
+        ca_file: Some(PathBuf::from(env("SCHEMA_REGISTRY_SSL_CA_LOCATION"))),
+        request_timeout: Duration::from_secs(10),
     }
 }
 
@@ -91,36 +102,24 @@ pub struct Consumed {
     pub value: Vec<u8>,
 }
 
+impl From<support::ConsumedRecord> for Consumed {
+    fn from(record: support::ConsumedRecord) -> Self {
+        Self {
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key,
+            value: record.value,
+        }
+    }
+}
+
 /// Reads every record of every partition of `topic`, in offset order per partition.
 pub async fn consume_all(kafka: &Kafka, topic: &str, partitions: i32) -> Vec<Vec<Consumed>> {
     let client = kafka.client().await.expect("rskafka client");
     let mut all = Vec::new();
     for partition in 0..partitions {
-        let pc = client
-            .partition_client(topic, partition, UnknownTopicHandling::Retry)
-            .await
-            .expect("partition client");
-        let mut records = Vec::new();
-        let mut offset = 0;
-        loop {
-            let (batch, high_watermark) = pc
-                .fetch_records(offset, 1..4_000_000, 1_000)
-                .await
-                .expect("fetch");
-            for r in batch {
-                offset = r.offset + 1;
-                records.push(Consumed {
-                    partition,
-                    offset: r.offset,
-                    key: r.record.key.unwrap_or_default(),
-                    value: r.record.value.unwrap_or_default(),
-                });
-            }
-            if offset >= high_watermark {
-                break;
-            }
-        }
-        all.push(records);
+        let records = support::read_partition(&client, topic, partition).await;
+        all.push(records.into_iter().map(Consumed::from).collect());
     }
     all
 }
@@ -163,18 +162,11 @@ pub fn observer() -> (Arc<CountingObserver>, Vec<Arc<dyn DeliveryObserver>>) {
 /// A full `produce` configuration for the local stack: topic `topic`, `count` records.
 pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
     use shoe_producer::settings::{
-        Config, LogFormat, ProducerSettings, RegistrySettings, RunSettings, SchemaSettings,
-        SubjectNameStrategy,
+        Config, LogFormat, ProducerSettings, RunSettings, SchemaSettings, SubjectNameStrategy,
     };
     Config {
         kafka: Some(kafka_settings()),
-        registry: Some(RegistrySettings {
-            url: env("SCHEMA_REGISTRY_URL"),
-            api_key: Some(env("SCHEMA_REGISTRY_API_KEY")),
-            api_secret: Some(Secret::new(env("SCHEMA_REGISTRY_API_SECRET"))),
-            ca_file: Some(PathBuf::from(env("SCHEMA_REGISTRY_SSL_CA_LOCATION"))),
-            request_timeout: Duration::from_secs(10),
-        }),
+        registry: Some(registry_settings()),
         schema: SchemaSettings {
             subject_name_strategy: SubjectNameStrategy::Topic,
             auto_register: true,

@@ -5,9 +5,10 @@
 //! up and `eval "$(scripts/local-stack.sh env)"` first. A missing variable fails the test, never skips it.
 //!
 //! The binary-level tests also find here: the built binary run with a cleared environment plus the
-//! stack's variables, a child process whose output is collected while it runs (to signal it at the
-//! right moment), a `/metrics` scraper, and topic creation / read-back straight through rskafka, so
-//! the oracle shares no code with the producer under test.
+//! stack's variables (or with the caller's environment), a child process whose output is collected
+//! while it runs (to signal it at the right moment), a `/metrics` scraper, topic creation / read-back
+//! straight through rskafka and registry requests straight through reqwest, so the oracle shares no
+//! code with the producer under test.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -16,7 +17,7 @@ use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
     path::Path,
-    process::{Child, Command, ExitStatus, Stdio},
+    process::{Child, Command, ExitStatus, Output, Stdio},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -90,6 +91,14 @@ pub fn stack_command() -> Command {
     command
 }
 
+/// The binary with the caller's environment (where `eval "$(scripts/local-stack.sh env)"` put the
+/// stack's settings) minus `RUST_LOG`, and `args`.
+pub fn inherited_env_command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).env_remove("RUST_LOG");
+    command
+}
+
 /// A finished run of the binary.
 #[derive(Debug)]
 pub struct Finished {
@@ -116,6 +125,17 @@ impl Finished {
     pub fn summary(&self) -> serde_json::Value {
         summary_line(&self.stdout)
             .unwrap_or_else(|| panic!("no JSON summary line on stdout\n{}", self.transcript()))
+    }
+}
+
+impl From<Output> for Finished {
+    /// A run collected with `Command::output` or `Child::wait_with_output`.
+    fn from(output: Output) -> Self {
+        Self {
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
     }
 }
 
@@ -314,10 +334,18 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 /// rustls trusting exactly the PEM certificates in `ca_file`.
 pub fn stack_tls_config(ca_file: &Path) -> Arc<rustls::ClientConfig> {
+    tls_config_trusting_only(Some(ca_file))
+}
+
+/// rustls trusting only the PEM certificates in `ca_file`; with `None` it trusts no certificate at
+/// all (to prove a handshake fails without the stack's CA).
+pub fn tls_config_trusting_only(ca_file: Option<&Path>) -> Arc<rustls::ClientConfig> {
     use rustls_pki_types::{pem::PemObject, CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca_file).expect("CA file readable") {
-        roots.add(cert.expect("CA PEM valid")).expect("CA accepted");
+    if let Some(ca_file) = ca_file {
+        for cert in CertificateDer::pem_file_iter(ca_file).expect("CA file readable") {
+            roots.add(cert.expect("CA PEM valid")).expect("CA accepted");
+        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
@@ -329,24 +357,39 @@ pub fn stack_tls_config(ca_file: &Path) -> Arc<rustls::ClientConfig> {
     )
 }
 
-/// An rskafka client on the stack's SASL_SSL listener with its key, secret and CA.
-pub async fn stack_kafka_client() -> Client {
-    let ca = stack_env("KAFKA_SSL_CA_LOCATION");
+/// An rskafka client on the stack's SASL_SSL listener with its API key and `secret`, trusting only
+/// `ca_file`; rskafka's retries give up after `deadline`.
+pub async fn sasl_ssl_client(
+    secret: &str,
+    ca_file: Option<&Path>,
+    deadline: Duration,
+) -> Result<Client, rskafka::client::error::Error> {
     ClientBuilder::new(vec![stack_env("BOOTSTRAP_SERVERS")])
-        .tls_config(stack_tls_config(Path::new(&ca)))
+        .tls_config(tls_config_trusting_only(ca_file))
         .sasl_config(SaslConfig::Plain(Credentials::new(
             stack_env("KAFKA_API_KEY"),
-            stack_env("KAFKA_API_SECRET"),
+            secret.to_owned(),
         )))
         .backoff_config(rskafka::BackoffConfig {
             init_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_millis(500),
             base: 2.0,
-            deadline: Some(Duration::from_secs(20)),
+            deadline: Some(deadline),
         })
         .build()
         .await
-        .expect("rskafka connects to the local stack over SASL_SSL")
+}
+
+/// An rskafka client on the stack's SASL_SSL listener with its key, secret and CA.
+pub async fn stack_kafka_client() -> Client {
+    let ca = stack_env("KAFKA_SSL_CA_LOCATION");
+    sasl_ssl_client(
+        &stack_env("KAFKA_API_SECRET"),
+        Some(Path::new(&ca)),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("rskafka connects to the local stack over SASL_SSL")
 }
 
 /// Creates a fresh topic `<prefix>-…` with `partitions` partitions and returns its name.
@@ -381,31 +424,83 @@ pub fn consume_all(topic: &str, partitions: i32) -> Vec<ConsumedRecord> {
         let client = stack_kafka_client().await;
         let mut all = Vec::new();
         for partition in 0..partitions {
-            let partition_client = client
-                .partition_client(topic, partition, UnknownTopicHandling::Retry)
-                .await
-                .expect("partition client");
-            let mut offset = 0;
-            loop {
-                let (batch, high_watermark) = partition_client
-                    .fetch_records(offset, 1..8_000_000, 1_000)
-                    .await
-                    .expect("fetch records");
-                for fetched in batch {
-                    offset = fetched.offset + 1;
-                    all.push(ConsumedRecord {
-                        partition,
-                        offset: fetched.offset,
-                        key: fetched.record.key.unwrap_or_default(),
-                        value: fetched.record.value.unwrap_or_default(),
-                        timestamp_ms: fetched.record.timestamp.timestamp_millis(),
-                    });
-                }
-                if offset >= high_watermark {
-                    break;
-                }
-            }
+            all.extend(read_partition(&client, topic, partition).await);
         }
         all
     })
+}
+
+/// Reads every record of one partition of `topic` with `client`, in offset order, up to the high
+/// watermark.
+pub async fn read_partition(client: &Client, topic: &str, partition: i32) -> Vec<ConsumedRecord> {
+    let partition_client = client
+        .partition_client(topic, partition, UnknownTopicHandling::Retry)
+        .await
+        .expect("partition client");
+    let mut records = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (batch, high_watermark) = partition_client
+            .fetch_records(offset, 1..8_000_000, 1_000)
+            .await
+            .expect("fetch records");
+        for fetched in batch {
+            offset = fetched.offset + 1;
+            records.push(ConsumedRecord {
+                partition,
+                offset: fetched.offset,
+                key: fetched.record.key.unwrap_or_default(),
+                value: fetched.record.value.unwrap_or_default(),
+                timestamp_ms: fetched.record.timestamp.timestamp_millis(),
+            });
+        }
+        if offset >= high_watermark {
+            return records;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The Schema Registry, straight through reqwest + rustls (not our client), for the same reason.
+// ---------------------------------------------------------------------------------------------------
+
+/// reqwest trusting only the registry's CA (`SCHEMA_REGISTRY_SSL_CA_LOCATION`), with no credentials.
+pub fn registry_http_client() -> reqwest::Client {
+    let ca = stack_env("SCHEMA_REGISTRY_SSL_CA_LOCATION");
+    reqwest::Client::builder()
+        .tls_backend_preconfigured((*stack_tls_config(Path::new(&ca))).clone())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("a reqwest client")
+}
+
+/// `method` on `SCHEMA_REGISTRY_URL` + `path` (e.g. `/subjects`), with the stack's Basic-auth key
+/// and secret.
+pub fn registry_request(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .request(
+            method,
+            format!("{}{path}", stack_env("SCHEMA_REGISTRY_URL")),
+        )
+        .basic_auth(
+            stack_env("SCHEMA_REGISTRY_API_KEY"),
+            Some(stack_env("SCHEMA_REGISTRY_API_SECRET")),
+        )
+}
+
+/// `GET path` on the registry with the stack's credentials; the JSON body of a successful answer.
+pub async fn registry_get_json(client: &reqwest::Client, path: &str) -> serde_json::Value {
+    registry_request(client, reqwest::Method::GET, path)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .error_for_status()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
 }
