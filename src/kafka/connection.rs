@@ -123,6 +123,11 @@ impl Connector {
         }
     }
 
+    /// The bound on opening a connection, also used for single metadata requests on one.
+    pub fn open_timeout(&self) -> Duration {
+        self.open_timeout
+    }
+
     pub fn bootstrap(&self) -> &[String] {
         &self.bootstrap
     }

@@ -187,10 +187,18 @@ impl Kafka {
                 topic: topic.to_owned(),
                 reason: e.to_string(),
             })?;
-        let created = match controller
-            .create_topic(topic, partitions, replication_factor, 30_000)
-            .await
-        {
+        // rskafka retries under its deadline but does not bound one attempt; the broker gets 30 s.
+        let bound = self.connect_timeout + std::time::Duration::from_secs(30);
+        let creation = tokio::time::timeout(
+            bound,
+            controller.create_topic(topic, partitions, replication_factor, 30_000),
+        )
+        .await
+        .map_err(|_| KafkaError::CreateTopic {
+            topic: topic.to_owned(),
+            reason: format!("the controller did not answer within {bound:?}"),
+        })?;
+        let created = match creation {
             Ok(()) => true,
             Err(rskafka::client::error::Error::ServerError {
                 protocol_error: ProtocolError::TopicAlreadyExists,

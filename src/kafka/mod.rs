@@ -110,13 +110,23 @@ impl Kafka {
         rskafka_client(&self.connector, self.connect_timeout).await
     }
 
-    /// Requests metadata for `topics` on the admin connection, reopening it once if it broke.
+    /// Requests metadata for `topics` on the admin connection, reopening it once if it broke or
+    /// did not answer within the connect timeout (a broker can stop answering without closing).
     async fn admin_metadata(
         &self,
         topics: &[&str],
     ) -> Result<rskafka::protocol::messages::MetadataResponse, KafkaError> {
+        let bound = self.connect_timeout;
+        let bounded = |connection: Arc<BrokerConnection>| async move {
+            match tokio::time::timeout(bound, metadata::request_metadata(&connection, topics)).await
+            {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {bound:?}")),
+            }
+        };
         let mut admin = self.admin.lock().await;
-        match metadata::request_metadata(&admin.1, topics).await {
+        match bounded(Arc::clone(&admin.1)).await {
             Ok(response) => Ok(response),
             Err(first) => {
                 tracing::debug!(broker = %admin.0, error = %first, "admin connection failed; reopening");
@@ -126,11 +136,11 @@ impl Kafka {
                     self.connect_timeout,
                 )
                 .await?;
-                metadata::request_metadata(&admin.1, topics)
+                bounded(Arc::clone(&admin.1))
                     .await
-                    .map_err(|e| KafkaError::Request {
+                    .map_err(|reason| KafkaError::Request {
                         broker: admin.0.clone(),
-                        reason: e.to_string(),
+                        reason,
                     })
             }
         }
@@ -156,9 +166,19 @@ pub async fn rskafka_client(
     if let Some(sasl) = connector.sasl_config() {
         builder = builder.sasl_config(sasl);
     }
-    builder.build().await.map_err(|e| KafkaError::Unreachable {
-        bootstrap: connector.bootstrap().join(","),
-        waited: deadline,
-        cause: e.to_string(),
-    })
+    // rskafka bounds its retries by the deadline but not a single attempt: a broker that accepts
+    // the connection and never answers would hold `build` forever.
+    match tokio::time::timeout(deadline, builder.build()).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(KafkaError::Unreachable {
+            bootstrap: connector.bootstrap().join(","),
+            waited: deadline,
+            cause: e.to_string(),
+        }),
+        Err(_) => Err(KafkaError::Unreachable {
+            bootstrap: connector.bootstrap().join(","),
+            waited: deadline,
+            cause: "no answer".into(),
+        }),
+    }
 }

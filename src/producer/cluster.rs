@@ -5,6 +5,11 @@
 //! what to forget — the connection, the leader map, or both — and the next attempt re-reads metadata
 //! and reconnects. Lookups hold one async lock, so a burst of failures triggers one metadata request
 //! and one reconnect, not one per partition.
+//!
+//! Metadata is asked of a cached connection first, each request bounded by the connector's open
+//! timeout; a connection that fails or does not answer in time is dropped, and the bootstrap servers
+//! are asked next. (Unbounded, a connection whose broker vanished without closing it would hold every
+//! lookup until the delivery timeout, for good: nothing else would ever drop it.)
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -23,6 +28,13 @@ pub struct LeaderConnection {
     pub broker_id: i32,
     pub address: String,
     generation: u64,
+}
+
+impl LeaderConnection {
+    /// Identifies the connection itself: two lookups that return the same key share one socket.
+    pub fn key(&self) -> (i32, u64) {
+        (self.broker_id, self.generation)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -53,7 +65,7 @@ impl Cluster {
     pub async fn leader(&self, partition: i32) -> Result<LeaderConnection, AttemptError> {
         let mut state = self.state.lock().await;
         if state.layout.is_none() {
-            let layout = self.read_layout(&state).await?;
+            let layout = self.read_layout(&mut state).await?;
             state.layout = Some(layout);
         }
         let layout = state.layout.as_ref().expect("just read");
@@ -119,18 +131,28 @@ impl Cluster {
         }
     }
 
-    /// Reads the topic's layout through any open connection, else through a bootstrap server.
-    async fn read_layout(&self, state: &State) -> Result<TopicLayout, AttemptError> {
+    /// Reads the topic's layout through any open connection (dropping those that fail), else
+    /// through a bootstrap server.
+    async fn read_layout(&self, state: &mut State) -> Result<TopicLayout, AttemptError> {
         let mut last_error = String::from("no broker reachable");
-        for (connection, _) in state.connections.values() {
-            match request_metadata(connection, &[&self.topic]).await {
+        let cached: Vec<(i32, Arc<BrokerConnection>)> = state
+            .connections
+            .iter()
+            .map(|(&broker, (connection, _))| (broker, Arc::clone(connection)))
+            .collect();
+        for (broker, connection) in cached {
+            match self.metadata(&connection).await {
                 Ok(response) => return self.layout_of(&response),
-                Err(e) => last_error = format!("metadata request failed: {e}"),
+                Err(e) => {
+                    last_error = format!("metadata request to broker {broker} failed: {e}");
+                    state.connections.remove(&broker);
+                    tracing::debug!(broker, error = %last_error, "dropped connection that failed a metadata request");
+                }
             }
         }
         for address in self.connector.bootstrap() {
             match self.connector.open(address).await {
-                Ok(connection) => match request_metadata(&connection, &[&self.topic]).await {
+                Ok(connection) => match self.metadata(&connection).await {
                     Ok(response) => return self.layout_of(&response),
                     Err(e) => last_error = format!("metadata request to {address} failed: {e}"),
                 },
@@ -143,6 +165,19 @@ impl Cluster {
             outcome_unknown: false,
             refresh: super::errors::Refresh::Connection,
         })
+    }
+
+    /// One metadata request for the topic, bounded by the connector's open timeout.
+    async fn metadata(
+        &self,
+        connection: &BrokerConnection,
+    ) -> Result<rskafka::protocol::messages::MetadataResponse, String> {
+        let bound = self.connector.open_timeout();
+        match tokio::time::timeout(bound, request_metadata(connection, &[&self.topic])).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {bound:?}")),
+        }
     }
 
     fn layout_of(

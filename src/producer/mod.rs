@@ -67,7 +67,12 @@ pub enum ProducerError {
 pub struct Producer {
     shared: Arc<Shared>,
     partitioner: Arc<Partitioner>,
+    /// One supervisor per partition: it awaits the partition's sender task and cleans up if that
+    /// task ends abnormally.
     senders: Vec<JoinHandle<()>>,
+    /// The sender tasks themselves, so tests can make one end abnormally.
+    #[cfg(test)]
+    sender_tasks: Vec<tokio::task::AbortHandle>,
 }
 
 /// A cheap, cloneable way to send records to a [`Producer`].
@@ -123,13 +128,26 @@ impl Producer {
             flushing: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
         });
-        let senders = (0..partitions)
-            .map(|p| tokio::spawn(sender::run(Arc::clone(&shared), p)))
-            .collect();
+        let mut senders = Vec::new();
+        #[cfg(test)]
+        let mut sender_tasks = Vec::new();
+        for p in 0..partitions {
+            let task = tokio::spawn(sender::run(Arc::clone(&shared), p));
+            #[cfg(test)]
+            sender_tasks.push(task.abort_handle());
+            let shared = Arc::clone(&shared);
+            senders.push(tokio::spawn(async move {
+                if let Err(error) = task.await {
+                    sender::stopped_abnormally(&shared, p, &error);
+                }
+            }));
+        }
         Ok(Self {
             shared,
             partitioner: Arc::new(Partitioner::new(settings.partitioner, partitions)),
             senders,
+            #[cfg(test)]
+            sender_tasks,
         })
     }
 
@@ -141,6 +159,7 @@ impl Producer {
     }
 
     /// Sends buffered batches now and waits until every record sent so far is acked or failed.
+    /// Records sent while it waits (by other tasks) do not hold it up.
     pub async fn flush(&self) {
         flush(&self.shared).await;
     }
@@ -153,7 +172,25 @@ impl Producer {
         }
         for sender in self.senders {
             if let Err(e) = sender.await {
-                tracing::error!(error = %e, "a partition sender stopped abnormally");
+                tracing::error!(error = %e, "a partition sender's supervisor stopped abnormally");
+            }
+        }
+        // Every sender has drained its partition; a record still unsettled now never will be, and
+        // must not pass for delivered.
+        for (partition, queue) in (0..).zip(&self.shared.queues) {
+            let stranded = queue.unsettled_records();
+            if stranded > 0 {
+                tracing::error!(
+                    partition,
+                    records = stranded,
+                    "records neither acked nor failed at close"
+                );
+                queue.record_settled(stranded, 0);
+                self.shared.stats.batch_failed(
+                    partition,
+                    stranded,
+                    "internal error: the records were neither acked nor failed at close",
+                );
             }
         }
         self.shared.memory.close();
@@ -209,21 +246,114 @@ impl ProducerHandle {
     }
 }
 
+/// Counts one `flush` in progress for as long as it lives, so a flush whose future is dropped
+/// half-way (a caller's timeout) does not leave linger disabled for good.
+struct Flushing<'a>(&'a AtomicUsize);
+
+impl<'a> Flushing<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(count)
+    }
+}
+
+impl Drop for Flushing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 async fn flush(shared: &Shared) {
-    shared.flushing.fetch_add(1, Ordering::AcqRel);
+    let _flushing = Flushing::start(&shared.flushing);
+    // The batches holding the records sent so far; later ones (other tasks keep sending) are not
+    // waited for, or a busy producer would never see a moment with nothing in flight.
+    let marks: Vec<u64> = shared.queues.iter().map(|q| q.flush_mark()).collect();
     for queue in &shared.queues {
         queue.wake.notify_one();
     }
     loop {
         let settled = shared.stats.settled();
-        if shared.stats.unsettled() == 0 {
+        let done = shared
+            .queues
+            .iter()
+            .zip(&marks)
+            .all(|(queue, &mark)| queue.settled_below() >= mark);
+        if done {
             break;
         }
         settled.await;
     }
-    shared.flushing.fetch_sub(1, Ordering::AcqRel);
 }
 
 fn snapshot(shared: &Shared) -> StatsSnapshot {
     shared.stats.snapshot(shared.memory.in_use() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{KafkaSettings, SaslMechanism, SecurityProtocol};
+    use std::time::Duration;
+
+    /// A connector to a port nothing listens on: every attempt fails and is retried.
+    fn unreachable_connector() -> Arc<Connector> {
+        let settings = KafkaSettings {
+            bootstrap_servers: vec!["127.0.0.1:1".into()],
+            security_protocol: SecurityProtocol::Plaintext,
+            sasl_mechanism: SaslMechanism::Plain,
+            api_key: None,
+            api_secret: None,
+            ca_file: None,
+            connect_timeout: Duration::from_secs(1),
+        };
+        Arc::new(Connector::new(&settings, None))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sender_that_stops_abnormally_fails_its_records_and_returns_their_memory() {
+        let settings = ProducerSettings {
+            delivery_timeout: Duration::from_secs(3_600),
+            buffer_memory: 1 << 20,
+            ..ProducerSettings::default()
+        };
+        let producer = Producer::start(unreachable_connector(), "t", 2, &settings, vec![]).unwrap();
+        let handle = producer.handle();
+        for id in 0..50u32 {
+            handle.send(id.to_string().as_bytes(), b"v").await.unwrap();
+        }
+        assert!(handle.snapshot().buffered_bytes > 0);
+        for task in &producer.sender_tasks {
+            task.abort();
+        }
+        tokio::time::timeout(Duration::from_secs(10), handle.flush())
+            .await
+            .expect("flush ends once the stopped senders' records are failed");
+        let snap = handle.snapshot();
+        assert_eq!(
+            (snap.sent, snap.acked, snap.failed),
+            (50, 0, 50),
+            "{snap:?}"
+        );
+        assert_eq!((snap.in_flight_records, snap.buffered_bytes), (0, 0));
+        assert_eq!(handle.send(b"x", b"v").await, Err(ProducerClosed));
+        let snap = tokio::time::timeout(Duration::from_secs(10), producer.close())
+            .await
+            .expect("close ends");
+        assert_eq!((snap.sent, snap.failed), (50, 50), "{snap:?}");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_flush_stops_counting_as_a_flush() {
+        let settings = ProducerSettings {
+            linger: Duration::from_secs(3_600),
+            ..ProducerSettings::default()
+        };
+        let producer = Producer::start(unreachable_connector(), "t", 1, &settings, vec![]).unwrap();
+        let handle = producer.handle();
+        handle.send(b"k", b"v").await.unwrap();
+        assert!(tokio::time::timeout(Duration::ZERO, handle.flush())
+            .await
+            .is_err());
+        assert_eq!(producer.shared.flushing.load(Ordering::Acquire), 0);
+    }
 }

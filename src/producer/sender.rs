@@ -10,7 +10,11 @@
 //! when `max.in.flight.requests.per.connection > 1`. To keep that window small, a partition sends
 //! one request at a time until its leader has acknowledged one (at start and after any failure),
 //! so a new or moved leader that rejects its first request cannot accept the ones behind it. With
-//! `--max-in-flight 1` order always holds.
+//! `--max-in-flight 1` order always holds (a copy written late by an attempt that timed out is a
+//! possible duplicate). A partition's requests are never pipelined over two connections: when the
+//! leader's connection is replaced (another partition's timeout, a failed metadata request) while
+//! requests are in flight on the old one, the next batch waits for them, because the broker could
+//! process a request on the new connection before those on the old one.
 //!
 //! The requests of a partition are futures polled by its own task, in send order (not spawned
 //! tasks, which a scheduler may start in any order): each one's first poll queues it on the
@@ -69,6 +73,8 @@ pub struct Shared {
 /// A closed batch on its way to the broker, with what its final report needs.
 #[derive(Debug)]
 struct ReadyBatch {
+    /// See [`OpenBatch::seq`].
+    seq: u64,
     wire: Bytes,
     records: u32,
     opened_at: Instant,
@@ -98,7 +104,17 @@ struct InFlight {
     /// The request on the wire; `None` once it has finished (see `result`).
     request: Option<AttemptFuture>,
     result: Option<AttemptResult>,
-    is_retry: bool,
+    /// The connection the request went out on ([`LeaderConnection::key`]).
+    connection: Option<(i32, u64)>,
+}
+
+/// What [`PartitionSender::dispatch`] did with a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dispatched {
+    /// In flight (or already failed, to be completed in order).
+    Queued,
+    /// Held back until the requests in flight on another connection have answered.
+    Held,
 }
 
 /// Polls every request in flight, in send order; ready when the oldest one has finished.
@@ -115,6 +131,33 @@ fn poll_oldest(in_flight: &mut VecDeque<InFlight>, cx: &mut Context<'_>) -> Poll
         Some(oldest) if oldest.result.is_some() => Poll::Ready(()),
         _ => Poll::Pending,
     }
+}
+
+/// Cleans up after the sender of `partition` stopped without draining it (a panic, or its task was
+/// cancelled): whatever it held or had queued is failed and its memory returned, so the books
+/// balance, `flush` and `close` end, and `send` does not wait for memory that will never come back.
+pub fn stopped_abnormally(shared: &Shared, partition: i32, error: &tokio::task::JoinError) {
+    let queue = &shared.queues[partition as usize];
+    let lost = queue.shut_and_discard();
+    tracing::error!(
+        topic = %shared.topic,
+        partition,
+        records = lost.records,
+        %error,
+        "a partition sender stopped abnormally; failing the records it held"
+    );
+    if lost.records > 0 {
+        shared.stats.batch_failed(
+            partition,
+            lost.records,
+            "internal error: the partition's sender stopped (see the log); the records may or may not have been written",
+        );
+    }
+    shared
+        .memory
+        .release(usize::try_from(lost.bytes).unwrap_or(usize::MAX));
+    queue.publish_settled_below(u64::MAX);
+    shared.stats.notify_settled();
 }
 
 /// Runs the sender of `partition` until the producer closes and the partition is drained.
@@ -160,7 +203,7 @@ impl PartitionSender {
                 if self.in_flight.is_empty() && !self.retry.is_empty() {
                     if now >= self.retry_at {
                         let batch = self.retry.pop_front().expect("checked");
-                        self.dispatch(batch, true, now).await;
+                        self.dispatch(batch, now).await;
                     } else {
                         wake_at = Some(self.retry_at);
                     }
@@ -175,8 +218,10 @@ impl PartitionSender {
                 && self.retry.is_empty()
                 && self.queue().shut_if_empty()
             {
+                self.publish_progress();
                 return;
             }
+            self.publish_progress();
             let shared = Arc::clone(&self.shared);
             let wake = shared.queues[self.partition as usize].wake.notified();
             let busy = !self.in_flight.is_empty();
@@ -192,6 +237,21 @@ impl PartitionSender {
                 let result = oldest.result.take().expect("finished");
                 self.complete(oldest, result).await;
             }
+        }
+    }
+
+    /// Tells `flush` which batches have settled: all below the oldest one this sender still holds.
+    fn publish_progress(&self) {
+        let oldest = self
+            .in_flight
+            .iter()
+            .map(|f| f.batch.seq)
+            .chain(self.retry.iter().map(|b| b.seq))
+            .min()
+            .unwrap_or(u64::MAX)
+            .min(self.queue().oldest_queued());
+        if self.queue().publish_settled_below(oldest) {
+            self.shared.stats.notify_settled();
         }
     }
 
@@ -230,7 +290,11 @@ impl PartitionSender {
                         continue;
                     }
                     match self.close_batch(batch) {
-                        Ok(ready) => self.dispatch(ready, false, now).await,
+                        Ok(ready) => {
+                            if self.dispatch(ready, now).await == Dispatched::Held {
+                                return None;
+                            }
+                        }
                         Err((memory, records, reason)) => self.fail_raw(memory, records, &reason),
                     }
                 }
@@ -253,6 +317,7 @@ impl PartitionSender {
             )
         })?;
         Ok(ReadyBatch {
+            seq: batch.seq,
             wire,
             records,
             opened_at: batch.opened_at,
@@ -271,18 +336,32 @@ impl PartitionSender {
     }
 
     /// Starts one produce attempt for `batch`: finds the leader (here, in order), then queues the
-    /// request future behind the ones already in flight.
-    async fn dispatch(&mut self, mut batch: ReadyBatch, is_retry: bool, now: Instant) {
+    /// request future behind the ones already in flight — unless those are on another connection:
+    /// then the batch waits, first in line, until they have answered.
+    async fn dispatch(&mut self, mut batch: ReadyBatch, now: Instant) -> Dispatched {
         let deadline = now
             + self
                 .deadline(&batch)
                 .saturating_duration_since(now)
                 .min(REQUEST_TIMEOUT);
-        batch.attempts += 1;
         let lookup =
             tokio::time::timeout_at(deadline, self.shared.cluster.leader(self.partition)).await;
+        if let Ok(Ok(leader)) = &lookup {
+            let elsewhere = self
+                .in_flight
+                .iter()
+                .any(|f| f.request.is_some() && f.connection.is_some_and(|c| c != leader.key()));
+            if elsewhere {
+                self.hold(batch);
+                self.retry_at = now;
+                return Dispatched::Held;
+            }
+        }
+        batch.attempts += 1;
+        let mut connection = None;
         let (request, result) = match lookup {
             Ok(Ok(leader)) => {
+                connection = Some(leader.key());
                 let request = attempt(
                     Arc::clone(&self.shared),
                     self.partition,
@@ -305,16 +384,19 @@ impl PartitionSender {
             batch,
             request,
             result,
-            is_retry,
+            connection,
         });
+        Dispatched::Queued
+    }
+
+    /// Puts `batch` among the batches waiting to be (re)sent, which go out oldest first.
+    fn hold(&mut self, batch: ReadyBatch) {
+        let at = self.retry.partition_point(|b| b.seq < batch.seq);
+        self.retry.insert(at, batch);
     }
 
     async fn complete(&mut self, in_flight: InFlight, result: AttemptResult) {
-        let InFlight {
-            mut batch,
-            is_retry,
-            ..
-        } = in_flight;
+        let InFlight { mut batch, .. } = in_flight;
         match result {
             Ok(ack) => {
                 self.backoff = RETRY_BACKOFF_MIN;
@@ -348,11 +430,7 @@ impl PartitionSender {
                         "produce request failed; will retry"
                     );
                     batch.last_error = Some(error.reason);
-                    if is_retry {
-                        self.retry.push_front(batch);
-                    } else {
-                        self.retry.push_back(batch);
-                    }
+                    self.hold(batch);
                     self.retry_at = now + self.backoff;
                     self.backoff = (self.backoff * 2).min(RETRY_BACKOFF_MAX);
                 }
@@ -432,6 +510,8 @@ impl PartitionSender {
                 );
             }
         }
+        self.queue()
+            .record_settled(u64::from(batch.records), batch.memory);
         self.shared.memory.release(batch.memory);
     }
 
@@ -450,6 +530,7 @@ impl PartitionSender {
         self.shared
             .stats
             .batch_failed(self.partition, records, reason);
+        self.queue().record_settled(records, memory);
         self.shared.memory.release(memory);
     }
 }
@@ -487,7 +568,7 @@ async fn attempt(
     };
     let response =
         match tokio::time::timeout_at(deadline, leader.connection.request(&request)).await {
-            Err(_) => return Err((AttemptError::timed_out(remaining), Some(leader))),
+            Err(_) => return Err((AttemptError::timed_out(), Some(leader))),
             Ok(Err(error)) => return Err((AttemptError::from_request(&error), Some(leader))),
             Ok(Ok(response)) => response,
         };

@@ -6,6 +6,7 @@
 
 use std::{
     collections::BTreeMap,
+    panic::AssertUnwindSafe,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -94,10 +95,7 @@ impl Stats {
         }
         self.bytes_acked.fetch_add(payload_bytes, Ordering::Relaxed);
         self.acked.fetch_add(records, Ordering::Release);
-        for observer in &self.observers {
-            observer.acked(partition, base_offset, latencies, payload_bytes);
-        }
-        self.settled.notify_waiters();
+        self.tell_observers(|o| o.acked(partition, base_offset, latencies, payload_bytes));
     }
 
     /// `records` records of a batch failed for good.
@@ -108,19 +106,27 @@ impl Stats {
             .entry(reason.to_owned())
             .or_default() += records;
         self.failed.fetch_add(records, Ordering::Release);
+        self.tell_observers(|o| o.failed(partition, records, reason));
+    }
+
+    /// Calls every observer; one that panics loses this report but cannot take the partition's
+    /// sender down with it (that would strand every record behind it).
+    fn tell_observers(&self, report: impl Fn(&dyn DeliveryObserver)) {
         for observer in &self.observers {
-            observer.failed(partition, records, reason);
+            let observer = observer.as_ref();
+            if std::panic::catch_unwind(AssertUnwindSafe(|| report(observer))).is_err() {
+                tracing::error!("a delivery observer panicked; it missed one batch's report");
+            }
         }
+    }
+
+    /// Wakes `flush` calls waiting in [`settled`](Self::settled): batches have settled.
+    pub fn notify_settled(&self) {
         self.settled.notify_waiters();
     }
 
-    /// Records sent but not yet acked or failed.
-    pub fn unsettled(&self) -> u64 {
-        let settled = self.acked.load(Ordering::Acquire) + self.failed.load(Ordering::Acquire);
-        self.sent.load(Ordering::Acquire).saturating_sub(settled)
-    }
-
-    /// Resolves after the next batch settles (register before checking a condition).
+    /// Resolves after the next [`notify_settled`](Self::notify_settled) (register before checking
+    /// a condition).
     pub fn settled(&self) -> tokio::sync::futures::Notified<'_> {
         self.settled.notified()
     }
@@ -229,6 +235,5 @@ mod tests {
         );
         assert_eq!(*recorder.acked.lock(), vec![(3, 100, 2, 150)]);
         assert_eq!(recorder.failed.lock().len(), 2);
-        assert_eq!(stats.unsettled(), 2);
     }
 }
