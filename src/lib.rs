@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod producer;
 pub mod progress;
+pub mod random_seed;
 pub mod rate;
 pub mod run;
 pub mod run_control;

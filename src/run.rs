@@ -18,6 +18,7 @@ use crate::{
     metrics::Metrics,
     producer::Producer,
     progress::{self, SnapshotSource},
+    random_seed::random_seed,
     run_control::{RunControl, StopReason},
     schema_registry::{resolve_schema, subject_name, SchemaRegistryClient},
     settings::Config,
@@ -117,7 +118,7 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         config.run.count,
     );
 
-    let seed = config.run.seed.unwrap_or_else(rand::random);
+    let seed = config.run.seed.unwrap_or_else(random_seed);
     tracing::info!(
         seed,
         id_start = config.run.id_start,

@@ -15,7 +15,7 @@ pub const DEFAULT_SAMPLE_COUNT: u64 = 10;
 /// Writes `--count` shoes (10 by default) to stdout. A closed pipe (`| head`) ends it quietly.
 pub fn sample(config: &Config) -> Result<(), Failure> {
     let seed = config.run.seed.unwrap_or_else(|| {
-        let seed = rand::random();
+        let seed = crate::random_seed::random_seed();
         tracing::info!("seed {seed} (pass --seed {seed} to get these shoes again)");
         seed
     });

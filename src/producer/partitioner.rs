@@ -7,7 +7,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::settings::PartitionerKind;
+use crate::{
+    random_seed::{mix64, random_seed},
+    settings::PartitionerKind,
+};
 
 /// Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): 32-bit MurmurHash2 with seed
 /// `0x9747b28c`, little-endian 4-byte blocks, returned as Java's signed `int`.
@@ -55,6 +58,8 @@ pub struct Partitioner {
     kind: PartitionerKind,
     partitions: i32,
     counter: AtomicU32,
+    /// Makes the random partitioner's sequence differ between runs.
+    salt: u64,
 }
 
 impl Partitioner {
@@ -63,7 +68,8 @@ impl Partitioner {
         Self {
             kind,
             partitions,
-            counter: AtomicU32::new(rand::random()),
+            counter: AtomicU32::new(random_seed() as u32),
+            salt: random_seed(),
         }
     }
 
@@ -76,7 +82,11 @@ impl Partitioner {
         match self.kind {
             PartitionerKind::Murmur2 => java_partition_for_key(key, self.partitions),
             PartitionerKind::RoundRobin => self.next_counter(),
-            PartitionerKind::Random => rand::random_range(0..self.partitions),
+            PartitionerKind::Random => {
+                // A lock-free counter through a bit mixer: uniform over the partitions, no OS RNG call.
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                (mix64(u64::from(n) ^ self.salt) % self.partitions as u64) as i32
+            }
         }
     }
 
@@ -157,6 +167,25 @@ mod tests {
         let mut seen: Vec<i32> = (0..6).map(|_| partitioner.partition(b"x")).collect();
         seen.sort_unstable();
         assert_eq!(seen, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn random_spreads_evenly_over_the_partitions() {
+        let partitioner = Partitioner::new(PartitionerKind::Random, 6);
+        let mut counts = [0u32; 6];
+        for _ in 0..60_000 {
+            counts[partitioner.partition(b"x") as usize] += 1;
+        }
+        // 10,000 expected each; a uniform draw stays within ±5 % with overwhelming probability, while
+        // a stuck or cyclic-looking partitioner (all on one, or a fixed pattern) fails.
+        for count in counts {
+            assert!((9_500..=10_500).contains(&count), "{counts:?}");
+        }
+        let first: Vec<i32> = (0..12).map(|_| partitioner.partition(b"x")).collect();
+        assert!(
+            first.windows(2).any(|w| w[1] != (w[0] + 1) % 6),
+            "looks round-robin: {first:?}"
+        );
     }
 
     proptest! {
