@@ -21,20 +21,18 @@ use std::{
 use parking_lot::Mutex;
 use tokio::{sync::Notify, time::Instant};
 
-use super::record_batch::{BatchWriter, HEADER_LEN, MAX_RECORD_OVERHEAD};
+use super::record_batch::{max_record_len, BatchWriter, HEADER_LEN};
 
 /// Copies of a record the engine holds at worst: its batch, and the request buffer rskafka's
 /// connection writes from while the request waits for the socket.
 const COPIES: usize = 2;
 
-/// The memory a record is charged: its encoded size once per copy, plus its latency slot.
-fn charge(encoded_len: usize) -> usize {
-    COPIES * encoded_len + std::mem::size_of::<u32>()
-}
-
-/// The most a record can be charged, to reserve before its exact size is known.
-pub fn max_record_charge(key: &[u8], value: &[u8]) -> usize {
-    charge(key.len() + value.len() + MAX_RECORD_OVERHEAD)
+/// The memory a record is charged, reserved before it is encoded: its largest encoded size once
+/// per copy, plus its latency slot. The few bytes by which the bound exceeds the exact size stay
+/// with the batch and come back when it settles, so `send` gives nothing back per record (giving
+/// back memory takes the pool's lock).
+pub fn record_charge(key: &[u8], value: &[u8]) -> usize {
+    COPIES * max_record_len(key.len(), value.len()) + std::mem::size_of::<u32>()
 }
 
 /// Records of one partition on their way into a batch.
@@ -131,22 +129,22 @@ impl PartitionQueue {
             released_bytes: AtomicU64::new(0),
             batch_size: batch_size.max(HEADER_LEN + 1),
             // Room for a full batch, but never a huge up-front reservation.
-            initial_capacity: (batch_size + MAX_RECORD_OVERHEAD).min(4 * 1024 * 1024),
+            initial_capacity: batch_size.min(4 * 1024 * 1024),
         }
     }
 
     /// Encodes a record into the open batch (opening or rotating batches as needed). `reserved` is
-    /// what was taken from the memory pool for it; returns the part of it the record did not need.
+    /// what was taken from the memory pool for it ([`record_charge`]); the batch holds it until it
+    /// settles.
     pub fn append(
         &self,
         key: &[u8],
         value: &[u8],
         reserved: usize,
         now: Instant,
-    ) -> Result<usize, QueueShut> {
-        let record_len = key.len() + value.len() + MAX_RECORD_OVERHEAD;
+    ) -> Result<(), QueueShut> {
+        let record_len = max_record_len(key.len(), value.len());
         let mut wake = false;
-        let unused;
         {
             let mut buffers = self.buffers.lock();
             if buffers.shut {
@@ -175,13 +173,11 @@ impl PartitionQueue {
                 unreachable!("opened above")
             };
             let elapsed = now.saturating_duration_since(open.opened_at);
-            let encoded_len = open.writer.append(elapsed.as_millis() as i64, key, value);
+            open.writer.append(elapsed.as_millis() as i64, key, value);
             open.send_offsets_us
                 .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
-            let charged = charge(encoded_len).min(reserved);
-            unused = reserved - charged;
-            *charged_bytes += charged as u64;
-            open.memory += charged;
+            *charged_bytes += reserved as u64;
+            open.memory += reserved;
             open.payload_bytes += (key.len() + value.len()) as u64;
             if open.writer.encoded_len() >= self.batch_size {
                 let full = buffers.open.take().expect("just filled");
@@ -192,7 +188,7 @@ impl PartitionQueue {
         if wake {
             self.wake.notify_one();
         }
-        Ok(unused)
+        Ok(())
     }
 
     /// Takes the oldest batch that is ready: a closed one, else the open one once it has lingered

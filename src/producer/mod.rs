@@ -39,7 +39,7 @@ use crate::{
     kafka::Connector,
     settings::{Acks, ProducerSettings},
 };
-use accumulator::{max_record_charge, PartitionQueue};
+use accumulator::{record_charge, PartitionQueue};
 use partitioner::Partitioner;
 use sender::Shared;
 
@@ -212,17 +212,14 @@ impl ProducerHandle {
         }
         let reserved = shared
             .memory
-            .acquire(max_record_charge(key, value))
+            .acquire(record_charge(key, value))
             .await
             .map_err(|_| ProducerClosed)?;
         let partition = self.partitioner.partition(key) as usize;
         // Counted before it is visible to the sender, so `sent` never trails `acked + failed`.
         shared.stats.record_sent();
         match shared.queues[partition].append(key, value, reserved, Instant::now()) {
-            Ok(unused) => {
-                shared.memory.release(unused);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(_) => {
                 shared.stats.unsend();
                 shared.memory.release(reserved);
