@@ -2,9 +2,10 @@
 //!
 //! Every record takes its charge from the pool when it is sent — two copies of its encoded bytes, at
 //! their largest (its batch, and the request buffer rskafka's connection writes from), plus its
-//! latency slot — and gives it back when its batch reaches a final state (acked or failed). When the pool is empty
-//! `send` waits: the generator slows to the speed Kafka accepts, and nothing is ever dropped. So
-//! `buffer_memory` bounds all record memory the engine holds, which keeps a long run's RSS flat.
+//! latency slot — and gives it back when its batch reaches a final state (acked or failed). When the
+//! pool is empty `send` waits: the generator slows to the speed Kafka accepts, and nothing is ever
+//! dropped. So `buffer_memory` bounds all record memory the engine holds, which keeps a long run's
+//! RSS flat.
 
 use tokio::sync::Semaphore;
 
