@@ -6,7 +6,7 @@
 //! generator, the framer and the key buffer are reused for every record, so the loop allocates
 //! nothing per record: each record's bytes are copied once, into its partition's batch.
 
-use std::{fmt::Write as _, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use tokio::time::Instant;
 
@@ -128,17 +128,19 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
     let framer = Framer::for_shoe(schema_id);
     let mut control = RunControl::new(&config.run, shutdown.clone());
     let mut shoe = Shoe::default();
-    let mut key = String::with_capacity(20);
+    let mut key = itoa::Buffer::new();
     let mut value = Vec::with_capacity(256);
 
     let started = Instant::now();
     'generate: while let Some(n) = control.permit(GENERATE_CHUNK).await {
         for _ in 0..n {
             generator.next_into(&mut shoe);
-            key.clear();
-            let _ = write!(key, "{}", shoe.id);
             framer.frame_into(&shoe, &mut value);
-            if handle.send(key.as_bytes(), &value).await.is_err() {
+            if handle
+                .send(key.format(shoe.id).as_bytes(), &value)
+                .await
+                .is_err()
+            {
                 break 'generate;
             }
         }
