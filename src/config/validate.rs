@@ -262,7 +262,7 @@ fn registry(layer: &Layer, warnings: &mut Vec<String>) -> Result<RegistrySetting
 }
 
 /// An http(s) URL without credentials, query or fragment, returned without its trailing slash. The
-/// URL is quoted in errors only when it cannot hold credentials.
+/// URL is quoted in errors only once it is known to hold neither user info nor a query.
 fn registry_url(value: &Value) -> Result<String> {
     let label = value.label();
     let parsed = url::Url::parse(value.text.trim()).map_err(|e| {
@@ -275,6 +275,12 @@ fn registry_url(value: &Value) -> Result<String> {
             Setting::SchemaRegistryApiSecret.label()
         )));
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        // Not quoted: a query may carry a token.
+        return Err(ConfigError(format!(
+            "{label}: the URL has a query or fragment; give the registry's base URL only"
+        )));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(ConfigError(format!(
             "{label}: '{}' is not an http:// or https:// URL; write e.g. https://psrc-xxxxx.region.provider.confluent.cloud",
@@ -284,12 +290,6 @@ fn registry_url(value: &Value) -> Result<String> {
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(ConfigError(format!(
             "{label}: '{}' has no host",
-            value.text.trim()
-        )));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(ConfigError(format!(
-            "{label}: '{}' has a query or fragment; give the registry's base URL only",
             value.text.trim()
         )));
     }
@@ -439,22 +439,13 @@ fn run(layer: &Layer, warnings: &mut Vec<String>) -> Result<RunSettings> {
     let create = switch(layer, Setting::CreateTopic);
     let partitions =
         positive::<i32>(layer, Setting::Partitions, "a number of partitions ≥ 1")?.unwrap_or(6);
-    let replication_factor = number::<i16>(
+    let replication_factor = number_where::<i16>(
         layer,
         Setting::ReplicationFactor,
         "a replication factor ≥ 1, or -1 for the broker's default",
+        |&r| r >= 1 || r == -1,
     )?
     .unwrap_or(-1);
-    if replication_factor == 0 || replication_factor < -1 {
-        let value = layer
-            .get(Setting::ReplicationFactor)
-            .expect("a parsed value is present");
-        return Err(ConfigError(format!(
-            "{}: '{}' is not a replication factor; use ≥ 1, or -1 for the broker's default",
-            value.label(),
-            value.text
-        )));
-    }
     if !create {
         for setting in [Setting::Partitions, Setting::ReplicationFactor] {
             if layer
@@ -519,7 +510,11 @@ fn switch(layer: &Layer, setting: Setting) -> bool {
 }
 
 /// One of `choices` (case-insensitive); the error lists the first spelling of each.
-fn choice<T: Copy>(layer: &Layer, setting: Setting, choices: &[(&str, T)]) -> Result<Option<T>> {
+fn choice<T: Copy + PartialEq>(
+    layer: &Layer,
+    setting: Setting,
+    choices: &[(&str, T)],
+) -> Result<Option<T>> {
     let Some(value) = layer.get(setting) else {
         return Ok(None);
     };
@@ -531,8 +526,8 @@ fn choice<T: Copy>(layer: &Layer, setting: Setting, choices: &[(&str, T)]) -> Re
         return Ok(Some(*chosen));
     }
     let mut names: Vec<&str> = Vec::new();
-    for (name, _) in choices {
-        if !name.starts_with('-') && !name.ends_with("Strategy") {
+    for (i, (name, chosen)) in choices.iter().enumerate() {
+        if !choices[..i].iter().any(|(_, earlier)| earlier == chosen) {
             names.push(name);
         }
     }
@@ -544,17 +539,7 @@ fn choice<T: Copy>(layer: &Layer, setting: Setting, choices: &[(&str, T)]) -> Re
 }
 
 fn number<T: FromStr>(layer: &Layer, setting: Setting, what: &str) -> Result<Option<T>> {
-    let Some(value) = layer.get(setting) else {
-        return Ok(None);
-    };
-    let text = value.text.trim().replace('_', "");
-    text.parse::<T>().map(Some).map_err(|_| {
-        ConfigError(format!(
-            "{}: '{}' is not {what}",
-            value.label(),
-            value.text.trim()
-        ))
-    })
+    number_where(layer, setting, what, |_| true)
 }
 
 fn positive<T: FromStr + PartialOrd + Default>(
@@ -562,17 +547,26 @@ fn positive<T: FromStr + PartialOrd + Default>(
     setting: Setting,
     what: &str,
 ) -> Result<Option<T>> {
-    let parsed = number::<T>(layer, setting, what)?;
-    match parsed {
-        Some(n) if n <= T::default() => {
-            let value = layer.get(setting).expect("a parsed value is present");
-            Err(ConfigError(format!(
-                "{}: '{}' is not {what}",
-                value.label(),
-                value.text.trim()
-            )))
-        }
-        other => Ok(other),
+    number_where(layer, setting, what, |n| *n > T::default())
+}
+
+/// A number (`_` separators allowed) that `acceptable` agrees with; otherwise "'…' is not {what}".
+fn number_where<T: FromStr>(
+    layer: &Layer,
+    setting: Setting,
+    what: &str,
+    acceptable: impl Fn(&T) -> bool,
+) -> Result<Option<T>> {
+    let Some(value) = layer.get(setting) else {
+        return Ok(None);
+    };
+    let text = value.text.trim();
+    match text.replace('_', "").parse::<T>() {
+        Ok(n) if acceptable(&n) => Ok(Some(n)),
+        _ => Err(ConfigError(format!(
+            "{}: '{text}' is not {what}",
+            value.label()
+        ))),
     }
 }
 
@@ -778,6 +772,12 @@ mod tests {
         );
         assert!(message.contains("holds credentials"), "{message}");
         assert!(!message.contains("pw-distinctive"), "{message}");
+        let message = error(
+            &with(&[(Setting::SchemaRegistryUrl, "ftp://r/?token=tk-distinctive")]),
+            ALL,
+        );
+        assert!(message.contains("query or fragment"), "{message}");
+        assert!(!message.contains("tk-distinctive"), "{message}");
         let message = error(&with(&[(Setting::SchemaRegistryUrl, "registry:8081")]), ALL);
         assert!(
             message.starts_with("--schema-registry-url / SCHEMA_REGISTRY_URL"),
