@@ -1,41 +1,15 @@
-//! Bad input is caught before any network I/O: the binary, run with a cleared environment on each bad
-//! input, exits 2 with one line on stderr that names the flag or variable — and the broker and registry
-//! addresses it was given (a listener of this test) never see a connection.
+//! Bad input is caught before any network I/O: the binary, run with a cleared environment (PATH
+//! only) on each bad input, exits 2 with one line on stderr that names the flag or variable — and the
+//! broker and registry addresses it was given (a listener of this test) never see a connection.
+
+mod support;
 
 use std::{
-    io::ErrorKind,
-    net::TcpListener,
-    process::{Command, Output, Stdio},
+    process::{Output, Stdio},
     time::{Duration, Instant},
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_shoe-producer");
-
-/// A TCP port nobody else uses, where this test notices any connection attempt.
-struct Trap {
-    listener: TcpListener,
-}
-
-impl Trap {
-    fn new() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        Self { listener }
-    }
-
-    fn address(&self) -> String {
-        self.listener.local_addr().unwrap().to_string()
-    }
-
-    /// Whether a connection arrived (and is waiting in the backlog).
-    fn was_contacted(&self) -> bool {
-        match self.listener.accept() {
-            Ok(_) => true,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => false,
-            Err(e) => panic!("accept failed: {e}"),
-        }
-    }
-}
+use support::{bare_command, Trap};
 
 /// A valid produce configuration pointing at `trap`; each case changes one thing.
 fn base_env(trap: &Trap) -> Vec<(&'static str, String)> {
@@ -72,8 +46,8 @@ fn case(
 }
 
 fn run(args: &[String], env: &[(&'static str, String)]) -> Output {
-    let mut command = Command::new(BIN);
-    command.env_clear().args(args).stdin(Stdio::null());
+    let mut command = bare_command();
+    command.args(args);
     for (name, value) in env {
         if !value.is_empty() {
             command.env(name, value);
@@ -381,11 +355,9 @@ fn the_trap_does_see_a_real_connection_attempt() {
     // Control: the same base configuration, valid, does connect — so "no connection" above means
     // the binary stopped before the network, not that the trap cannot see connections.
     let trap = Trap::new();
-    let mut child = Command::new(BIN)
-        .env_clear()
+    let mut child = bare_command()
         .envs(base_env(&trap))
         .args(["check", "--security-protocol", "PLAINTEXT"])
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::{collections::BTreeMap, io::ErrorKind, net::TcpListener, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use shoe_producer::{shoe::Shoe, wire};
 use support::{
     bare_command, block_on, consume_all, create_topic, registry_get_json, registry_http_client,
-    run_to_end, stack_command, stack_env, unique_name, Finished,
+    run_to_end, stack_command, stack_env, unique_name, Finished, Trap,
 };
 
 /// Generous bound for a command that should take about a second; only a hang guard.
@@ -210,9 +210,8 @@ fn sample_is_reproducible_offline_with_ids_from_id_start() {
 
 #[test]
 fn sample_makes_no_connection_even_when_kafka_and_registry_are_configured() {
-    let trap = TcpListener::bind("127.0.0.1:0").unwrap();
-    trap.set_nonblocking(true).unwrap();
-    let address = trap.local_addr().unwrap().to_string();
+    let trap = Trap::new();
+    let address = trap.address();
     let run = run_to_end(
         bare_command()
             .env("BOOTSTRAP_SERVERS", &address)
@@ -223,11 +222,7 @@ fn sample_makes_no_connection_even_when_kafka_and_registry_are_configured() {
     );
     assert_eq!(run.code(), Some(0), "{}", run.transcript());
     assert_eq!(run.stdout.lines().count(), 3, "{}", run.transcript());
-    match trap.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        Ok(_) => panic!("sample connected to {address}"),
-        Err(e) => panic!("accept: {e}"),
-    }
+    assert!(!trap.was_contacted(), "sample connected to {address}");
 }
 
 /// The stack's settings as a Confluent Cloud `client.properties` (with the local CA files added).

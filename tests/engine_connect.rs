@@ -120,5 +120,9 @@ async fn a_missing_topic_is_reported_as_such() {
     );
     assert!(error.to_string().contains("--create-topic"));
     // Asking did not create it.
-    assert!(kafka.partition_count(&topic).await.is_err());
+    let again = kafka.partition_count(&topic).await;
+    assert!(
+        matches!(again, Err(KafkaError::TopicMissing { .. })),
+        "{again:?}"
+    );
 }

@@ -669,6 +669,11 @@ async fn a_silent_broker_fails_every_record_by_the_delivery_timeout_under_few_re
         "{snap:?}"
     );
     assert_eq!(snap.buffered_bytes, 0, "{snap:?}");
+    assert_eq!(
+        snap.failed_by_reason.iter().map(|(_, n)| n).sum::<u64>(),
+        snap.failed,
+        "every failed record is counted under a reason: {snap:?}"
+    );
     for (reason, _) in &snap.failed_by_reason {
         assert!(
             !has_measured_duration(reason),

@@ -7,14 +7,10 @@
 
 mod engine_support;
 
-use std::{
-    process::{Child, Command, Stdio},
-    sync::atomic::Ordering,
-    time::Duration,
-};
+use std::{process::Command, sync::atomic::Ordering, time::Duration};
 
 use engine_support::{
-    consume_all, inherited_env_command, kafka_with_topic, observer, verify_produced, Finished,
+    consume_all, inherited_env_command, kafka_with_topic, observer, spawn, verify_produced, Running,
 };
 use shoe_producer::{producer::Producer, settings::ProducerSettings};
 use tokio::sync::Mutex;
@@ -45,23 +41,18 @@ impl Drop for RestartBroker {
     }
 }
 
-/// Starts the binary with the local stack's environment, JSON logs and no progress lines.
-fn spawn_producer(args: &[&str]) -> Child {
-    inherited_env_command(args)
-        .args(["--log-format", "json", "--progress-interval", "0s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start shoe-producer")
+/// Starts the binary with the local stack's environment, JSON logs and no progress lines; a test
+/// that fails before waiting for it kills it.
+fn spawn_producer(args: &[&str]) -> Running {
+    spawn(inherited_env_command(args).args(["--log-format", "json", "--progress-interval", "0s"]))
 }
 
-/// Waits for the run's end; returns (exit code, summary line, stderr).
-async fn wait_producer(child: Child) -> (Option<i32>, serde_json::Value, String) {
-    let finished: Finished = tokio::task::spawn_blocking(move || child.wait_with_output())
+/// Waits for the run's end (a run still going after five minutes is killed and fails the test);
+/// returns (exit code, summary line, stderr).
+async fn wait_producer(running: Running) -> (Option<i32>, serde_json::Value, String) {
+    let finished = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(300)))
         .await
-        .unwrap()
-        .unwrap()
-        .into();
+        .unwrap();
     (finished.code(), finished.summary(), finished.stderr)
 }
 
@@ -136,6 +127,11 @@ async fn a_broker_down_past_the_delivery_timeout_fails_the_run_with_exit_1() {
     );
     assert!(acked > 0 && failed > 0, "{summary}");
     let reasons = summary["failed_by_reason"].as_object().unwrap();
+    assert_eq!(
+        reasons.values().filter_map(|n| n.as_u64()).sum::<u64>(),
+        failed,
+        "every failed record is counted under a reason: {summary}"
+    );
     assert!(
         reasons.keys().all(|r| r.starts_with("delivery_timeout")),
         "{reasons:?}"
@@ -190,6 +186,11 @@ async fn an_outage_longer_than_the_delivery_timeout_fails_records_but_keeps_the_
     assert!(
         stats.failed > 0,
         "records during the outage fail: {stats:?}"
+    );
+    assert_eq!(
+        stats.failed_by_reason.iter().map(|(_, n)| n).sum::<u64>(),
+        stats.failed,
+        "every failed record is counted under a reason: {stats:?}"
     );
     assert!(
         stats

@@ -10,13 +10,14 @@ use std::{
 };
 
 use engine_support::{
-    consume_all, env, inherited_env_command as producer, kafka_with_topic, unique_topic,
-    verify_produced, Finished,
+    consume_all, env, inherited_env_command as producer, kafka_with_topic, run_to_end,
+    unique_topic, verify_produced, Finished,
 };
 
-/// Runs `command` to its end: the finished run (exit status, stdout, stderr).
+/// Runs `command` to its end: the finished run (exit status, stdout, stderr). A run still going
+/// after five minutes is killed and fails the test (a hang guard, not a timing assertion).
 fn run(mut command: Command) -> Finished {
-    command.output().expect("run shoe-producer").into()
+    run_to_end(&mut command, Duration::from_secs(300))
 }
 
 fn assert_no_secrets(texts: &[&str]) {

@@ -12,7 +12,7 @@ mod engine_support;
 
 use std::time::Duration;
 
-use engine_support::registry_settings;
+use engine_support::{registry_http_client, registry_request, registry_settings};
 use shoe_producer::{
     schema::{self, SHOE_PROTO},
     schema_registry::{
@@ -29,7 +29,7 @@ fn client() -> SchemaRegistryClient {
 
 /// A topic name no other test (or earlier run) uses.
 fn unique_topic(test: &str) -> String {
-    format!("sr-{test}-{:08x}", rand::random::<u32>())
+    engine_support::unique_topic(&format!("sr-{test}"))
 }
 
 fn topic_subject(test: &str) -> String {
@@ -356,23 +356,16 @@ async fn unreachable_registry_names_the_url_and_cause() {
 
 /// Sets a subject's compatibility level (`PUT /config/{subject}`), which the producer never does.
 async fn set_subject_compatibility(subject: &str, level: &str) {
-    let settings = registry_settings();
-    let tls = shoe_producer::tls::client_config(settings.ca_file.as_deref()).unwrap();
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured((*tls).clone())
-        .build()
-        .unwrap();
-    let response = http
-        .put(format!("{}/config/{subject}", settings.url))
-        .basic_auth(
-            settings.api_key.unwrap(),
-            settings.api_secret.as_ref().map(Secret::expose),
-        )
-        .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-        .body(format!(r#"{{"compatibility":"{level}"}}"#))
-        .send()
-        .await
-        .unwrap();
+    let response = registry_request(
+        &registry_http_client(),
+        reqwest::Method::PUT,
+        &format!("/config/{subject}"),
+    )
+    .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+    .body(format!(r#"{{"compatibility":"{level}"}}"#))
+    .send()
+    .await
+    .unwrap();
     assert!(
         response.status().is_success(),
         "PUT /config/{subject}: {}",

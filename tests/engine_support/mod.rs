@@ -28,7 +28,11 @@ use shoe_producer::{
 mod support;
 
 #[allow(unused_imports)] // each test binary uses its own subset
-pub use support::{inherited_env_command, stack_env as env, summary_line, Finished};
+pub use support::{
+    inherited_env_command, registry_http_client, registry_request, run_to_end, spawn,
+    stack_env as env, summary_line, unique_name as unique_topic, ConsumedRecord as Consumed,
+    Finished, Running,
+};
 
 /// The local stack's SASL_SSL listener, as the producer would be configured for Confluent Cloud.
 pub fn kafka_settings() -> KafkaSettings {
@@ -63,11 +67,6 @@ pub fn registry_settings() -> RegistrySettings {
     }
 }
 
-/// A topic name no other test uses.
-pub fn unique_topic(prefix: &str) -> String {
-    support::unique_name(prefix)
-}
-
 /// Sends the engine's logs to the test output (filtered by `RUST_LOG`, default `warn`).
 pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
@@ -93,33 +92,12 @@ pub async fn kafka_with_topic(prefix: &str, partitions: i32) -> (Kafka, String) 
     (kafka, topic)
 }
 
-/// One record as read back from the topic.
-#[derive(Debug, Clone)]
-pub struct Consumed {
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Vec<u8>,
-    pub value: Vec<u8>,
-}
-
-impl From<support::ConsumedRecord> for Consumed {
-    fn from(record: support::ConsumedRecord) -> Self {
-        Self {
-            partition: record.partition,
-            offset: record.offset,
-            key: record.key,
-            value: record.value,
-        }
-    }
-}
-
 /// Reads every record of every partition of `topic`, in offset order per partition.
 pub async fn consume_all(kafka: &Kafka, topic: &str, partitions: i32) -> Vec<Vec<Consumed>> {
     let client = kafka.client().await.expect("rskafka client");
     let mut all = Vec::new();
     for partition in 0..partitions {
-        let records = support::read_partition(&client, topic, partition).await;
-        all.push(records.into_iter().map(Consumed::from).collect());
+        all.push(support::read_partition(&client, topic, partition).await);
     }
     all
 }

@@ -6,9 +6,9 @@
 //!
 //! The binary-level tests also find here: the built binary run with a cleared environment plus the
 //! stack's variables (or with the caller's environment), a child process whose output is collected
-//! while it runs (to signal it at the right moment), a `/metrics` scraper, topic creation / read-back
-//! straight through rskafka and registry requests straight through reqwest, so the oracle shares no
-//! code with the producer under test.
+//! while it runs (to signal it at the right moment), a port that notices connections, a `/metrics`
+//! scraper, topic creation / read-back straight through rskafka and registry requests straight
+//! through reqwest, so the oracle shares no code with the producer under test.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -289,6 +289,33 @@ pub fn free_local_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .expect("bind a free local port")
         .port()
+}
+
+/// A local TCP port that notices any connection attempt (to prove a command stayed offline).
+pub struct Trap {
+    listener: TcpListener,
+}
+
+impl Trap {
+    pub fn new() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the trap");
+        listener.set_nonblocking(true).expect("a non-blocking trap");
+        Self { listener }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn address(&self) -> String {
+        self.listener.local_addr().unwrap().to_string()
+    }
+
+    /// Whether a connection arrived (and is waiting in the backlog).
+    pub fn was_contacted(&self) -> bool {
+        match self.listener.accept() {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+            Err(e) => panic!("accept failed: {e}"),
+        }
+    }
 }
 
 /// `GET path` over plain HTTP/1.1; the status code and body, or `None` when nothing answered.
