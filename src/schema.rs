@@ -111,12 +111,11 @@ pub fn difference_from_ours(text: &str) -> Option<String> {
             "its {SHOE_MESSAGE} has message indexes {path:?}, ours {expected_path:?}"
         ));
     }
-    let find = |file: &FileDescriptorProto| {
+    fn find(file: &FileDescriptorProto) -> Option<&DescriptorProto> {
         file.message_type
             .iter()
             .find(|message| message.name() == SHOE_MESSAGE)
-            .cloned()
-    };
+    }
     if find(&theirs) != find(ours) {
         let describe = |file: &FileDescriptorProto| {
             find(file)

@@ -85,8 +85,9 @@ impl Framer {
     }
 
     /// Appends the framed `message` to `out` (for callers packing several values into one buffer).
+    /// `out` grows as needed; no size is computed up front, since prost's `encode` computes the
+    /// payload length itself and a reused buffer already has room.
     pub fn append_framed<M: Message>(&self, message: &M, out: &mut Vec<u8>) {
-        out.reserve(self.framed_len(message));
         out.extend_from_slice(&self.header);
         message
             .encode(out)

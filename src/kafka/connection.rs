@@ -136,17 +136,14 @@ impl Connector {
         self.mechanism
     }
 
-    pub fn uses_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
     /// The TLS configuration, for building rskafka's own client with the same trust.
     pub fn tls_config(&self) -> Option<Arc<rustls::ClientConfig>> {
         self.tls.clone()
     }
 
-    /// The SASL configuration, for building rskafka's own client with the same credentials.
-    pub fn sasl_config(&self) -> Option<SaslConfig> {
+    /// The SASL configuration, for building rskafka's own client with the same credentials. Crate-only:
+    /// rskafka's `Credentials` prints the password in its `Debug`.
+    pub(crate) fn sasl_config(&self) -> Option<SaslConfig> {
         self.sasl.clone()
     }
 
@@ -287,5 +284,23 @@ mod tests {
         assert_eq!(host_of("localhost"), None);
         assert_eq!(host_of("localhost:http"), None);
         assert_eq!(host_of(":9092"), None);
+    }
+
+    #[test]
+    fn connector_debug_hides_the_credentials() {
+        let settings = KafkaSettings {
+            bootstrap_servers: vec!["127.0.0.1:9093".into()],
+            security_protocol: crate::settings::SecurityProtocol::SaslSsl,
+            sasl_mechanism: SaslMechanism::ScramSha512,
+            api_key: Some("kafka-key".into()),
+            api_secret: Some(crate::secret::Secret::new("kafka-secret-Zq8w-do-not-print")),
+            ca_file: None,
+            connect_timeout: Duration::from_secs(1),
+        };
+        let connector = Connector::new(&settings, Some(crate::tls::client_config(None).unwrap()));
+        assert!(connector.sasl_config().is_some());
+        let shown = format!("{connector:?} {connector:#?}");
+        assert!(!shown.contains("Zq8w"), "secret leaked: {shown}");
+        assert!(shown.contains("SCRAM-SHA-512"), "{shown}");
     }
 }
