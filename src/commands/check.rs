@@ -8,7 +8,6 @@ use std::io::Write;
 use crate::{
     exit::Failure,
     kafka::{self, KafkaError},
-    schema,
     schema_registry::{subject_name, RegistryError, SchemaRegistryClient},
     settings::{Config, KafkaSettings, LogFormat},
 };
@@ -218,8 +217,7 @@ async fn check_registry(config: &Config, out: &mut Printer) {
                 Status::Ok,
                 format!("{url}: reachable, credentials accepted"),
             );
-            let ours = latest.schema_type.as_deref() == Some("PROTOBUF")
-                && schema::difference_from_ours(&latest.schema).is_none();
+            let ours = latest.difference_from_ours().is_none();
             let detail = format!(
                 "{subject}: latest version {}, schema id {}",
                 latest.version, latest.id

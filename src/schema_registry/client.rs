@@ -41,6 +41,17 @@ pub struct SubjectSchema {
     pub schema_type: Option<String>,
 }
 
+impl SubjectSchema {
+    /// Why this is not the `Shoe` schema we serialize with, or `None` when it is.
+    pub fn difference_from_ours(&self) -> Option<String> {
+        match self.schema_type.as_deref() {
+            Some("PROTOBUF") => crate::schema::difference_from_ours(&self.schema),
+            Some(other) => Some(format!("it is a {other} schema, not Protobuf")),
+            None => Some("it is an Avro schema, not Protobuf".to_owned()),
+        }
+    }
+}
+
 /// A schema fetched by id (`GET /schemas/ids/{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SchemaById {

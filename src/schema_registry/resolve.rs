@@ -17,7 +17,7 @@ pub enum Resolution {
 
 /// The schema id for `subject`, as Confluent's serializer settles it:
 /// - `use_latest_version`: the subject's latest version, refused unless it describes the `Shoe` we
-///   serialize (see [`schema::difference_from_ours`]); takes precedence, as in Confluent's serializer;
+///   serialize (see [`SubjectSchema::difference_from_ours`](super::SubjectSchema::difference_from_ours)); takes precedence, as in Confluent's serializer;
 /// - else `auto_register` (default): register `proto/shoe.proto`, which returns the existing id if
 ///   the subject already holds it;
 /// - else look it up only, for read-only API keys.
@@ -44,12 +44,7 @@ pub async fn resolve_schema(
     }
     let resolved = if settings.use_latest_version {
         let latest = client.latest(subject).await?;
-        let difference = match latest.schema_type.as_deref() {
-            Some("PROTOBUF") => schema::difference_from_ours(&latest.schema),
-            Some(other) => Some(format!("it is a {other} schema, not Protobuf")),
-            None => Some("it is an Avro schema, not Protobuf".to_owned()),
-        };
-        if let Some(difference) = difference {
+        if let Some(difference) = latest.difference_from_ours() {
             return Err(RegistryError::LatestMismatch {
                 url: client.base_url(),
                 subject: subject.to_owned(),
