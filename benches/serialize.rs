@@ -12,7 +12,7 @@ use std::{
 };
 
 use criterion::{Criterion, Throughput};
-use shoe_producer::{generator::ShoeGenerator, shoe::Shoe, wire::Framer};
+use shoe_producer::{shoe::generator::ShoeGenerator, shoe::wire::Framer, shoe::Shoe};
 
 /// A Confluent Cloud-sized schema id.
 const SCHEMA_ID: u32 = 100_001;

@@ -5,11 +5,12 @@ use std::{io::Write, process::ExitCode, time::Duration};
 
 use clap::error::ErrorKind;
 use shoe_producer::{
-    cli::{one_line_error, Invocation},
-    commands, config,
-    exit::Failure,
-    logging,
-    settings::LogFormat,
+    app::cli::{one_line_error, Invocation},
+    app::config,
+    app::exit::Failure,
+    app::logging,
+    app::settings::LogFormat,
+    commands,
 };
 
 fn main() -> ExitCode {

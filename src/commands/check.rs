@@ -6,10 +6,10 @@
 use std::io::Write;
 
 use crate::{
-    exit::Failure,
+    app::exit::Failure,
+    app::settings::{Config, KafkaSettings, LogFormat},
     kafka::{self, KafkaError},
-    schema_registry::{subject_name, RegistryError, SchemaRegistryClient},
-    settings::{Config, KafkaSettings, LogFormat},
+    registry::{subject_name, RegistryError, SchemaRegistryClient},
 };
 
 /// The outcome of one check.

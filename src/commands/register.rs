@@ -7,9 +7,9 @@
 use std::io::Write;
 
 use crate::{
-    exit::Failure,
-    schema_registry::{resolve_schema, subject_name, Resolution, SchemaRegistryClient},
-    settings::{Config, LogFormat},
+    app::exit::Failure,
+    app::settings::{Config, LogFormat},
+    registry::{resolve_schema, subject_name, Resolution, SchemaRegistryClient},
 };
 
 /// Resolves the schema id and prints it on stdout: the bare id, or a JSON line with

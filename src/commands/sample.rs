@@ -7,7 +7,9 @@
 
 use std::io::{self, Write};
 
-use crate::{exit::Failure, generator::ShoeGenerator, settings::Config, shoe::Shoe};
+use crate::{
+    app::exit::Failure, app::settings::Config, shoe::generator::ShoeGenerator, shoe::Shoe,
+};
 
 /// Shoes printed when `--count` is not given.
 pub const DEFAULT_SAMPLE_COUNT: u64 = 10;
@@ -15,7 +17,7 @@ pub const DEFAULT_SAMPLE_COUNT: u64 = 10;
 /// Writes `--count` shoes (10 by default) to stdout. A closed pipe (`| head`) ends it quietly.
 pub fn sample(config: &Config) -> Result<(), Failure> {
     let seed = config.run.seed.unwrap_or_else(|| {
-        let seed = crate::random_seed::random_seed();
+        let seed = crate::support::random_seed::random_seed();
         tracing::info!("seed {seed} (pass --seed {seed} to get these shoes again)");
         seed
     });

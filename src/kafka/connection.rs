@@ -25,7 +25,7 @@ use tokio::{
 };
 use tokio_rustls::{client::TlsStream, TlsConnector};
 
-use crate::settings::{KafkaSettings, SaslMechanism};
+use crate::app::settings::{KafkaSettings, SaslMechanism};
 
 /// A live, authenticated broker connection. Requests on it are pipelined; responses come back in order.
 pub type BrokerConnection = Messenger<BufStream<Stream>>;
@@ -290,14 +290,19 @@ mod tests {
     fn connector_debug_hides_the_credentials() {
         let settings = KafkaSettings {
             bootstrap_servers: vec!["127.0.0.1:9093".into()],
-            security_protocol: crate::settings::SecurityProtocol::SaslSsl,
+            security_protocol: crate::app::settings::SecurityProtocol::SaslSsl,
             sasl_mechanism: SaslMechanism::ScramSha512,
             api_key: Some("kafka-key".into()),
-            api_secret: Some(crate::secret::Secret::new("kafka-secret-Zq8w-do-not-print")),
+            api_secret: Some(crate::support::secret::Secret::new(
+                "kafka-secret-Zq8w-do-not-print",
+            )),
             ca_file: None,
             connect_timeout: Duration::from_secs(1),
         };
-        let connector = Connector::new(&settings, Some(crate::tls::client_config(None).unwrap()));
+        let connector = Connector::new(
+            &settings,
+            Some(crate::support::tls::client_config(None).unwrap()),
+        );
         assert!(connector.sasl_config().is_some());
         let shown = format!("{connector:?} {connector:#?}");
         assert!(!shown.contains("Zq8w"), "secret leaked: {shown}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rskafka::{client::error::ProtocolError, messenger::SaslError};
 
 use super::connection::OpenError;
-use crate::tls::TlsConfigError;
+use crate::support::tls::TlsConfigError;
 
 /// A failure to connect to Kafka or to read or change cluster metadata.
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,7 @@ pub use connection::{BrokerConnection, Connector, OpenError};
 pub use error::KafkaError;
 pub use metadata::{BrokerInfo, ClusterInfo};
 
-use crate::settings::KafkaSettings;
+use crate::app::settings::KafkaSettings;
 
 /// A verified route to a Kafka cluster: TLS trusted, credentials accepted, one broker answering.
 #[derive(Debug)]
@@ -38,7 +38,10 @@ pub struct Kafka {
 /// unreachable cluster is retried with backoff until `settings.connect_timeout`.
 pub async fn connect(settings: &KafkaSettings) -> Result<Kafka, KafkaError> {
     let tls = if settings.security_protocol.uses_tls() {
-        Some(crate::tls::client_config(settings.ca_file.as_deref()).map_err(KafkaError::TlsSetup)?)
+        Some(
+            crate::support::tls::client_config(settings.ca_file.as_deref())
+                .map_err(KafkaError::TlsSetup)?,
+        )
     } else {
         None
     };

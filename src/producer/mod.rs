@@ -19,6 +19,7 @@
 
 mod accumulator;
 mod cluster;
+pub mod delivery;
 pub mod errors;
 pub mod memory;
 pub mod partitioner;
@@ -35,9 +36,9 @@ use std::sync::{
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::{
-    delivery::{DeliveryObserver, StatsSnapshot},
+    app::settings::{Acks, ProducerSettings},
     kafka::Connector,
-    settings::{Acks, ProducerSettings},
+    producer::delivery::{DeliveryObserver, StatsSnapshot},
 };
 use accumulator::{record_charge, PartitionQueue};
 use partitioner::Partitioner;
@@ -289,7 +290,7 @@ fn snapshot(shared: &Shared) -> StatsSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{KafkaSettings, SaslMechanism, SecurityProtocol};
+    use crate::app::settings::{KafkaSettings, SaslMechanism, SecurityProtocol};
     use std::time::Duration;
 
     /// A connector to a port nothing listens on: every attempt fails and is retried.

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::{
-    random_seed::{mix64, random_seed},
-    settings::PartitionerKind,
+    app::settings::PartitionerKind,
+    support::random_seed::{mix64, random_seed},
 };
 
 /// Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): 32-bit MurmurHash2 with seed

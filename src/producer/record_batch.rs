@@ -14,7 +14,7 @@ use std::io::Write;
 
 use bytes::Bytes;
 
-use crate::settings::Compression;
+use crate::app::settings::Compression;
 
 /// Bytes before the first record.
 pub const HEADER_LEN: usize = 61;

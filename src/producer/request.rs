@@ -82,7 +82,9 @@ mod tests {
     fn encodes_like_rskafkas_produce_request() {
         let mut writer = crate::producer::record_batch::BatchWriter::new(1_000, 0);
         writer.append(0, b"7", b"seven");
-        let batch = writer.finish(crate::settings::Compression::None).unwrap();
+        let batch = writer
+            .finish(crate::app::settings::Compression::None)
+            .unwrap();
         let ours = ProduceBatchRequest {
             topic: "shoes",
             partition: 4,

@@ -46,7 +46,7 @@ use super::{
     request::ProduceBatchRequest,
     stats::Stats,
 };
-use crate::settings::{Compression, ProducerSettings};
+use crate::app::settings::{Compression, ProducerSettings};
 
 /// The longest a single request may wait for its answer (Java's `request.timeout.ms` default).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

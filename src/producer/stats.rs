@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use crate::delivery::{DeliveryObserver, LatencySummary, StatsSnapshot};
+use crate::producer::delivery::{DeliveryObserver, LatencySummary, StatsSnapshot};
 
 /// Shared delivery statistics of one producer.
 pub struct Stats {

@@ -1,0 +1,184 @@
+//! Log output on stderr: human text or one JSON object per line (`--log-format`), its level from
+//! `-v`/`-q` unless `RUST_LOG` says otherwise.
+//!
+//! stdout is kept for results (the summary, `sample`'s shoes, `register`'s id), so logs never mix
+//! with what scripts parse. While a live progress bar is drawn, each log line briefly lifts the bar so
+//! the two never garble each other. The final error line goes through [`print_failure`], which
+//! prints regardless of the level, in the same format as the logs.
+
+use std::{
+    io::{self, IsTerminal, Write},
+    sync::Mutex,
+};
+
+use indicatif::ProgressBar;
+use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
+
+use crate::{app::exit::Failure, app::settings::LogFormat};
+
+/// The bar drawn on stderr right now, if any; log lines are written around it.
+static ACTIVE_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Why logging could not be set up (a bad `RUST_LOG`), reported as a usage error.
+#[derive(Debug, thiserror::Error)]
+pub enum LoggingError {
+    #[error("RUST_LOG: invalid filter '{value}' ({reason}); write e.g. RUST_LOG=info or RUST_LOG=shoe_producer=debug")]
+    Filter { value: String, reason: String },
+    #[error("logging was already set up")]
+    AlreadySet,
+}
+
+impl From<LoggingError> for Failure {
+    fn from(error: LoggingError) -> Self {
+        Failure::usage(error)
+    }
+}
+
+/// The filter directives for `-v`/`-q` counts: our own crate one step chattier than its dependencies.
+pub fn default_directives(verbose: u8, quiet: u8) -> &'static str {
+    match (verbose, quiet) {
+        (_, q) if q >= 2 => "error",
+        (_, 1) => "warn",
+        (0, _) => "warn,shoe_producer=info",
+        (1, _) => "info,shoe_producer=debug",
+        _ => "debug,shoe_producer=trace",
+    }
+}
+
+/// The filter in force: `RUST_LOG` when set and not empty, else the `-v`/`-q` default.
+pub fn filter(rust_log: Option<&str>, verbose: u8, quiet: u8) -> Result<EnvFilter, LoggingError> {
+    match rust_log.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(value) => EnvFilter::builder()
+            .parse(value)
+            .map_err(|e| LoggingError::Filter {
+                value: value.to_owned(),
+                reason: e.to_string(),
+            }),
+        None => Ok(EnvFilter::new(default_directives(verbose, quiet))),
+    }
+}
+
+/// Installs the global subscriber: text or JSON on stderr.
+pub fn init(format: LogFormat, verbose: u8, quiet: u8) -> Result<(), LoggingError> {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter = filter(rust_log.as_deref(), verbose, quiet)?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(Stderr);
+    let installed = match format {
+        LogFormat::Text => builder
+            .with_ansi(io::stderr().is_terminal())
+            .with_target(verbose > 0)
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
+    installed.map_err(|_| LoggingError::AlreadySet)
+}
+
+/// Draws log lines around `bar` until [`clear_active_bar`].
+pub fn set_active_bar(bar: ProgressBar) {
+    *ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+}
+
+pub fn clear_active_bar() {
+    ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()).take();
+}
+
+/// Writes `bytes` to stderr, lifting the live progress bar (if any) while doing so.
+pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {
+    let bar = ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) => bar.suspend(|| io::stderr().lock().write_all(bytes)),
+        None => io::stderr().lock().write_all(bytes),
+    }
+}
+
+/// stderr for tracing: each formatted event arrives in one `write`, so it can lift the bar once.
+#[derive(Clone, Copy)]
+struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write_stderr(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for Stderr {
+    type Writer = Stderr;
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}
+
+/// The line `main` prints when a command fails: `error: …` in text, or a JSON object with the exit code.
+pub fn failure_line(format: LogFormat, failure: &Failure) -> String {
+    match format {
+        LogFormat::Text => format!("error: {}", failure.message()),
+        LogFormat::Json => serde_json::json!({
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "level": "ERROR",
+            "event": "error",
+            "exit_code": failure.exit_code(),
+            "message": failure.message(),
+        })
+        .to_string(),
+    }
+}
+
+/// Prints [`failure_line`] on stderr, whatever the log level.
+pub fn print_failure(format: LogFormat, failure: &Failure) {
+    let mut line = failure_line(format, failure);
+    line.push('\n');
+    let _ = write_stderr(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbosity_maps_to_levels() {
+        assert_eq!(default_directives(0, 0), "warn,shoe_producer=info");
+        assert_eq!(default_directives(1, 0), "info,shoe_producer=debug");
+        assert_eq!(default_directives(3, 0), "debug,shoe_producer=trace");
+        assert_eq!(default_directives(0, 1), "warn");
+        assert_eq!(default_directives(0, 2), "error");
+    }
+
+    #[test]
+    fn rust_log_overrides_and_bad_filters_name_the_variable() {
+        let chosen = filter(Some("shoe_producer=trace"), 0, 2).unwrap();
+        assert_eq!(chosen.to_string(), "shoe_producer=trace");
+        assert_eq!(filter(Some("  "), 0, 1).unwrap().to_string(), "warn");
+        let error = filter(Some("shoe_producer=loud"), 0, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("RUST_LOG: invalid filter 'shoe_producer=loud'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn failure_lines_in_both_formats() {
+        let failure = Failure::usage("--rate: bad");
+        assert_eq!(
+            failure_line(LogFormat::Text, &failure),
+            "error: --rate: bad"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&failure_line(LogFormat::Json, &failure)).unwrap();
+        assert_eq!(json["event"], "error");
+        assert_eq!(json["exit_code"], 2);
+        assert_eq!(json["message"], "--rate: bad");
+    }
+}

@@ -1,0 +1,9 @@
+//! The application's edge: the command line, the configuration it resolves into plain settings,
+//! the exit-code contract and logging. Everything below this layer receives typed settings and never
+//! parses user input.
+
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod logging;
+pub mod settings;

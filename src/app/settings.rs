@@ -1,0 +1,214 @@
+//! The resolved configuration, as plain data: what every other module reads.
+//!
+//! `config` builds these from flags, environment variables, a config file and defaults, and validates
+//! them; nothing here parses or does I/O. Keeping the types apart from the parsing lets the engine,
+//! the registry client and the tests build settings directly.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use crate::support::secret::Secret;
+
+/// How the client talks to the brokers (`KAFKA_SECURITY_PROTOCOL`, `--security-protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    Plaintext,
+    Ssl,
+    SaslPlaintext,
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Self::Ssl | Self::SaslSsl)
+    }
+    pub fn uses_sasl(self) -> bool {
+        matches!(self, Self::SaslPlaintext | Self::SaslSsl)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plaintext => "PLAINTEXT",
+            Self::Ssl => "SSL",
+            Self::SaslPlaintext => "SASL_PLAINTEXT",
+            Self::SaslSsl => "SASL_SSL",
+        }
+    }
+}
+
+/// SASL mechanism (`KAFKA_SASL_MECHANISM`, `--sasl-mechanism`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    Plain,
+    ScramSha256,
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// Where and how to reach the Kafka cluster.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `host:port` pairs, validated.
+    pub bootstrap_servers: Vec<String>,
+    pub security_protocol: SecurityProtocol,
+    pub sasl_mechanism: SaslMechanism,
+    /// SASL username (Confluent Cloud: the Kafka API key).
+    pub api_key: Option<String>,
+    /// SASL password (Confluent Cloud: the Kafka API secret).
+    pub api_secret: Option<Secret>,
+    /// Extra CA certificates (PEM) trusted besides the bundled Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+    /// Bound on connecting and fetching metadata before giving up.
+    pub connect_timeout: Duration,
+}
+
+/// Where and how to reach the Schema Registry.
+#[derive(Debug, Clone)]
+pub struct RegistrySettings {
+    /// Base URL, `http://` or `https://`, without credentials and without a trailing slash.
+    pub url: String,
+    pub api_key: Option<String>,
+    pub api_secret: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+/// How the schema's subject is named (`--subject-name-strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectNameStrategy {
+    /// `<topic>-value` (Confluent's default).
+    Topic,
+    /// The fully-qualified record name, `main.Shoe`.
+    Record,
+    /// `<topic>-main.Shoe`.
+    TopicRecord,
+}
+
+/// How the schema id is obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaSettings {
+    pub subject_name_strategy: SubjectNameStrategy,
+    /// Register the schema if the subject lacks it (default). Off: look up only.
+    pub auto_register: bool,
+    /// Use the subject's latest version, refusing it if it is not our schema.
+    pub use_latest_version: bool,
+}
+
+/// `--acks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// `0`: the broker sends no response; records count as acked once written to the socket.
+    None,
+    /// `1`: the leader alone.
+    Leader,
+    /// `all` (`-1`): every in-sync replica.
+    All,
+}
+
+/// `--compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+/// `--partitioner`: how a keyed record picks its partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionerKind {
+    /// Java's default: `murmur2(key) & 0x7fffffff % partitions`.
+    Murmur2,
+    Random,
+    RoundRobin,
+}
+
+/// The batching engine's knobs, named as Kafka users know them.
+#[derive(Debug, Clone)]
+pub struct ProducerSettings {
+    pub acks: Acks,
+    pub compression: Compression,
+    /// `linger.ms`: how long a partition's batch may wait to fill.
+    pub linger: Duration,
+    /// `batch.size`: bytes that close a partition's batch.
+    pub batch_size: usize,
+    /// Produce requests in flight per partition.
+    pub max_in_flight: usize,
+    /// `buffer.memory`: bytes of records buffered before `send` waits.
+    pub buffer_memory: usize,
+    /// `delivery.timeout.ms`: from `send` to the record's final report.
+    pub delivery_timeout: Duration,
+    pub partitioner: PartitionerKind,
+}
+
+impl Default for ProducerSettings {
+    fn default() -> Self {
+        Self {
+            acks: Acks::All,
+            compression: Compression::None,
+            linger: Duration::from_millis(5),
+            batch_size: 1024 * 1024,
+            max_in_flight: 5,
+            buffer_memory: 32 * 1024 * 1024,
+            delivery_timeout: Duration::from_secs(120),
+            partitioner: PartitionerKind::Murmur2,
+        }
+    }
+}
+
+/// Topic creation on start (`--create-topic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicCreation {
+    pub partitions: i32,
+    pub replication_factor: i16,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What one `produce` run does and for how long.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Stop after this many records.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Records per second; `None` is unlimited.
+    pub rate: Option<u64>,
+    /// Generator seed; `None` picks one at random (and logs it, so a run can be replayed).
+    pub seed: Option<u64>,
+    /// First shoe id; ids then increase by one per record.
+    pub id_start: i64,
+    pub progress_interval: Duration,
+    pub metrics_addr: Option<SocketAddr>,
+    /// How long `/metrics` stays up after the run, so the final values can be scraped.
+    pub metrics_linger: Duration,
+    pub create_topic: Option<TopicCreation>,
+}
+
+/// Everything one invocation needs, resolved from flags > environment > config file > defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` where the command needs no Kafka (`sample`, `register`).
+    pub kafka: Option<KafkaSettings>,
+    /// `None` where the command needs no registry (`sample`).
+    pub registry: Option<RegistrySettings>,
+    pub schema: SchemaSettings,
+    pub producer: ProducerSettings,
+    pub run: RunSettings,
+    pub topic: String,
+    pub log_format: LogFormat,
+}

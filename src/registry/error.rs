@@ -1,0 +1,207 @@
+//! Registry failures as one-line messages a user can act on: the URL (never with credentials), the
+//! subject or schema id, the HTTP status and Confluent's `error_code`, and what to do next.
+//!
+//! The hint depends on the operation as much as on the code: a 40401 while looking up means
+//! "auto-register is off", while fetching the latest version it means "nothing registered yet".
+
+use crate::support::tls::TlsConfigError;
+
+/// The registry call that failed; it decides the hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `POST /subjects/{subject}/versions`.
+    Register,
+    /// `POST /subjects/{subject}`.
+    Lookup,
+    /// `GET /subjects/{subject}/versions/latest`.
+    Latest,
+    /// `GET /schemas/ids/{id}`.
+    SchemaById,
+    /// `GET /subjects/{subject}/versions`.
+    SubjectVersions,
+}
+
+impl Operation {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Register => "registering the schema",
+            Self::Lookup => "looking up the schema",
+            Self::Latest => "fetching the latest schema",
+            Self::SchemaById => "fetching a schema by id",
+            Self::SubjectVersions => "listing the subject's versions",
+        }
+    }
+}
+
+/// Why the Schema Registry could not give us what we asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot set up TLS for the Schema Registry: {0}; check SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file)")]
+    TlsSetup(#[from] TlsConfigError),
+
+    #[error("invalid Schema Registry URL {url}: {reason}; set SCHEMA_REGISTRY_URL (--schema-registry-url) to https://host[:port]")]
+    InvalidUrl { url: String, reason: String },
+
+    #[error("cannot build the Schema Registry HTTP client: {cause}")]
+    ClientSetup { cause: String },
+
+    #[error("Schema Registry {url} unreachable while {} for {target} (after {attempts} attempts): {cause}; check SCHEMA_REGISTRY_URL (--schema-registry-url) and that the registry is up", .operation.describe())]
+    Unreachable {
+        operation: Operation,
+        url: String,
+        target: String,
+        attempts: u32,
+        cause: String,
+    },
+
+    #[error("TLS handshake with Schema Registry {url} failed while {} for {target}: {cause}; if the registry's certificate comes from a private CA, point SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file) at that CA's PEM file", .operation.describe())]
+    TlsHandshake {
+        operation: Operation,
+        url: String,
+        target: String,
+        cause: String,
+    },
+
+    #[error("Schema Registry {method} {url} failed while {} for {target}: HTTP {status}{}: {message}; {hint}", .operation.describe(), error_code_suffix(*.error_code))]
+    Http {
+        operation: Operation,
+        method: &'static str,
+        url: String,
+        target: String,
+        status: u16,
+        error_code: Option<i64>,
+        message: String,
+        hint: &'static str,
+    },
+
+    #[error("Schema Registry {url} sent an unexpected answer while {} for {target}: {detail}", .operation.describe())]
+    BadResponse {
+        operation: Operation,
+        url: String,
+        target: String,
+        detail: String,
+    },
+
+    #[error("the latest schema of subject {subject} (version {version}, id {id}) on {url} is not the Shoe schema this producer serializes with: {difference}; register ours (drop --use-latest-version) or point --topic/--subject-name-strategy at the subject that holds it")]
+    LatestMismatch {
+        url: String,
+        subject: String,
+        version: i32,
+        id: u32,
+        difference: String,
+    },
+}
+
+impl RegistryError {
+    /// The HTTP status the registry answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Confluent's `error_code` from the answer's body, if it had one.
+    pub fn error_code(&self) -> Option<i64> {
+        match self {
+            Self::Http { error_code, .. } => *error_code,
+            _ => None,
+        }
+    }
+
+    /// True if the subject does not exist (`40401`): `check` reports it as "no versions yet".
+    pub fn is_subject_not_found(&self) -> bool {
+        self.error_code() == Some(40401)
+    }
+}
+
+fn error_code_suffix(error_code: Option<i64>) -> String {
+    error_code
+        .map(|code| format!(" (error_code {code})"))
+        .unwrap_or_default()
+}
+
+/// What to do about an HTTP error answer, by Confluent's `error_code` first and the status second.
+pub(crate) fn hint(operation: Operation, status: u16, error_code: Option<i64>) -> &'static str {
+    use Operation::*;
+    match (error_code, status) {
+        (Some(40101), _) | (_, 401) => {
+            "the registry rejected the credentials: check SCHEMA_REGISTRY_API_KEY and SCHEMA_REGISTRY_API_SECRET (--schema-registry-api-key/--schema-registry-api-secret)"
+        }
+        (Some(40301), _) | (_, 403) => match operation {
+            Register => "the API key may not register schemas on this subject (a read-only key?): grant it write access, or register the schema once elsewhere and use --no-auto-register",
+            _ => "the API key lacks read permission on this subject: grant it access to the subject",
+        },
+        (Some(40401), _) => match operation {
+            Lookup => "the subject does not exist and auto-register is off: register the schema (`shoe-producer register`) or drop --no-auto-register",
+            Latest => "the subject has no schema yet: register it (`shoe-producer register`) or drop --use-latest-version",
+            SubjectVersions => "the subject does not exist yet: the first registration creates it",
+            _ => "the subject does not exist",
+        },
+        (Some(40402), _) => "the subject has no such version",
+        (Some(40403), _) => match operation {
+            Lookup => "the subject exists but does not hold this schema: register it (`shoe-producer register`) or drop --no-auto-register",
+            SchemaById => "no schema has this id on this registry: check that SCHEMA_REGISTRY_URL is the registry the data was written with",
+            _ => "schema not found",
+        },
+        (Some(409), _) | (_, 409) => {
+            "the schema is incompatible with the subject's existing versions under its compatibility level: check the subject's versions and compatibility setting (GET /config/{subject}), or produce to another subject"
+        }
+        (Some(42201), _) => "the registry rejected the schema as invalid Protobuf",
+        (Some(42202), _) => "the registry rejected the version as invalid",
+        (_, 404) => "the registry has no such path: SCHEMA_REGISTRY_URL should be the registry's base URL (e.g. https://psrc-xxxxx.region.provider.confluent.cloud), without /subjects",
+        (_, 429) => "the registry is rate limiting requests: try again later",
+        (_, 500..=599) => "the registry failed to serve the request (retried with backoff): try again later or check the registry's health",
+        _ => "see the registry's message",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_error(operation: Operation, status: u16, error_code: Option<i64>) -> RegistryError {
+        RegistryError::Http {
+            operation,
+            method: "POST",
+            url: "https://registry.example:8443/subjects/shoes-value".into(),
+            target: "subject shoes-value".into(),
+            status,
+            error_code,
+            message: "Subject 'shoes-value' not found.".into(),
+            hint: hint(operation, status, error_code),
+        }
+    }
+
+    #[test]
+    fn http_error_names_url_subject_status_code_and_hint() {
+        let text = http_error(Operation::Lookup, 404, Some(40401)).to_string();
+        assert_eq!(
+            text,
+            "Schema Registry POST https://registry.example:8443/subjects/shoes-value failed while looking up the schema for subject shoes-value: HTTP 404 (error_code 40401): Subject 'shoes-value' not found.; the subject does not exist and auto-register is off: register the schema (`shoe-producer register`) or drop --no-auto-register"
+        );
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn hints_follow_code_then_status() {
+        assert!(hint(Operation::Register, 401, Some(40101)).contains("SCHEMA_REGISTRY_API_KEY"));
+        assert!(hint(Operation::Register, 401, None).contains("SCHEMA_REGISTRY_API_SECRET"));
+        assert!(hint(Operation::Register, 403, Some(40301)).contains("--no-auto-register"));
+        assert!(hint(Operation::Register, 409, Some(409)).contains("compatibility"));
+        assert!(hint(Operation::Register, 422, Some(42201)).contains("invalid"));
+        assert!(hint(Operation::Latest, 404, Some(40401)).contains("--use-latest-version"));
+        assert!(hint(Operation::Lookup, 404, Some(40403)).contains("--no-auto-register"));
+        assert!(hint(Operation::SchemaById, 404, Some(40403)).contains("no schema has this id"));
+        assert!(hint(Operation::Register, 404, None).contains("base URL"));
+        assert!(hint(Operation::Register, 503, Some(50003)).contains("retried"));
+    }
+
+    #[test]
+    fn accessors_expose_status_and_code() {
+        let error = http_error(Operation::SubjectVersions, 404, Some(40401));
+        assert_eq!(error.status(), Some(404));
+        assert_eq!(error.error_code(), Some(40401));
+        assert!(error.is_subject_not_found());
+    }
+}

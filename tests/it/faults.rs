@@ -1,0 +1,230 @@
+//! Broker faults: the local stack's broker is SIGKILLed mid-run (`scripts/local-stack.sh kill kafka`)
+//! and brought back (`up`). Every record must end acked or failed, acked records must be on the
+//! topic, and an outage longer than the delivery timeout must fail the run.
+//!
+//! These tests stop the shared broker, so they hold one lock for their whole length (tests in this
+//! binary never overlap, and cargo runs test binaries one after another) and always restart it.
+
+use crate::support::engine as engine_support;
+
+use std::{process::Command, sync::atomic::Ordering, time::Duration};
+
+use engine_support::{
+    consume_all, inherited_env_command, kafka_with_topic, observer, spawn, verify_produced, Running,
+};
+use shoe_producer::{app::settings::ProducerSettings, producer::Producer};
+use tokio::sync::Mutex;
+
+static BROKER: Mutex<()> = Mutex::const_new(());
+
+fn stack(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/local-stack.sh");
+    let status = Command::new(script)
+        .args(args)
+        .status()
+        .expect("run scripts/local-stack.sh");
+    assert!(status.success(), "scripts/local-stack.sh {args:?} failed");
+}
+
+async fn stack_async(args: &'static [&'static str]) {
+    tokio::task::spawn_blocking(move || stack(args))
+        .await
+        .unwrap();
+}
+
+/// Brings the broker back even when the test fails half-way.
+struct RestartBroker;
+
+impl Drop for RestartBroker {
+    fn drop(&mut self) {
+        stack(&["up"]);
+    }
+}
+
+/// Starts the binary with the local stack's environment, JSON logs and no progress lines; a test
+/// that fails before waiting for it kills it.
+fn spawn_producer(args: &[&str]) -> Running {
+    spawn(inherited_env_command(args).args(["--log-format", "json", "--progress-interval", "0s"]))
+}
+
+/// Waits for the run's end (a run still going after five minutes is killed and fails the test);
+/// returns (exit code, summary line, stderr).
+async fn wait_producer(running: Running) -> (Option<i32>, serde_json::Value, String) {
+    let finished = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(300)))
+        .await
+        .unwrap();
+    (finished.code(), finished.summary(), finished.stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn broker_killed_and_restarted_mid_run_loses_nothing() {
+    let _serial = BROKER.lock().await;
+    let _restart = RestartBroker;
+    let (kafka, topic) = kafka_with_topic("fault-restart", 6).await;
+    let count = 150_000u64;
+    // About 10 s of producing at 15,000 records/s; the broker is down for a few seconds in the middle.
+    let child = spawn_producer(&["--topic", &topic, "--count", "150000", "--rate", "15000"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stack_async(&["kill", "kafka"]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stack_async(&["up"]).await;
+
+    let (code, summary, stderr) = wait_producer(child).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "the run rides out the restart; stderr:\n{stderr}"
+    );
+    assert_eq!(summary["sent"], count);
+    assert_eq!(summary["acked"], count);
+    assert_eq!(summary["failed"], 0);
+    assert!(
+        stderr.contains("will retry"),
+        "the outage was noticed and retried"
+    );
+    let possible_duplicates = summary["possible_duplicates"].as_u64().unwrap();
+
+    let partitions = consume_all(&kafka, &topic, 6).await;
+    let schema_id = summary["schema_id"].as_u64().unwrap() as u32;
+    let read = verify_produced(&partitions, 1, count, schema_id, true);
+    // Every acked record is there; any extra copy comes from a retry counted as a possible duplicate.
+    assert!(
+        read - count <= possible_duplicates,
+        "{} duplicates on the topic but only {possible_duplicates} counted as possible",
+        read - count
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn a_broker_down_past_the_delivery_timeout_fails_the_run_with_exit_1() {
+    let _serial = BROKER.lock().await;
+    let _restart = RestartBroker;
+    let (_kafka, topic) = kafka_with_topic("fault-exit1", 6).await;
+    let child = spawn_producer(&[
+        "--topic",
+        &topic,
+        "--count",
+        "40000",
+        "--rate",
+        "10000",
+        "--delivery-timeout",
+        "4s",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stack_async(&["kill", "kafka"]).await;
+    let (code, summary, stderr) = wait_producer(child).await;
+    assert_eq!(code, Some(1), "stderr:\n{stderr}");
+    let (sent, acked, failed) = (
+        summary["sent"].as_u64().unwrap(),
+        summary["acked"].as_u64().unwrap(),
+        summary["failed"].as_u64().unwrap(),
+    );
+    assert_eq!(sent, 40_000);
+    assert_eq!(
+        acked + failed,
+        sent,
+        "every record in exactly one final state"
+    );
+    assert!(acked > 0 && failed > 0, "{summary}");
+    let reasons = summary["failed_by_reason"].as_object().unwrap();
+    assert_eq!(
+        reasons.values().filter_map(|n| n.as_u64()).sum::<u64>(),
+        failed,
+        "every failed record is counted under a reason: {summary}"
+    );
+    assert!(
+        reasons.keys().all(|r| r.starts_with("delivery_timeout")),
+        "{reasons:?}"
+    );
+    assert!(stderr.contains("records failed"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn an_outage_longer_than_the_delivery_timeout_fails_records_but_keeps_the_books() {
+    let _serial = BROKER.lock().await;
+    let _restart = RestartBroker;
+    let (kafka, topic) = kafka_with_topic("fault-timeout", 6).await;
+    let (seen, observers) = observer();
+    let settings = ProducerSettings {
+        delivery_timeout: Duration::from_secs(4),
+        ..ProducerSettings::default()
+    };
+    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
+    let handle = producer.handle();
+
+    // Before, during and after the kill: records flow for 3 s at about 10,000/s.
+    let sender = tokio::spawn(async move {
+        let mut sent = 0u64;
+        for id in 0..30_000u64 {
+            handle
+                .send(id.to_string().as_bytes(), b"fault")
+                .await
+                .unwrap();
+            sent += 1;
+            if id % 100 == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        sent
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    stack_async(&["kill", "kafka"]).await;
+    let sent = sender.await.unwrap();
+    let stats = producer.close().await;
+
+    assert_eq!(stats.sent, sent);
+    assert_eq!(
+        stats.acked + stats.failed,
+        stats.sent,
+        "every record in exactly one final state"
+    );
+    assert_eq!(stats.in_flight_records, 0);
+    assert!(
+        stats.acked > 0,
+        "records before the kill are acked: {stats:?}"
+    );
+    assert!(
+        stats.failed > 0,
+        "records during the outage fail: {stats:?}"
+    );
+    assert_eq!(
+        stats.failed_by_reason.iter().map(|(_, n)| n).sum::<u64>(),
+        stats.failed,
+        "every failed record is counted under a reason: {stats:?}"
+    );
+    assert!(
+        stats
+            .failed_by_reason
+            .iter()
+            .all(|(r, _)| r.starts_with("delivery_timeout (last error: ")),
+        "{:?}",
+        stats.failed_by_reason
+    );
+    assert_eq!(seen.acked.load(Ordering::Relaxed), stats.acked);
+    assert_eq!(seen.failed.load(Ordering::Relaxed), stats.failed);
+
+    // Every record reported acked is on the topic, at the offsets its batch was acked with.
+    stack_async(&["up"]).await;
+    let on_topic: std::collections::HashSet<(i32, i64)> = consume_all(&kafka, &topic, 6)
+        .await
+        .into_iter()
+        .flatten()
+        .map(|r| (r.partition, r.offset))
+        .collect();
+    let acked_batches = seen.batches.lock().unwrap().clone();
+    assert_eq!(
+        acked_batches.iter().map(|b| b.2 as u64).sum::<u64>(),
+        stats.acked
+    );
+    for (partition, base_offset, records) in acked_batches {
+        for offset in base_offset..base_offset + records as i64 {
+            assert!(
+                on_topic.contains(&(partition, offset)),
+                "acked record {partition}/{offset} is not on the topic"
+            );
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The `shoe-producer` binary end to end against the local stack: the 200,000-record run read back
+//! and checked, and the failures a user meets (wrong password, unknown CA, missing topic) ending with
+//! exit code 1, a clear message, and no secret in any output.
+
+use crate::support::engine as engine_support;
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use engine_support::{
+    consume_all, env, inherited_env_command as producer, kafka_with_topic, run_to_end,
+    unique_topic, verify_produced, Finished,
+};
+
+/// Runs `command` to its end: the finished run (exit status, stdout, stderr). A run still going
+/// after five minutes is killed and fails the test (a hang guard, not a timing assertion).
+fn run(mut command: Command) -> Finished {
+    run_to_end(&mut command, Duration::from_secs(300))
+}
+
+fn assert_no_secrets(texts: &[&str]) {
+    for secret in [env("KAFKA_API_SECRET"), env("SCHEMA_REGISTRY_API_SECRET")] {
+        for text in texts {
+            assert!(
+                !text.contains(&secret),
+                "a secret leaked into the output:\n{text}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn produces_two_hundred_thousand_shoes_that_read_back_exactly() {
+    let (kafka, topic) = kafka_with_topic("bin-200k", 6).await;
+    let command = producer(&[
+        "--topic",
+        &topic,
+        "--count",
+        "200000",
+        "--seed",
+        "11",
+        "--log-format",
+        "json",
+        "--progress-interval",
+        "0s",
+        "-vv",
+    ]);
+    let finished = tokio::task::spawn_blocking(move || run(command))
+        .await
+        .unwrap();
+    let Finished { stdout, stderr, .. } = &finished;
+    assert_eq!(finished.code(), Some(0), "{stderr}");
+    let s = finished.summary();
+    assert_eq!(s["sent"], 200_000);
+    assert_eq!(s["acked"], 200_000);
+    assert_eq!(s["failed"], 0);
+    assert_eq!(s["topic"], topic.as_str());
+    assert_eq!(s["subject"], format!("{topic}-value"));
+    let schema_id = s["schema_id"].as_u64().unwrap() as u32;
+    // Per-record success is logged at debug level (-vv) in the documented shape.
+    assert!(
+        stderr.contains(&format!("produced key=1 to topic={topic} partition=")),
+        "no per-record debug line"
+    );
+    assert_no_secrets(&[stdout, stderr]);
+
+    let partitions = consume_all(&kafka, &topic, 6).await;
+    let read = verify_produced(&partitions, 1, 200_000, schema_id, false);
+    assert_eq!(read, 200_000);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_wrong_password_exits_1_fast_naming_the_credentials() {
+    let secret = "wrong-Kafka-Secret-9d1e77-distinctive";
+    let mut command = producer(&["--topic", &env("KAFKA_TOPIC"), "--count", "10"]);
+    command.env("KAFKA_API_SECRET", secret);
+    let started = Instant::now();
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = run(command);
+    let waited = started.elapsed();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(waited < Duration::from_secs(15), "took {waited:?}");
+    assert!(
+        stderr.contains("Kafka rejected the credentials"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("KAFKA_API_SECRET"), "{stderr}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(secret), "the wrong secret leaked:\n{text}");
+    }
+    assert_no_secrets(&[&stdout, &stderr]);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn an_unknown_ca_exits_1_naming_kafka_ssl_ca_location() {
+    let mut command = producer(&["--topic", &env("KAFKA_TOPIC"), "--count", "10"]);
+    command.env_remove("KAFKA_SSL_CA_LOCATION");
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = run(command);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("KAFKA_SSL_CA_LOCATION"), "{stderr}");
+    assert!(stderr.contains("not trusted"), "{stderr}");
+    assert_no_secrets(&[&stdout, &stderr]);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_missing_topic_exits_1_with_what_to_do() {
+    let topic = unique_topic("bin-missing");
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = run(producer(&["--topic", &topic, "--count", "10"]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("topic \"{topic}\" does not exist")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--create-topic"), "{stderr}");
+    assert_no_secrets(&[&stdout, &stderr]);
+}

@@ -1,0 +1,349 @@
+//! How a run is paced, watched and stopped, seen from outside the real binary against the local
+//! stack: `--rate` holds its target over 10 s, SIGINT/SIGTERM mid-run flush every record and exit 0
+//! with the summary, a second signal exits at once with 130 and the unresolved count, and `/metrics`
+//! scraped during a run moves consistently towards the summary's figures.
+//!
+//! The rate test is the one place a timing is asserted: issue 5 names "within ±2 % of the target over
+//! 10 s" as the behaviour to show.
+
+use crate::support;
+
+use std::{collections::BTreeSet, time::Duration};
+
+use serde_json::Value;
+use support::{
+    consume_all, create_topic, free_local_port, http_get, parse_metrics, run_to_end, spawn,
+    stack_command, Finished,
+};
+
+const PARTITIONS: i32 = 6;
+/// Hang guard for a run that should end within seconds.
+const LIMIT: Duration = Duration::from_secs(60);
+/// The log line that says the generator is running (so SIGINT is handled, not fatal).
+const GENERATING: &str = "generating shoes";
+
+fn number(summary: &Value, key: &str) -> u64 {
+    summary[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("summary has no integer {key:?}: {summary}"))
+}
+
+/// Every record sent was acknowledged, none failed, none left unresolved.
+fn assert_all_acked(run: &Finished) -> Value {
+    assert_eq!(run.code(), Some(0), "{}", run.transcript());
+    let summary = run.summary();
+    assert!(number(&summary, "sent") > 0, "{summary}");
+    assert_eq!(summary["acked"], summary["sent"], "{summary}");
+    assert_eq!(number(&summary, "failed"), 0, "{summary}");
+    assert_eq!(number(&summary, "unresolved"), 0, "{summary}");
+    summary
+}
+
+/// The topic holds every acked record (more only by the summary's possible duplicates), and its keys
+/// are exactly the ids `1..=acked` generated from `--id-start 1`.
+fn assert_topic_holds(topic: &str, summary: &Value) {
+    let acked = number(summary, "acked");
+    let duplicates = number(summary, "possible_duplicates");
+    let records = consume_all(topic, PARTITIONS);
+    let count = records.len() as u64;
+    assert!(
+        (acked..=acked + duplicates).contains(&count),
+        "{count} records on {topic}, summary: {summary}"
+    );
+    let ids: BTreeSet<u64> = records
+        .iter()
+        .map(|r| {
+            std::str::from_utf8(&r.key)
+                .expect("UTF-8 key")
+                .parse()
+                .expect("a decimal id")
+        })
+        .collect();
+    assert_eq!(ids, (1..=acked).collect::<BTreeSet<u64>>());
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn rate_holds_within_two_percent_over_ten_seconds() {
+    const RATE: f64 = 5_000.0;
+    const SECONDS: f64 = 10.0;
+    let topic = create_topic("run-rate", PARTITIONS);
+    let run = run_to_end(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args([
+                "--rate",
+                "5000",
+                "--duration",
+                "10s",
+                "--progress-interval",
+                "0s",
+            ]),
+        LIMIT,
+    );
+
+    let summary = assert_all_acked(&run);
+    let records_per_sec = summary["records_per_sec"]
+        .as_f64()
+        .expect("records_per_sec");
+    let acked = number(&summary, "acked") as f64;
+    assert!(
+        (records_per_sec / RATE - 1.0).abs() <= 0.02,
+        "records/s {records_per_sec} not within 2 % of {RATE}: {summary}"
+    );
+    assert!(
+        (acked / (RATE * SECONDS) - 1.0).abs() <= 0.02,
+        "{acked} records not within 2 % of {}: {summary}",
+        RATE * SECONDS
+    );
+
+    // The same figure from the broker's side: CreateTime of the consumed records.
+    assert_topic_holds(&topic, &summary);
+    let records = consume_all(&topic, PARTITIONS);
+    let first = records.iter().map(|r| r.timestamp_ms).min().unwrap();
+    let last = records.iter().map(|r| r.timestamp_ms).max().unwrap();
+    let span = (last - first) as f64 / 1_000.0;
+    let observed = (records.len() - 1) as f64 / span;
+    eprintln!(
+        "rate: summary {records_per_sec}/s, record timestamps {observed:.1}/s over {span:.3} s"
+    );
+    assert!(
+        (observed / RATE - 1.0).abs() <= 0.02,
+        "record timestamps give {observed:.1}/s over {span:.3} s, not within 2 % of {RATE}"
+    );
+}
+
+/// Starts an unlimited-duration run at `rate`, sends `signal` after `after`, and checks the
+/// graceful ending.
+fn graceful_stop(prefix: &str, rate: &str, signal: &str, after: Duration) {
+    let topic = create_topic(prefix, PARTITIONS);
+    let mut running = spawn(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(["--rate", rate, "--progress-interval", "1s"]),
+    );
+    running.wait_for_stderr(GENERATING, LIMIT);
+    std::thread::sleep(after);
+    assert!(running.is_running(), "stopped before the signal");
+    running.signal(signal);
+    let run = running.finish(LIMIT);
+
+    let summary = assert_all_acked(&run);
+    assert_eq!(summary["topic"], topic.as_str());
+    assert!(
+        run.stderr.contains("signal received"),
+        "{}",
+        run.transcript()
+    );
+    assert!(run.stderr.contains("Interrupted"), "{}", run.transcript());
+    assert_topic_holds(&topic, &summary);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn sigint_mid_run_flushes_every_record_and_exits_zero_with_the_summary() {
+    graceful_stop("run-sigint", "20000", "INT", Duration::from_secs(3));
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn sigterm_mid_run_is_as_graceful_as_sigint() {
+    graceful_stop("run-sigterm", "5000", "TERM", Duration::from_secs(1));
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
+    let topic = create_topic("run-second-signal", PARTITIONS);
+    // Unlimited rate into tiny batches with one request in flight per partition: the buffer fills
+    // far faster than it drains, so the flush after the first signal takes many seconds.
+    let mut running = spawn(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(["--batch-size", "300", "--max-in-flight", "1"])
+            .args(["--progress-interval", "0s"]),
+    );
+    running.wait_for_stderr(GENERATING, LIMIT);
+    std::thread::sleep(Duration::from_secs(1));
+    running.signal("INT");
+    running.wait_for_stderr("signal received", LIMIT);
+    assert!(
+        running.is_running(),
+        "the flush ended before the second signal"
+    );
+    running.signal("INT");
+    let run = running.finish(LIMIT);
+
+    assert_eq!(run.code(), Some(130), "{}", run.transcript());
+    assert!(
+        support::summary_line(&run.stdout).is_none(),
+        "no summary after a forced exit\n{}",
+        run.transcript()
+    );
+    let last: Value = serde_json::from_str(run.stderr.lines().last().expect("a last line"))
+        .unwrap_or_else(|_| panic!("the last stderr line is not JSON\n{}", run.transcript()));
+    assert_eq!(last["event"], "error", "{last}");
+    assert_eq!(last["exit_code"], 130, "{last}");
+    let message = last["message"].as_str().expect("a message");
+    let unresolved: u64 = message
+        .split(" record(s) unresolved")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no unresolved count in {message:?}"));
+    assert!(unresolved > 0, "{message}");
+}
+
+/// One scrape's figures of interest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scrape {
+    sent: f64,
+    acked: f64,
+    bytes_acked: f64,
+    latency_count: f64,
+    in_flight: f64,
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn metrics_scraped_during_a_run_agree_with_the_summary() {
+    const COUNT: f64 = 30_000.0;
+    const LINGERING: &str = "serving the final metrics";
+    let topic = create_topic("run-metrics", PARTITIONS);
+    let addr = format!("127.0.0.1:{}", free_local_port());
+    let mut running = spawn(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args([
+                "--count",
+                "30000",
+                "--rate",
+                "10000",
+                "--metrics-addr",
+                &addr,
+                "--metrics-linger",
+                "30s",
+            ])
+            .args(["--progress-interval", "0s"]),
+    );
+
+    let mut scrapes: Vec<Scrape> = Vec::new();
+    // Scrape during the run, until the binary says the run is over and it serves the final values.
+    while running.is_running() && !running.stderr_so_far().contains(LINGERING) {
+        if let Some((status, body)) = http_get(&addr, "/metrics") {
+            assert_eq!(status, 200, "{body}");
+            let series = parse_metrics(&body);
+            let get = |name: &str| series.get(name).copied().unwrap_or(f64::NAN);
+            scrapes.push(Scrape {
+                sent: get("shoe_producer_records_sent_total"),
+                acked: get("shoe_producer_records_acked_total"),
+                bytes_acked: get("shoe_producer_bytes_acked_total"),
+                latency_count: get("shoe_producer_ack_latency_seconds_count"),
+                in_flight: get("shoe_producer_in_flight_records"),
+            });
+            for (name, value) in &series {
+                if name.starts_with("shoe_producer_records_failed") {
+                    assert_eq!(*value, 0.0, "{name} in\n{body}");
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The run is over: one more scrape sees the final values, then a signal ends the linger.
+    running.wait_for_stderr(LINGERING, LIMIT);
+    let (status, final_text) =
+        http_get(&addr, "/metrics").expect("/metrics served while lingering");
+    assert_eq!(status, 200, "{final_text}");
+    running.signal("INT");
+    let run = running.finish(LIMIT);
+    let summary = assert_all_acked(&run);
+    assert_eq!(number(&summary, "sent"), COUNT as u64, "{summary}");
+    let last = parse_metrics(&final_text);
+    for (metric, key) in [
+        ("shoe_producer_records_sent_total", "sent"),
+        ("shoe_producer_records_acked_total", "acked"),
+        ("shoe_producer_records_failed_total", "failed"),
+        (
+            "shoe_producer_records_possible_duplicates_total",
+            "possible_duplicates",
+        ),
+        ("shoe_producer_bytes_acked_total", "bytes_acked"),
+        ("shoe_producer_ack_latency_seconds_count", "acked"),
+    ] {
+        assert_eq!(
+            last.get(metric).copied(),
+            Some(number(&summary, key) as f64),
+            "{metric} at the end vs the summary's {key}: {summary}\n{final_text}"
+        );
+    }
+    assert_eq!(
+        last.get("shoe_producer_in_flight_records").copied(),
+        Some(0.0)
+    );
+    eprintln!(
+        "{} scrapes; last {:?}; summary acked {} bytes {}",
+        scrapes.len(),
+        scrapes.last(),
+        summary["acked"],
+        summary["bytes_acked"]
+    );
+
+    // Every metric the issue lists, with the run's topic, subject and schema id on the info metric.
+    // (`shoe_producer_records_failed_by_reason_total{reason=…}` only appears once a record failed: an
+    // empty labelled family is not exposed; the unlabelled total is always there.)
+    for name in [
+        "# TYPE shoe_producer_records_sent counter",
+        "# TYPE shoe_producer_records_failed counter",
+        "# TYPE shoe_producer_records_acked counter",
+        "# TYPE shoe_producer_bytes_acked counter",
+        "# TYPE shoe_producer_ack_latency_seconds histogram",
+        "shoe_producer_ack_latency_seconds_bucket{le=",
+        "shoe_producer_ack_latency_seconds_sum ",
+        "# TYPE shoe_producer_in_flight_records gauge",
+        "# TYPE shoe_producer_buffered_bytes gauge",
+        "shoe_producer_buffered_bytes ",
+        "# EOF",
+    ] {
+        assert!(
+            final_text.contains(name),
+            "missing {name:?} in\n{final_text}"
+        );
+    }
+    let info = format!(
+        "shoe_producer_run_info{{topic=\"{topic}\",subject=\"{topic}-value\",schema_id=\"{}\"",
+        summary["schema_id"]
+    );
+    assert!(
+        final_text.contains(&info),
+        "missing {info:?} in\n{final_text}"
+    );
+
+    // Scraped during the run: some scrape caught it half-way, figures only grow, stay consistent,
+    // and never pass the summary's final figures.
+    assert!(scrapes.len() >= 5, "only {} scrapes", scrapes.len());
+    assert!(
+        scrapes.iter().any(|s| s.acked > 0.0 && s.acked < COUNT),
+        "no scrape caught the run half-way: {scrapes:?}"
+    );
+    let summary_acked = number(&summary, "acked") as f64;
+    let summary_bytes = number(&summary, "bytes_acked") as f64;
+    for s in &scrapes {
+        assert!(s.acked <= s.sent && s.sent <= COUNT, "{s:?}");
+        assert!(s.in_flight >= 0.0 && s.in_flight <= s.sent, "{s:?}");
+        assert!(
+            s.acked <= summary_acked && s.bytes_acked <= summary_bytes,
+            "{s:?}"
+        );
+        assert!(s.latency_count <= summary_acked, "{s:?}");
+    }
+    for pair in scrapes.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(
+            a.sent <= b.sent
+                && a.acked <= b.acked
+                && a.bytes_acked <= b.bytes_acked
+                && a.latency_count <= b.latency_count,
+            "a counter went down: {a:?} then {b:?}"
+        );
+    }
+}
