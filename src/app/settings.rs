@@ -77,8 +77,8 @@ pub struct RegistrySettings {
     pub api_key: Option<String>,
     pub api_secret: Option<Secret>,
     pub ca_file: Option<PathBuf>,
-    /// Per-request timeout.
-    pub request_timeout: Duration,
+    /// One overall deadline for what a command asks the registry (every attempt and pause included).
+    pub timeout: Duration,
 }
 
 /// How the schema's subject is named (`--subject-name-strategy`).
@@ -148,6 +148,11 @@ pub struct ProducerSettings {
     /// `delivery.timeout.ms`: from `send` to the record's final report.
     pub delivery_timeout: Duration,
     pub partitioner: PartitionerKind,
+    /// `enable.idempotence`: producer id, epoch and sequence numbers on every batch, so the broker
+    /// writes each record once and in order per partition.
+    pub enable_idempotence: bool,
+    /// `metadata.max.age.ms`: how often partition counts and leaders are refreshed even without errors.
+    pub metadata_max_age: Duration,
 }
 
 impl Default for ProducerSettings {
@@ -161,6 +166,8 @@ impl Default for ProducerSettings {
             buffer_memory: 32 * 1024 * 1024,
             delivery_timeout: Duration::from_secs(120),
             partitioner: PartitionerKind::Murmur2,
+            enable_idempotence: true,
+            metadata_max_age: Duration::from_secs(300),
         }
     }
 }
@@ -197,6 +204,23 @@ pub struct RunSettings {
     /// How long `/metrics` stays up after the run, so the final values can be scraped.
     pub metrics_linger: Duration,
     pub create_topic: Option<TopicCreation>,
+    /// Which of several parallel instances this is (`--instance I --instances N`): each produces its
+    /// own share of the ids and uses its own seed.
+    pub instance: Instance,
+}
+
+/// Instance `index` of `count` parallel instances (`0 <= index < count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Default for Instance {
+    /// The only instance.
+    fn default() -> Self {
+        Self { index: 0, count: 1 }
+    }
 }
 
 /// Everything one invocation needs, resolved from flags > environment > config file > defaults.

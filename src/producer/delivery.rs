@@ -13,6 +13,28 @@ pub trait DeliveryObserver: Send + Sync + 'static {
     /// `records` records reached their final failed state for `reason` (a Kafka error name or a cause
     /// such as `delivery_timeout`).
     fn failed(&self, partition: i32, records: u64, reason: &str);
+    /// One produce request finished, acked or not (each attempt of a retried batch counts), for
+    /// request-level metrics. The default ignores it.
+    fn request_finished(&self, _request: &RequestReport<'_>) {}
+}
+
+/// What one produce request did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestReport<'a> {
+    pub partition: i32,
+    /// Records in the request's batch.
+    pub records: u32,
+    /// The batch's size on the wire (after compression).
+    pub batch_bytes: usize,
+    /// From sending the request to its answer or failure.
+    pub latency: Duration,
+    /// `None` when the broker acknowledged the batch; otherwise why not (a Kafka error name such as
+    /// `NOT_LEADER_OR_FOLLOWER`, or a cause such as `request_timed_out`).
+    pub error: Option<&'a str>,
+    /// Whether the batch will be sent again after this failed attempt.
+    pub will_retry: bool,
+    /// How long the broker asked the client to hold back, when it did.
+    pub throttle: Option<Duration>,
 }
 
 /// Ack-latency figures over every acknowledged record so far, in milliseconds.
@@ -44,4 +66,12 @@ pub struct StatsSnapshot {
     /// Bytes of records held by the engine (buffered or in flight), bounded by `buffer_memory`.
     pub buffered_bytes: u64,
     pub latency: LatencySummary,
+    /// Produce requests sent and not yet answered.
+    pub requests_in_flight: u64,
+    /// Times the idempotent producer bumped its epoch (or took a new producer id) and reset sequences.
+    pub epoch_bumps: u64,
+    /// The idempotent producer's id and epoch; `None` without idempotence.
+    pub producer_id_and_epoch: Option<(i64, i16)>,
+    /// The first non-retriable error that ended the run, if any: generation stops when it is set.
+    pub fatal_error: Option<String>,
 }

@@ -167,6 +167,7 @@ impl Stats {
             in_flight_records: sent.saturating_sub(acked + failed),
             buffered_bytes,
             latency,
+            ..StatsSnapshot::default()
         }
     }
 }

@@ -98,7 +98,7 @@ struct ResolvedEntry {
 }
 
 impl SchemaRegistryClient {
-    /// Builds the client: TLS from the bundled roots plus `settings.ca_file`, `settings.request_timeout`
+    /// Builds the client: TLS from the bundled roots plus `settings.ca_file`, `settings.timeout`
     /// per request (and for connecting), Basic auth if an API key is set, the default [`RetryPolicy`].
     /// No network I/O happens here.
     pub fn new(settings: &RegistrySettings) -> Result<Self, RegistryError> {
@@ -106,8 +106,8 @@ impl SchemaRegistryClient {
         let tls = crate::support::tls::client_config(settings.ca_file.as_deref())?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
             .user_agent(concat!("shoe-producer/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| RegistryError::ClientSetup {
@@ -547,7 +547,7 @@ mod tests {
             api_key: Some("sr-key".to_owned()),
             api_secret: Some(Secret::new(DISTINCTIVE_SECRET)),
             ca_file: None,
-            request_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(2),
         }
     }
 

@@ -13,9 +13,9 @@ use std::{
 
 use crate::{
     app::settings::{
-        Acks, Compression, Config, KafkaSettings, LogFormat, PartitionerKind, ProducerSettings,
-        RegistrySettings, RunSettings, SaslMechanism, SchemaSettings, SecurityProtocol,
-        SubjectNameStrategy, TopicCreation,
+        Acks, Compression, Config, Instance, KafkaSettings, LogFormat, PartitionerKind,
+        ProducerSettings, RegistrySettings, RunSettings, SaslMechanism, SchemaSettings,
+        SecurityProtocol, SubjectNameStrategy, TopicCreation,
     },
     support::secret::Secret,
     support::tls::read_ca_file,
@@ -257,7 +257,7 @@ fn registry(layer: &Layer, warnings: &mut Vec<String>) -> Result<RegistrySetting
         api_key,
         api_secret,
         ca_file,
-        request_timeout: REGISTRY_REQUEST_TIMEOUT,
+        timeout: REGISTRY_REQUEST_TIMEOUT,
     })
 }
 
@@ -402,6 +402,7 @@ fn producer(layer: &Layer) -> Result<ProducerSettings> {
         buffer_memory,
         delivery_timeout,
         partitioner,
+        ..ProducerSettings::default()
     })
 }
 
@@ -479,6 +480,7 @@ fn run(layer: &Layer, warnings: &mut Vec<String>) -> Result<RunSettings> {
             partitions,
             replication_factor,
         }),
+        instance: Instance::default(),
     })
 }
 

@@ -133,6 +133,7 @@ mod tests {
             metrics_addr: None,
             metrics_linger: Duration::ZERO,
             create_topic: None,
+            instance: Default::default(),
         }
     }
 

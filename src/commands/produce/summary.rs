@@ -195,6 +195,7 @@ mod tests {
                     p99_ms: 10.0,
                     max_ms: 12.25,
                 },
+                ..StatsSnapshot::default()
             },
             Duration::from_secs(2),
             Destination {

@@ -56,7 +56,7 @@ pub fn registry_settings() -> RegistrySettings {
         api_key: Some(env("SCHEMA_REGISTRY_API_KEY")),
         api_secret: Some(Secret::new(env("SCHEMA_REGISTRY_API_SECRET"))),
         ca_file: Some(PathBuf::from(env("SCHEMA_REGISTRY_SSL_CA_LOCATION"))),
-        request_timeout: Duration::from_secs(10),
+        timeout: Duration::from_secs(10),
     }
 }
 
@@ -154,6 +154,7 @@ pub fn run_config(topic: &str, count: u64) -> shoe_producer::app::settings::Conf
             metrics_addr: None,
             metrics_linger: Duration::ZERO,
             create_topic: None,
+            instance: Default::default(),
         },
         topic: topic.to_owned(),
         log_format: LogFormat::Json,
