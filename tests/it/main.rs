@@ -7,7 +7,6 @@ mod support;
 
 mod cli_bad_input;
 mod commands;
-mod config_file;
 mod engine;
 mod engine_connect;
 mod engine_review;

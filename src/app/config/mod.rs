@@ -12,6 +12,9 @@ mod properties;
 mod setting;
 mod validate;
 
+#[cfg(test)]
+mod file_tests;
+
 use std::path::Path;
 
 use crate::{

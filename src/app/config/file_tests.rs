@@ -6,7 +6,7 @@
 
 use std::{path::PathBuf, sync::Mutex, sync::MutexGuard, time::Duration};
 
-use shoe_producer::{
+use crate::{
     app::cli::Invocation,
     app::config::{self, Resolved, Setting},
     app::settings::{
