@@ -6,6 +6,7 @@ pub mod check;
 pub mod produce;
 pub mod register;
 pub mod sample;
+mod sections;
 
 use crate::{app::cli::Command, app::exit::Failure, app::settings::Config};
 

@@ -12,10 +12,10 @@ use crate::{
 };
 
 /// Shoes printed when `--count` is not given.
-pub const DEFAULT_SAMPLE_COUNT: u64 = 10;
+const DEFAULT_SAMPLE_COUNT: u64 = 10;
 
 /// Writes `--count` shoes (10 by default) to stdout. A closed pipe (`| head`) ends it quietly.
-pub fn sample(config: &Config) -> Result<(), Failure> {
+pub(crate) fn sample(config: &Config) -> Result<(), Failure> {
     let seed = config.run.seed.unwrap_or_else(|| {
         let seed = crate::support::random_seed::random_seed();
         tracing::info!("seed {seed} (pass --seed {seed} to get these shoes again)");
@@ -32,7 +32,7 @@ pub fn sample(config: &Config) -> Result<(), Failure> {
 }
 
 /// Writes `count` shoes from `ShoeGenerator::new(seed, id_start)` as JSON lines to `out`.
-pub fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -> io::Result<()> {
+fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -> io::Result<()> {
     let mut generator = ShoeGenerator::new(seed, id_start);
     let mut shoe = Shoe::default();
     for _ in 0..count {

@@ -4,6 +4,8 @@
 //! The hint depends on the operation as much as on the code: a 40401 while looking up means
 //! "auto-register is off", while fetching the latest version it means "nothing registered yet".
 
+use std::time::Duration;
+
 use crate::support::tls::TlsConfigError;
 
 /// The registry call that failed; it decides the hint.
@@ -52,6 +54,17 @@ pub enum RegistryError {
         target: String,
         attempts: u32,
         cause: String,
+    },
+
+    #[error("Schema Registry {url} gave no answer within {} (--registry-timeout) while {} for {target} ({attempts} attempt(s){}); check that the registry is up and reachable, or raise --registry-timeout", humantime::format_duration(*.timeout), .operation.describe(), last_error_suffix(.last_error.as_deref()))]
+    Deadline {
+        operation: Operation,
+        url: String,
+        target: String,
+        timeout: Duration,
+        attempts: u32,
+        /// The failure of the attempt before the one the deadline cut short, if any.
+        last_error: Option<String>,
     },
 
     #[error("TLS handshake with Schema Registry {url} failed while {} for {target}: {cause}; if the registry's certificate comes from a private CA, point SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file) at that CA's PEM file", .operation.describe())]
@@ -113,11 +126,27 @@ impl RegistryError {
     pub fn is_subject_not_found(&self) -> bool {
         self.error_code() == Some(40401)
     }
+
+    /// Whether another attempt could succeed: the registry could not be reached, or it failed to
+    /// serve the request (5xx). Any other answer is the registry's final word.
+    pub(crate) fn is_retriable(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Http { status, .. } => (500..=599).contains(status),
+            _ => false,
+        }
+    }
 }
 
 fn error_code_suffix(error_code: Option<i64>) -> String {
     error_code
         .map(|code| format!(" (error_code {code})"))
+        .unwrap_or_default()
+}
+
+fn last_error_suffix(last_error: Option<&str>) -> String {
+    last_error
+        .map(|error| format!("; the one before failed: {error}"))
         .unwrap_or_default()
 }
 

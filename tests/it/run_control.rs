@@ -3,8 +3,8 @@
 //! with the summary, a second signal exits at once with 130 and the unresolved count, and `/metrics`
 //! scraped during a run moves consistently towards the summary's figures.
 //!
-//! The rate test is the one place a timing is asserted: issue 5 names "within ±2 % of the target over
-//! 10 s" as the behaviour to show.
+//! The rate test is the one place a timing is asserted, because holding the rate is the behaviour
+//! under test: within ±2 % of the target over 10 s.
 
 use crate::support;
 
@@ -288,7 +288,7 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
         summary["bytes_acked"]
     );
 
-    // Every metric the issue lists, with the run's topic, subject and schema id on the info metric.
+    // Every metric the README lists, with the run's topic, subject and schema id on the info metric.
     // (`shoe_producer_records_failed_by_reason_total{reason=…}` only appears once a record failed: an
     // empty labelled family is not exposed; the unlabelled total is always there.)
     for name in [

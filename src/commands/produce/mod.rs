@@ -6,12 +6,14 @@
 //! generator, the framer and the key buffer are reused for every record, so the loop allocates
 //! nothing per record: each record's bytes are copied once, into its partition's batch.
 
-pub mod metrics;
-pub mod progress;
-pub mod rate;
-pub mod run_control;
+mod metrics;
+mod progress;
+mod rate;
+mod run_control;
 pub mod shutdown;
 pub mod summary;
+
+pub use run_control::StopReason;
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,11 +22,12 @@ use tokio::time::Instant;
 use crate::{
     app::exit::Failure,
     app::settings::Config,
-    commands::produce::metrics::Metrics,
+    commands::produce::metrics::{DeliveryMetrics, Metrics},
     commands::produce::progress::SnapshotSource,
-    commands::produce::run_control::{RunControl, StopReason},
+    commands::produce::run_control::RunControl,
     commands::produce::shutdown::Shutdown,
     commands::produce::summary::{Destination, Summary},
+    commands::sections,
     kafka,
     producer::delivery::DeliveryObserver,
     producer::Producer,
@@ -56,14 +59,8 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 
 /// [`produce`] with a caller-owned stop request (tests, embedding).
 pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
-    let kafka_settings = config.kafka.as_ref().ok_or_else(|| {
-        Failure::usage("produce needs Kafka: set BOOTSTRAP_SERVERS (--bootstrap-servers)")
-    })?;
-    let registry_settings = config.registry.as_ref().ok_or_else(|| {
-        Failure::usage(
-            "produce needs a Schema Registry: set SCHEMA_REGISTRY_URL (--schema-registry-url)",
-        )
-    })?;
+    let kafka_settings = sections::kafka(config, "produce")?;
+    let registry_settings = sections::registry(config, "produce")?;
     let topic = config.topic.as_str();
 
     let subject = subject_name(config.schema.subject_name_strategy, topic);
@@ -96,16 +93,8 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         subject: Some(subject),
         schema_id: Some(schema_id),
     };
-    let metrics = Metrics::new(&destination);
-    let metrics_server = match config.run.metrics_addr {
-        Some(addr) => Some(metrics.serve(addr).await.map_err(|e| {
-            Failure::runtime(format!(
-                "cannot serve metrics on {addr} (--metrics-addr): {e}"
-            ))
-        })?),
-        None => None,
-    };
-    let observers: Vec<Arc<dyn DeliveryObserver>> = vec![metrics.clone()];
+    let delivery_metrics = DeliveryMetrics::new();
+    let observers: Vec<Arc<dyn DeliveryObserver>> = vec![delivery_metrics.clone()];
     let producer = Producer::start(connector, topic, partitions, &config.producer, observers)
         .map_err(Failure::usage)?;
     let handle = producer.handle();
@@ -113,7 +102,19 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         let handle = handle.clone();
         Arc::new(move || handle.snapshot())
     };
-    metrics.set_snapshot_source(Arc::clone(&snapshot));
+    let metrics_server = match config.run.metrics_addr {
+        Some(addr) => Some(
+            Metrics::new(&delivery_metrics, Arc::clone(&snapshot), &destination)
+                .serve(addr)
+                .await
+                .map_err(|e| {
+                    Failure::runtime(format!(
+                        "cannot serve metrics on {addr} (--metrics-addr): {e}"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
     {
         let handle = handle.clone();
         shutdown.track_unresolved(move || handle.snapshot().in_flight_records);
@@ -185,7 +186,10 @@ async fn linger_for_final_scrape(linger: Duration, shutdown: &Shutdown) {
     if linger.is_zero() {
         return;
     }
-    tracing::info!(?linger, "serving the final metrics before exiting");
+    tracing::info!(
+        linger = %humantime::format_duration(linger),
+        "serving the final metrics before exiting"
+    );
     tokio::select! {
         () = tokio::time::sleep(linger) => {}
         () = shutdown.wait() => {}

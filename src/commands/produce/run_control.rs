@@ -6,8 +6,6 @@
 //! signal and the deadline, so even a slow `--rate` stops on time. Batches are capped at one
 //! millisecond's worth of the rate, which keeps the pacing smooth.
 
-use std::time::Duration;
-
 use tokio::time::Instant;
 
 use crate::{
@@ -28,7 +26,7 @@ pub enum StopReason {
 
 /// Paces and bounds the generator of one run.
 #[derive(Debug)]
-pub struct RunControl {
+pub(crate) struct RunControl {
     rate: RateLimiter,
     /// Largest batch the rate allows at once (1 ms of records, at least 1).
     rate_batch: u64,
@@ -40,7 +38,7 @@ pub struct RunControl {
 
 impl RunControl {
     /// Starts the clock for `--duration` now.
-    pub fn new(run: &RunSettings, shutdown: Shutdown) -> Self {
+    pub(crate) fn new(run: &RunSettings, shutdown: Shutdown) -> Self {
         let rate_batch = run.rate.map_or(u64::MAX, |r| (r / 1000).max(1));
         Self {
             rate: RateLimiter::new(run.rate),
@@ -54,7 +52,7 @@ impl RunControl {
 
     /// Waits until more records may be generated and returns how many (1 to `max`), or `None` once
     /// the run must stop (see [`RunControl::stop_reason`]).
-    pub async fn permit(&mut self, max: u64) -> Option<u64> {
+    pub(crate) async fn permit(&mut self, max: u64) -> Option<u64> {
         if self.stopped.is_some() {
             return None;
         }
@@ -107,20 +105,15 @@ impl RunControl {
     }
 
     /// Why [`RunControl::permit`] returned `None`; `None` while the run goes on.
-    pub fn stop_reason(&self) -> Option<StopReason> {
+    pub(crate) fn stop_reason(&self) -> Option<StopReason> {
         self.stopped
-    }
-
-    /// Time left of `--duration`, if one was given.
-    pub fn time_left(&self) -> Option<Duration> {
-        self.deadline
-            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn settings(count: Option<u64>, duration: Option<Duration>, rate: Option<u64>) -> RunSettings {
         RunSettings {

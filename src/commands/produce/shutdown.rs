@@ -7,14 +7,14 @@
 //! records were still unresolved (sent, neither acked nor failed) and exits with code 130, without
 //! waiting for anything.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, watch};
 
 use crate::{app::exit::Failure, app::settings::LogFormat};
 
 /// Counts records sent but not yet acked or failed, for the second-signal message.
-pub type UnresolvedCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
+type UnresolvedCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// What the second signal does with the number of unresolved records.
 type ForceAction = Box<dyn FnOnce(u64) + Send>;
@@ -24,7 +24,8 @@ type ForceAction = Box<dyn FnOnce(u64) + Send>;
 pub struct Shutdown {
     requested: watch::Receiver<bool>,
     trigger: Arc<watch::Sender<bool>>,
-    unresolved: Arc<Mutex<Option<UnresolvedCounter>>>,
+    /// Set once the producer runs; until then nothing can be unresolved.
+    unresolved: Arc<OnceLock<UnresolvedCounter>>,
 }
 
 impl std::fmt::Debug for Shutdown {
@@ -38,7 +39,7 @@ impl std::fmt::Debug for Shutdown {
 impl Shutdown {
     /// Listens for SIGINT and SIGTERM (needs a Tokio runtime). The first asks for a graceful stop;
     /// the second prints the unresolved count in `format` and exits with code 130.
-    pub fn install(format: LogFormat) -> std::io::Result<Self> {
+    pub(crate) fn install(format: LogFormat) -> std::io::Result<Self> {
         let (signal_tx, signal_rx) = mpsc::unbounded_channel();
         forward_signals(signal_tx)?;
         let force: ForceAction = Box::new(move |unresolved| {
@@ -61,7 +62,7 @@ impl Shutdown {
         let shutdown = Self {
             requested: rx,
             trigger: Arc::new(tx),
-            unresolved: Arc::new(Mutex::new(None)),
+            unresolved: Arc::default(),
         };
         let watcher = shutdown.clone();
         tokio::spawn(async move {
@@ -79,33 +80,28 @@ impl Shutdown {
         shutdown
     }
 
-    /// Tells the second-signal handler how to count unresolved records (e.g. the engine's in-flight
-    /// count). Until then it reports 0.
-    pub fn track_unresolved(&self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
-        *self.unresolved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(counter));
+    /// Tells the second-signal handler how to count unresolved records (the engine's in-flight
+    /// count), once the engine runs; a later call is ignored. Until then it reports 0.
+    pub(crate) fn track_unresolved(&self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
+        let _ = self.unresolved.set(Arc::new(counter));
     }
 
     fn unresolved(&self) -> u64 {
-        let counter = self
-            .unresolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        counter.map_or(0, |count| count())
+        self.unresolved.get().map_or(0, |count| count())
     }
 
     /// Asks for a graceful stop, as a first signal does.
-    pub fn request(&self) {
+    pub(crate) fn request(&self) {
         self.trigger.send_replace(true);
     }
 
     /// Whether a stop was asked for.
-    pub fn requested(&self) -> bool {
+    pub(crate) fn requested(&self) -> bool {
         *self.requested.borrow()
     }
 
     /// Resolves once a stop is asked for (at once if it already was).
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let mut requested = self.requested.clone();
         // The sender lives in `self.trigger`, so `wait_for` can only end by seeing `true`.
         let _ = requested.wait_for(|&stop| stop).await;
@@ -113,7 +109,7 @@ impl Shutdown {
 }
 
 /// The second-signal line: how many records were left without an outcome.
-pub fn interrupted_message(unresolved: u64) -> String {
+fn interrupted_message(unresolved: u64) -> String {
     format!(
         "interrupted by a second signal: exiting at once with {unresolved} record(s) unresolved \
          (sent but neither acknowledged nor failed; they may or may not be on the topic)"

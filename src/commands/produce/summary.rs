@@ -27,7 +27,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(stats: StatsSnapshot, elapsed: Duration, destination: Destination) -> Self {
+    pub(crate) fn new(stats: StatsSnapshot, elapsed: Duration, destination: Destination) -> Self {
         Self {
             stats,
             elapsed,
@@ -61,7 +61,7 @@ impl Summary {
     }
 
     /// perf-test's line, then ours: outcomes, destination and failures by reason.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let s = &self.stats;
         let l = &s.latency;
         let mut out = format!(
@@ -106,8 +106,8 @@ impl Summary {
         out
     }
 
-    /// One JSON object; the keys scripts rely on are fixed by DESIGN.md ("Final summary").
-    pub fn json(&self) -> Value {
+    /// One JSON object; the keys are a contract with the scripts that read it (see the README).
+    pub(crate) fn json(&self) -> Value {
         let s = &self.stats;
         let l = &s.latency;
         let reasons: Map<String, Value> = s
@@ -139,7 +139,7 @@ impl Summary {
     }
 
     /// The summary as printed for `format`: text lines, or one JSON line.
-    pub fn render(&self, format: LogFormat) -> String {
+    pub(crate) fn render(&self, format: LogFormat) -> String {
         match format {
             LogFormat::Text => self.text(),
             LogFormat::Json => format!("{}\n", self.json()),
@@ -147,7 +147,7 @@ impl Summary {
     }
 
     /// Prints the summary on stdout and flushes it.
-    pub fn print(&self, format: LogFormat) -> std::io::Result<()> {
+    pub(crate) fn print(&self, format: LogFormat) -> std::io::Result<()> {
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(self.render(format).as_bytes())?;
         stdout.flush()
