@@ -3,12 +3,10 @@
 //! reachable and authorized, subject and its latest version — like kcat's `-L`, but answering the
 //! questions people have before a first run. Exit 0 when every check passed, 1 otherwise.
 
-use std::io::Write;
-
 use crate::{
     app::exit::Failure,
     app::settings::{Config, KafkaSettings, LogFormat},
-    commands::sections,
+    commands::{sections, stdout},
     kafka::{self, KafkaError},
     registry::{subject_name, RegistryError, SchemaRegistryClient},
 };
@@ -97,9 +95,10 @@ impl Printer {
         if status == Status::Fail {
             self.failures += 1;
         }
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", line.render(self.format));
-        let _ = stdout.flush();
+        stdout::print(
+            &format!("{}\n", line.render(self.format)),
+            "check's results",
+        );
     }
 }
 

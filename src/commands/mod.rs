@@ -7,6 +7,7 @@ pub mod produce;
 pub mod register;
 pub mod sample;
 mod sections;
+mod stdout;
 
 use crate::{app::cli::Command, app::exit::Failure, app::settings::Config};
 

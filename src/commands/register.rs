@@ -4,12 +4,10 @@
 //! It settles the id exactly as `produce` does (`--no-auto-register`, `--use-latest-version`), so
 //! running it twice prints the same id.
 
-use std::io::Write;
-
 use crate::{
     app::exit::Failure,
     app::settings::{Config, LogFormat},
-    commands::sections,
+    commands::{sections, stdout},
     registry::{resolve_schema, subject_name, Resolution, SchemaRegistryClient},
 };
 
@@ -24,10 +22,8 @@ pub(crate) async fn register(config: &Config) -> Result<(), Failure> {
         .map_err(Failure::runtime)?;
     tracing::info!(subject = %subject, schema_id = id, "schema {} on {}", describe(resolution), client.base_url());
     let line = render(config.log_format, &subject, id, resolution);
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::runtime(format!("cannot write the schema id to stdout: {e}")))
+    stdout::print(&format!("{line}\n"), "the schema id");
+    Ok(())
 }
 
 fn describe(resolution: Resolution) -> &'static str {

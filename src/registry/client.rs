@@ -1,11 +1,13 @@
 //! The HTTP side of the Schema Registry: one reqwest client (rustls with the shared TLS config, Basic
-//! auth), Confluent's REST paths and media type, one deadline over all attempts and pauses of a call
-//! (`--registry-timeout`) with a few retries paced by the shared [`Backoff`] inside it, and the
-//! translation of every failure into a [`RegistryError`] that names the URL without credentials.
+//! auth), Confluent's REST paths and media type, and the bounds every call is held to — one deadline
+//! over all its attempts and pauses (`--registry-timeout`), a few retries with the shared
+//! [`Backoff`] inside it, and a cap on the size of an answer's body, which is read as a stream and
+//! abandoned past the cap — with every failure translated into a [`RegistryError`] that names the
+//! URL without credentials.
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use reqwest::{
     header::{HeaderValue, ACCEPT, CONTENT_TYPE},
     Method, StatusCode,
@@ -14,7 +16,9 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::error::{hint, Operation, RegistryError};
+use super::error::{
+    hint, tls_advice, unreachable_advice, Operation, RegistryError, PLAIN_HTTP_TO_HTTPS_PORT,
+};
 use crate::{
     app::settings::RegistrySettings,
     support::{backoff::Backoff, secret::Secret},
@@ -26,6 +30,9 @@ const SCHEMA_REGISTRY_JSON: &str = "application/vnd.schemaregistry.v1+json";
 const ACCEPTED: &str = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5";
 /// Longest registry error message kept in our error (registries can answer with whole HTML pages).
 const MAX_MESSAGE_CHARS: usize = 300;
+/// The largest answer body read. Registry answers are a few kilobytes (a schema, an error); anything
+/// far larger is not a registry talking, and reading it would only cost memory.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Attempts per call, the first included: a registry that restarts or blips is ridden out, while a
 /// refused connection fails the call within about two seconds instead of at the deadline.
 const MAX_ATTEMPTS: u32 = 4;
@@ -281,7 +288,7 @@ impl SchemaRegistryClient {
         unreachable!("the attempts loop only ends by returning")
     }
 
-    /// One attempt of `call`: the request, then the answer's body.
+    /// One attempt of `call`: the request, then the answer's body, read up to [`MAX_BODY_BYTES`].
     async fn attempt(&self, call: &Call, attempt: u32) -> Result<Bytes, RegistryError> {
         let mut request = self
             .http
@@ -300,10 +307,18 @@ impl SchemaRegistryClient {
             .await
             .map_err(|error| self.transport_error(call, attempt, error))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = read_capped(response, MAX_BODY_BYTES)
             .await
-            .map_err(|error| self.transport_error(call, attempt, error))?;
+            .map_err(|error| match error {
+                BodyError::TooLarge => RegistryError::TooLarge {
+                    operation: call.operation,
+                    url: call.shown_url.clone(),
+                    target: call.target.clone(),
+                    status: status.as_u16(),
+                    limit: MAX_BODY_BYTES,
+                },
+                BodyError::Transport(error) => self.transport_error(call, attempt, error),
+            })?;
         if status.is_success() {
             Ok(body)
         } else {
@@ -314,12 +329,13 @@ impl SchemaRegistryClient {
     fn transport_error(&self, call: &Call, attempt: u32, error: reqwest::Error) -> RegistryError {
         let error = error.without_url();
         let cause = error_chain(&error);
-        if tls_cause(&error).is_some() {
+        if let Some(tls) = tls_cause(&error) {
             return RegistryError::TlsHandshake {
                 operation: call.operation,
                 url: call.shown_url.clone(),
                 target: call.target.clone(),
                 cause,
+                advice: tls_advice(tls, call.url.host_str().unwrap_or_default()),
             };
         }
         RegistryError::Unreachable {
@@ -328,8 +344,35 @@ impl SchemaRegistryClient {
             target: call.target.clone(),
             attempts: attempt,
             cause,
+            advice: unreachable_advice(call.url.scheme()),
         }
     }
+}
+
+/// Why an answer's body was not read to its end.
+enum BodyError {
+    /// It is larger than the cap (by its `Content-Length`, or by what arrived).
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads `response`'s body chunk by chunk, giving up as soon as it exceeds `limit` bytes, so an
+/// oversized answer costs at most `limit` bytes of memory.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn subject_target(subject: &str) -> String {
@@ -349,9 +392,12 @@ fn http_error(call: &Call, status: StatusCode, body: &[u8]) -> RegistryError {
     let error_code = parsed.as_ref().and_then(|body| body.error_code);
     let message = parsed
         .and_then(|body| body.message)
+        .or_else(|| page_title(body))
         .map(|message| one_line(&message))
         .filter(|message| !message.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_owned());
+    let plain_http_to_https_port =
+        call.url.scheme() == "http" && status == StatusCode::BAD_REQUEST && error_code.is_none();
     RegistryError::Http {
         operation: call.operation,
         method: static_method(&call.method),
@@ -360,8 +406,21 @@ fn http_error(call: &Call, status: StatusCode, body: &[u8]) -> RegistryError {
         status: status.as_u16(),
         error_code,
         message,
-        hint: hint(call.operation, status.as_u16(), error_code),
+        hint: if plain_http_to_https_port {
+            PLAIN_HTTP_TO_HTTPS_PORT
+        } else {
+            hint(call.operation, status.as_u16(), error_code)
+        },
     }
+}
+
+/// The `<title>` of an HTML answer (what web servers and proxies put their error in), if any.
+fn page_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    Some(text[start..end].to_owned())
 }
 
 fn static_method(method: &Method) -> &'static str {
@@ -576,6 +635,30 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_http_request_to_an_https_port_asks_for_https() {
+        let nginx = b"<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>...</body></html>";
+        let text = http_error(
+            &call("http://sr.example:8443/subjects/s/versions", Method::POST),
+            StatusCode::BAD_REQUEST,
+            nginx,
+        )
+        .to_string();
+        assert!(
+            text.contains("HTTP 400: 400 The plain HTTP request was sent to HTTPS port;"),
+            "{text}"
+        );
+        assert!(text.contains("is it an https:// URL?"), "{text}");
+        // Over HTTPS the same status is the registry's own answer, with its own hint.
+        let text = http_error(
+            &call("https://sr.example/subjects/s/versions", Method::POST),
+            StatusCode::BAD_REQUEST,
+            br#"{"error_code":400,"message":"bad"}"#,
+        )
+        .to_string();
+        assert!(!text.contains("https:// URL?"), "{text}");
+    }
+
+    #[test]
     fn long_messages_are_cut() {
         let long = "x".repeat(1000);
         let line = one_line(&long);
@@ -638,5 +721,48 @@ mod tests {
             text.contains("no answer within 300ms (--registry-timeout)"),
             "{text}"
         );
+    }
+
+    /// A one-connection HTTP server on loopback that answers every request with `answer`, written
+    /// as fast as the client reads it.
+    async fn answering(answer: impl Fn() -> Vec<u8> + Send + 'static) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let _ = stream.write_all(&answer()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_refused_by_its_length_or_while_it_streams() {
+        let declared = answering(|| {
+            b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 52428800\r\n\r\n".to_vec()
+        })
+        .await;
+        let streamed = answering(|| {
+            let mut answer = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..40 {
+                answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                answer.extend_from_slice(&chunk);
+                answer.extend_from_slice(b"\r\n");
+            }
+            answer
+        })
+        .await;
+        for (url, status) in [(declared, 500), (streamed, 200)] {
+            let client = SchemaRegistryClient::new(&settings(&url)).unwrap();
+            let error = client.latest("s").await.unwrap_err();
+            assert!(
+                matches!(&error, RegistryError::TooLarge { status: s, .. } if *s == status),
+                "{error}"
+            );
+        }
     }
 }

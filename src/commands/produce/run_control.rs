@@ -1,5 +1,5 @@
 //! When the generator may make the next records, and when it must stop: `--count`, `--duration`,
-//! `--rate` and the first SIGINT/SIGTERM, in one place.
+//! `--rate` and the first signal, in one place.
 //!
 //! The produce loop asks [`RunControl::permit`] before generating each small batch; the answer is how
 //! many records it may make now, or `None` to stop. Waiting for the rate limiter races the stop
@@ -20,8 +20,22 @@ pub enum StopReason {
     CountReached,
     /// `--duration` is over.
     DurationOver,
-    /// A signal (or [`Shutdown::request`]) asked for a graceful stop.
-    Interrupted,
+    /// A signal (or [`Shutdown::request`]) asked the run to stop.
+    Signal,
+    /// The producer refused more records after a non-retriable error.
+    FatalError,
+}
+
+impl StopReason {
+    /// The stable word for the summary and the logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CountReached => "count_reached",
+            Self::DurationOver => "duration_over",
+            Self::Signal => "signal",
+            Self::FatalError => "fatal_error",
+        }
+    }
 }
 
 /// Paces and bounds the generator of one run.
@@ -75,7 +89,7 @@ impl RunControl {
             tokio::select! {
                 biased;
                 _ = self.shutdown.wait() => {
-                    self.stopped = Some(StopReason::Interrupted);
+                    self.stopped = Some(StopReason::Signal);
                     return None;
                 }
                 _ = until_deadline => {
@@ -94,7 +108,7 @@ impl RunControl {
     /// The stop that applies right now, if any.
     fn due_stop(&self) -> Option<StopReason> {
         if self.shutdown.requested() {
-            Some(StopReason::Interrupted)
+            Some(StopReason::Signal)
         } else if self.remaining == Some(0) {
             Some(StopReason::CountReached)
         } else if self.deadline.is_some_and(|at| Instant::now() >= at) {
@@ -179,7 +193,7 @@ mod tests {
         });
         let start = Instant::now();
         assert_eq!(control.permit(1).await, None);
-        assert_eq!(control.stop_reason(), Some(StopReason::Interrupted));
+        assert_eq!(control.stop_reason(), Some(StopReason::Signal));
         assert!(start.elapsed() < Duration::from_secs(1));
     }
 
@@ -192,6 +206,6 @@ mod tests {
         }
         shutdown.request();
         assert_eq!(control.permit(100).await, None);
-        assert_eq!(control.stop_reason(), Some(StopReason::Interrupted));
+        assert_eq!(control.stop_reason(), Some(StopReason::Signal));
     }
 }
