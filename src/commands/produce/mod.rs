@@ -27,7 +27,7 @@ use crate::{
     app::exit::Failure,
     app::settings::{Config, KafkaSettings, RegistrySettings},
     commands::produce::metrics::{DeliveryMetrics, Metrics, MetricsServer},
-    commands::produce::progress::SnapshotSource,
+    commands::produce::progress::{IntervalLatency, SnapshotSource},
     commands::produce::run_control::RunControl,
     commands::produce::shutdown::{Shutdown, GRACE},
     commands::produce::summary::{Destination, Generation, Summary},
@@ -106,10 +106,12 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         producer,
         handle,
         metrics_server,
+        interval_latency,
         schema_id,
     } = running;
     let progress = progress::spawn(
         snapshot_source(&handle),
+        interval_latency,
         config.run.progress_interval,
         config.log_format,
         config.run.count,
@@ -194,6 +196,8 @@ struct Running {
     producer: Producer,
     handle: ProducerHandle,
     metrics_server: Option<MetricsServer>,
+    /// The ack latencies of each progress interval.
+    interval_latency: Arc<IntervalLatency>,
     schema_id: u32,
 }
 
@@ -249,7 +253,11 @@ async fn start(
     drop(kafka);
 
     let delivery_metrics = DeliveryMetrics::new();
-    let observers: Vec<Arc<dyn DeliveryObserver>> = vec![delivery_metrics.clone()];
+    let interval_latency = IntervalLatency::new();
+    let mut observers: Vec<Arc<dyn DeliveryObserver>> = vec![delivery_metrics.clone()];
+    if !config.run.progress_interval.is_zero() {
+        observers.push(interval_latency.clone());
+    }
     let producer = Producer::start(connector, topic, partitions, &config.producer, observers)
         .map_err(Failure::usage)?;
     let handle = producer.handle();
@@ -274,6 +282,7 @@ async fn start(
         producer,
         handle,
         metrics_server,
+        interval_latency,
         schema_id,
     })
 }
