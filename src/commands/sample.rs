@@ -9,11 +9,14 @@
 use std::io::{self, Write};
 
 use crate::{
-    app::exit::Failure, app::settings::Config, commands::stdout, shoe::generator::ShoeGenerator,
+    app::exit::Failure,
+    app::settings::Config,
+    commands::{instance::Share, stdout},
+    shoe::generator::ShoeGenerator,
     shoe::Shoe,
 };
 
-/// Shoes printed when `--count` is not given.
+/// Shoes printed when `--count` is not given (or, with several instances, this instance's first ones).
 const DEFAULT_SAMPLE_COUNT: u64 = 10;
 
 /// Writes `--count` shoes (10 by default) to stdout. Its output is its only work, so it stops at
@@ -28,9 +31,19 @@ pub(crate) fn sample(config: &Config) -> Result<(), Failure> {
         );
         seed
     });
-    let count = config.run.count.unwrap_or(DEFAULT_SAMPLE_COUNT);
+    // With `--instance`/`--instances`, the shoes that instance would produce.
+    let share = Share::of(&config.run, seed);
+    let count = match config.run.count {
+        Some(_) => share.count.unwrap_or(DEFAULT_SAMPLE_COUNT),
+        None => DEFAULT_SAMPLE_COUNT.min(share.count.unwrap_or(u64::MAX)),
+    };
     let stdout = io::stdout().lock();
-    match write_sample(io::BufWriter::new(stdout), seed, config.run.id_start, count) {
+    match write_sample(
+        io::BufWriter::new(stdout),
+        share.seed,
+        share.first_id,
+        count,
+    ) {
         Err(error) if !stdout::is_closed(&error) => Err(Failure::runtime(format!(
             "cannot write the sample to stdout: {error}"
         ))),

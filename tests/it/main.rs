@@ -18,5 +18,6 @@ mod output;
 mod producer_binary;
 mod producer_run;
 mod run_control;
+mod scale_out;
 mod schema_registry;
 mod wire_vectors;

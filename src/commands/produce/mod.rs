@@ -25,13 +25,13 @@ use tokio::time::Instant;
 
 use crate::{
     app::exit::Failure,
-    app::settings::{Config, KafkaSettings, RegistrySettings},
+    app::settings::{Config, KafkaSettings, RegistrySettings, RunSettings},
     commands::produce::metrics::{DeliveryMetrics, Metrics, MetricsServer},
     commands::produce::progress::{IntervalLatency, SnapshotSource},
     commands::produce::run_control::RunControl,
     commands::produce::shutdown::{Shutdown, GRACE},
     commands::produce::summary::{Destination, Generation, Summary},
-    commands::{sections, stdout},
+    commands::{instance::Share, sections, stdout},
     kafka,
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     producer::{Producer, ProducerHandle},
@@ -64,10 +64,12 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
     let kafka_settings = sections::kafka(config, "produce")?;
     let registry_settings = sections::registry(config, "produce")?;
+    let base_seed = config.run.seed.unwrap_or_else(random_seed);
+    let share = Share::of(&config.run, base_seed);
     let mut generation = Generation {
         stop_reason: StopReason::Signal,
-        seed: config.run.seed.unwrap_or_else(random_seed),
-        first_id: config.run.id_start,
+        seed: share.seed,
+        first_id: share.first_id,
         instance: config.run.instance,
     };
     let mut destination = Destination {
@@ -114,17 +116,28 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         interval_latency,
         config.run.progress_interval,
         config.log_format,
-        config.run.count,
+        share.count,
     );
 
+    log_idempotence(&handle.snapshot(), "producer ready");
     tracing::info!(
-        seed = %generation.seed,
-        id_start = generation.first_id,
-        "generating shoes (replay with --seed)"
+        seed = %share.seed,
+        first_id = %share.first_id,
+        count = share.count,
+        instance = config.run.instance.index,
+        instances = config.run.instance.count,
+        base_seed = (config.run.instance.count > 1).then(|| base_seed.to_string()),
+        "generating shoes (replay with --seed {} --id-start {})",
+        share.seed,
+        share.first_id
     );
-    let mut generator = ShoeGenerator::new(generation.seed, generation.first_id);
+    let mut generator = ShoeGenerator::new(share.seed, share.first_id);
     let framer = Framer::for_shoe(schema_id);
-    let mut control = RunControl::new(&config.run, shutdown.clone());
+    let this_share = RunSettings {
+        count: share.count,
+        ..config.run.clone()
+    };
+    let mut control = RunControl::new(&this_share, shutdown.clone());
     let mut shoe = Shoe::default();
     let mut key = itoa::Buffer::new();
     let mut value = Vec::with_capacity(256);
@@ -163,6 +176,7 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
     };
     let elapsed = started.elapsed();
     progress.finish().await;
+    log_idempotence(&stats, "producer closed");
 
     let summary = Summary::new(stats, elapsed, destination, generation);
     stdout::print(&summary.render(config.log_format), "the summary");
@@ -296,6 +310,18 @@ async fn phase<T, E: Display>(
     match shutdown.unless_stopped(work).await {
         None => Err(Halt::Stopped { doing }),
         Some(result) => result.map_err(|error| Halt::Failed(Failure::runtime(error))),
+    }
+}
+
+/// The idempotent producer's id and epoch, at debug level (`-v`), when there is one.
+fn log_idempotence(stats: &StatsSnapshot, when: &str) {
+    if let Some((producer_id, epoch)) = stats.producer_id_and_epoch {
+        tracing::debug!(
+            producer_id = %producer_id,
+            epoch,
+            epoch_bumps = stats.epoch_bumps,
+            "{when}: idempotent producer id {producer_id}, epoch {epoch}"
+        );
     }
 }
 
