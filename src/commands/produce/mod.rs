@@ -131,33 +131,18 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         share.seed,
         share.first_id
     );
-    let mut generator = ShoeGenerator::new(share.seed, share.first_id);
-    let framer = Framer::for_shoe(schema_id);
     let this_share = RunSettings {
         count: share.count,
         ..config.run.clone()
     };
-    let mut control = RunControl::new(&this_share, shutdown.clone());
-    let mut shoe = Shoe::default();
-    let mut key = itoa::Buffer::new();
-    let mut value = Vec::with_capacity(256);
-
     let started = Instant::now();
-    'generate: while let Some(n) = control.permit(GENERATE_CHUNK).await {
-        for _ in 0..n {
-            generator.next_into(&mut shoe);
-            framer.frame_into(&shoe, &mut value);
-            if handle
-                .send(key.format(shoe.id).as_bytes(), &value)
-                .await
-                .is_err()
-            {
-                break 'generate;
-            }
-        }
-    }
-    // `permit` says why it stopped; otherwise the producer refused a record.
-    generation.stop_reason = control.stop_reason().unwrap_or(StopReason::FatalError);
+    generation.stop_reason = generate(
+        &handle,
+        RunControl::new(&this_share, shutdown.clone()),
+        ShoeGenerator::new(share.seed, share.first_id),
+        Framer::for_shoe(schema_id),
+    )
+    .await;
     tracing::info!(
         stop_reason = generation.stop_reason.as_str(),
         "generator stopped; delivering what is buffered"
@@ -188,6 +173,35 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         Some(message) => Err(Failure::runtime(message)),
         None => Ok(RunOutcome { summary }),
     }
+}
+
+/// Generates, frames and sends records until `control` says stop, or the producer refuses a record
+/// (a fatal error); returns why it stopped.
+async fn generate(
+    handle: &ProducerHandle,
+    mut control: RunControl,
+    mut generator: ShoeGenerator,
+    framer: Framer,
+) -> StopReason {
+    let mut shoe = Shoe::default();
+    let mut key = itoa::Buffer::new();
+    let mut value = Vec::with_capacity(256);
+    while let Some(n) = control.permit(GENERATE_CHUNK).await {
+        for _ in 0..n {
+            generator.next_into(&mut shoe);
+            framer.frame_into(&shoe, &mut value);
+            if handle
+                .send(key.format(shoe.id).as_bytes(), &value)
+                .await
+                .is_err()
+            {
+                return StopReason::FatalError;
+            }
+        }
+    }
+    control
+        .stop_reason()
+        .expect("permit returns None only once it has a stop reason")
 }
 
 /// Why start-up ended before the generator ran.

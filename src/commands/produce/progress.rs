@@ -134,10 +134,10 @@ impl ProgressLine {
     /// The human line.
     fn text(&self) -> String {
         format!(
-            "{:.0} records/s, {} over the last {}; {} sent, {} acked, {} failed, {} in flight",
+            "{:.0} records/s, {} over the last {:.1} s; {} sent, {} acked, {} failed, {} in flight",
             self.records_per_sec,
             self.latency_text(),
-            humantime::format_duration(round_to_millis(self.interval)),
+            self.interval.as_secs_f64(),
             self.sent,
             self.acked,
             self.failed,
@@ -180,10 +180,6 @@ impl ProgressLine {
 fn round(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
-}
-
-fn round_to_millis(duration: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The running progress reporter; [`ProgressHandle::finish`] stops it and clears the bar.
@@ -389,14 +385,14 @@ mod tests {
         assert_eq!(line.records_per_sec, 2_000.0);
         assert_eq!(
             line.text(),
-            "2000 records/s, ack latency p50 2.0 ms p99 10.0 ms max 12.3 ms over the last 5s; \
+            "2000 records/s, ack latency p50 2.0 ms p99 10.0 ms max 12.3 ms over the last 5.0 s; \
              15010 sent, 15000 acked, 2 failed, 8 in flight"
         );
         let idle = ProgressLine::new(&stats(1), 1, Duration::ZERO, None);
         assert_eq!(idle.records_per_sec, 0.0);
         assert!(idle
             .text()
-            .starts_with("0 records/s, no acks over the last 0s;"));
+            .starts_with("0 records/s, no acks over the last 0.0 s;"));
     }
 
     #[tokio::test(start_paused = true)]
