@@ -2,7 +2,7 @@
 //! → frame → send until the run's stop condition, flush, and print the summary.
 //!
 //! Everything that paces or bounds the run (`--count`, `--duration`, `--rate`, signals) lives in
-//! [`RunControl`] and [`Shutdown`]; progress lines, metrics and the summary read the engine's
+//! `RunControl` and [`Shutdown`]; progress lines, metrics and the summary read the engine's
 //! counters. The generator, the framer and the key buffer are reused for every record, so the loop
 //! allocates nothing per record: each record's bytes are copied once, into its partition's batch.
 //!

@@ -3,7 +3,7 @@
 //!
 //! The handler is installed before the run does anything else, and every phase races the stop
 //! request: a lookup in the registry, connecting to Kafka or creating the topic is abandoned at once,
-//! the generator stops at its next record, and what is buffered gets [`GRACE`] to be delivered
+//! the generator stops at its next record, and what is buffered gets `GRACE` to be delivered
 //! before the run ends with the summary (records still without an answer are counted as
 //! unresolved). SIGHUP — the terminal went away — is treated as SIGTERM, so a run started from a
 //! closed terminal still ends with its summary and the usual exit code. Someone who presses Ctrl-C
@@ -125,7 +125,7 @@ impl Shutdown {
     }
 
     /// Asks for a stop, as a first signal does. Asking again changes nothing.
-    pub(crate) fn request(&self) {
+    pub fn request(&self) {
         self.trigger.send_if_modified(|requested| {
             let first = requested.is_none();
             if first {
