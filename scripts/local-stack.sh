@@ -966,12 +966,14 @@ fail_start() { # component message
   die "$1: $2"
 }
 
-wait_until() { # component description command...
-  local comp="$1" what="$2"
+wait_until() { # "component..." description command...  (fails when one of the components exits)
+  local comps="$1" what="$2" comp
   shift 2
   until "$@"; do
-    comp_pid "$comp" >/dev/null || fail_start "$comp" "the process exited while waiting for $what"
-    ((SECONDS < DEADLINE)) || fail_start "$comp" "not ready after ${UP_TIMEOUT}s (waiting for $what; LOCAL_STACK_TIMEOUT)"
+    for comp in $comps; do
+      comp_pid "$comp" >/dev/null || fail_start "$comp" "the process exited while waiting for $what"
+    done
+    ((SECONDS < DEADLINE)) || fail_start "${comps%% *}" "not ready after ${UP_TIMEOUT}s (waiting for $what; LOCAL_STACK_TIMEOUT)"
     sleep 0.5
   done
 }
@@ -1013,7 +1015,7 @@ ensure_scram() {
       ((attempt < 3 && SECONDS < DEADLINE)) && sleep 2
     done
     EXTRA_LOG="$LOG_DIR/kafka-scram.log"
-    fail_start "${BROKER_NODES[0]}" "could not create the $m credentials (see $LOG_DIR/kafka-scram.log)"
+    fail_start "${KAFKA_NODES[0]}" "could not create the $m credentials (see $LOG_DIR/kafka-scram.log)"
   done
   scram_digest >"$SCRAM_STAMP"
 }
@@ -1045,14 +1047,16 @@ wait_kafka() { # nodes started by this 'up'...
     # One broker of several: its ports open before it serves; the log says when it does.
     ((BROKERS == 1)) || wait_until "$node" "its start-up ('Kafka Server started' in its log)" broker_started "$node"
   done
-  if ((brokers_started)) || ! topic_dirs_present; then
+  # One broker: (re)create the topic whenever it started. Three: a restarted broker finds the topic in
+  # the cluster's metadata; only a new cluster (no replica dirs yet) needs it created.
+  if { ((BROKERS == 1 && brokers_started)); } || ! topic_dirs_present; then
     for node in "${BROKER_NODES[@]}"; do
       sasl="$(broker_sasl_port "$node")"
       wait_until "$node" "a TLS handshake on $HOST:$sasl" tls_handshake_ok "$sasl"
     done
     if ! create_topic; then
       EXTRA_LOG="$LOG_DIR/kafka-topic.log"
-      wait_until "${BROKER_NODES[0]}" "topic creation (see $LOG_DIR/kafka-topic.log)" create_topic
+      wait_until "${KAFKA_NODES[*]}" "topic creation (see $LOG_DIR/kafka-topic.log)" create_topic
       EXTRA_LOG=""
     fi
     if ((BROKERS == 1)); then
@@ -1063,8 +1067,9 @@ wait_kafka() { # nodes started by this 'up'...
   fi
   ensure_scram
   if ((BROKERS > 1 && brokers_started)); then
-    wait_until "${BROKER_NODES[0]}" "every partition back in sync (no under-replicated partitions; see $LOG_DIR/kafka-isr.log)" \
-      partitions_in_sync
+    EXTRA_LOG="$LOG_DIR/kafka-isr.log"
+    wait_until "$* ${KAFKA_NODES[*]}" "every partition back in sync (no under-replicated partitions)" partitions_in_sync
+    EXTRA_LOG=""
     say "kafka: every partition in sync"
   fi
   say "kafka: ready after $((SECONDS - t0))s wait — PLAINTEXT $(bootstrap plaintext), SASL_SSL $(bootstrap sasl)"

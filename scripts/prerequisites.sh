@@ -140,14 +140,14 @@ PKGS="$(packages)"
 if ! command -v apt-get >/dev/null 2>&1; then
   die "missing $(describe_missing): install them with your system's package manager (Debian names: $PKGS)${MANUAL:+; $(manual_advice)}"
 fi
-APT_LINE="apt-get update && apt-get install -y --no-install-recommends $PKGS"
 if ((CHECK_ONLY)) || [[ $EUID -ne 0 ]]; then
+  run="run: apt-get update && apt-get install -y --no-install-recommends $PKGS"
   if [[ $EUID -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
-    APT_LINE="sudo apt-get update && sudo apt-get install -y --no-install-recommends $PKGS"
+    run="run: sudo apt-get update && sudo apt-get install -y --no-install-recommends $PKGS"
   elif [[ $EUID -ne 0 ]]; then
-    APT_LINE="as root: $APT_LINE"
+    run="as root, $run"
   fi
-  die "missing $(describe_missing); install with: $APT_LINE${MANUAL:+; and $(manual_advice)}"
+  die "missing $(describe_missing); $run${MANUAL:+; and $(manual_advice)}"
 fi
 
 say "==> installing Debian packages for $(describe_missing): $PKGS"
