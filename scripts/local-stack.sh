@@ -1161,11 +1161,14 @@ cmd_up() {
 
 cmd_down() {
   lock_state
-  local node p busy="" ports deadline=$((SECONDS + 10))
+  local node p busy="" ports kept other=0 deadline=$((SECONDS + 10))
   ports="$(all_ports)"
+  if ((BROKERS == 1)); then kept="$(node_data kafka)"; else kept="$CLUSTER_DIR"; fi
   for node in "${EVERY_KAFKA_NODE[@]}"; do # the other mode's Kafka, if it runs, goes down too
-    in_mode "$node" || ! comp_pid "$node" >/dev/null || ports+=" $(comp_ports "$node")"
+    in_mode "$node" || ! comp_pid "$node" >/dev/null || ports+=" $(comp_ports "$node")" other=1
   done
+  ((other)) && kept="$(node_data kafka) and $CLUSTER_DIR"
+  ports="$(tr ' ' '\n' <<<"$ports" | awk 'NF && !seen[$0]++' | xargs)"
   stop_components proxy || true
   stop_components registry || true
   # Brokers before the controller: a broker's graceful shutdown asks the controller to move its leaders.
@@ -1180,11 +1183,7 @@ cmd_down() {
     for p in $busy; do port_owner "$p" >&2; done
     die "port(s)$busy on $HOST are still in use by processes this script did not start"
   fi
-  if ((BROKERS == 1)); then
-    say "stack down; ports $(xargs <<<"$ports") are free (data kept in $(node_data kafka))"
-  else
-    say "stack down; ports $(xargs <<<"$ports") are free (data kept in $CLUSTER_DIR)"
-  fi
+  say "stack down; ports $ports are free (data kept in $kept)"
 }
 
 cmd_status() {
