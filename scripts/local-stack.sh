@@ -146,9 +146,9 @@ A local, Confluent-Cloud-shaped stack for shoe-producer (no Docker; all servers 
               Broker N listens on the base ports + N*$BROKER_PORT_STEP: PLAINTEXT \$LOCAL_STACK_KAFKA_PLAINTEXT_PORT+N*$BROKER_PORT_STEP,
               SASL_SSL \$LOCAL_STACK_KAFKA_SASL_SSL_PORT+N*$BROKER_PORT_STEP (defaults: 9192/9193, 9292/9293, 9392/9393).
               topic '$TOPIC': $TOPIC_PARTITIONS partitions, replication factor 3, min.insync.replicas=2 (as on Confluent Cloud)
-              The controller runs apart from the brokers, as on Confluent Cloud: stopping or killing a
-              broker moves partition leaders without also moving the KRaft quorum.
-            Now ($BROKERS broker(s)): $ports_line
+              The controller runs apart from the brokers, so stopping or killing a broker moves
+              partition leaders without also costing a controller election.
+            With these settings (LOCAL_STACK_BROKERS=$BROKERS): $ports_line
   registry  Apicurio Registry $APICURIO_VERSION, in-memory storage (schemas vanish when it restarts)
               http $HOST:$APICURIO_PORT (Confluent API under /apis/ccompat/v7)
   proxy     nginx: https://$HOST:$REGISTRY_PORT, Basic auth, Confluent REST paths at / -> Apicurio ccompat
@@ -920,6 +920,7 @@ start_node() { # kafka | controller | kafka-N
             -XX:+ExplicitGCInvokesConcurrent) ;;
   esac
   step "$node: starting Kafka $KAFKA_VERSION${role:+ $role} (log: $(log_file "$node"))"
+  [[ "$node" != kafka-* ]] || : >"$(sync_marker "$node")"
   start_detached "$node" "$(log_file "$node")" \
     java "${heap[@]}" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$KAFKA_LOG4J" "$(cmd_marker "$node")" \
@@ -1020,6 +1021,7 @@ ensure_scram() {
   scram_digest >"$SCRAM_STAMP"
 }
 
+sync_marker() { printf '%s/%s.syncing' "$RUN_DIR" "$1"; } # a broker started whose replicas may lag
 broker_started() { grep -q 'Kafka Server started' "$(log_file "$1")" 2>/dev/null; }
 
 partitions_in_sync() { # no partition of any topic has fewer in-sync replicas than replicas
@@ -1042,10 +1044,12 @@ wait_kafka() { # nodes started by this 'up'...
     pt="$(broker_plaintext_port "$node")" sasl="$(broker_sasl_port "$node")"
     wait_until "$node" "PLAINTEXT port $pt" port_open "$pt"
     wait_until "$node" "SASL_SSL port $sasl" port_open "$sasl"
-    [[ "$started" == *" $node "* ]] || continue
-    brokers_started=1
-    # One broker of several: its ports open before it serves; the log says when it does.
-    ((BROKERS == 1)) || wait_until "$node" "its start-up ('Kafka Server started' in its log)" broker_started "$node"
+    [[ "$started" == *" $node "* ]] && brokers_started=1
+    ((BROKERS == 1)) && continue
+    # One broker of several: its ports open before it serves; the log says when it does. A broker
+    # started by an earlier 'up' that gave up is still waited for, sync included (its marker file).
+    wait_until "$node" "its start-up ('Kafka Server started' in its log)" broker_started "$node"
+    [[ -f "$(sync_marker "$node")" ]] && brokers_started=1
   done
   # One broker: (re)create the topic whenever it started. Three: a restarted broker finds the topic in
   # the cluster's metadata; only a new cluster (no replica dirs yet) needs it created.
@@ -1070,6 +1074,7 @@ wait_kafka() { # nodes started by this 'up'...
     EXTRA_LOG="$LOG_DIR/kafka-isr.log"
     wait_until "$* ${KAFKA_NODES[*]}" "every partition back in sync (no under-replicated partitions)" partitions_in_sync
     EXTRA_LOG=""
+    for node in "${BROKER_NODES[@]}"; do rm -f "$(sync_marker "$node")"; done
     say "kafka: every partition in sync"
   fi
   say "kafka: ready after $((SECONDS - t0))s wait — PLAINTEXT $(bootstrap plaintext), SASL_SSL $(bootstrap sasl)"
