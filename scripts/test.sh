@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against the local stack (a real Kafka broker and a real Schema Registry),
-# bringing the stack up first if it is not running.
+# Runs the whole test suite against the local stack (a real Kafka broker and a real Schema Registry):
+# installs the system packages the stack and the build need when they are missing
+# (scripts/prerequisites.sh; as root, or it prints the command to run) and brings the stack up if it is
+# not running. LOCAL_STACK_BROKERS=3 runs the suite against three brokers.
 #
 #   scripts/test.sh                       every test
 #   scripts/test.sh FILTER… [-- ARGS…]    only tests whose name contains a FILTER, one at a time;
@@ -12,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/prerequisites.sh
 scripts/local-stack.sh up
 eval "$(scripts/local-stack.sh env)"
 
