@@ -349,8 +349,11 @@ fn plaintext_against_the_tls_port_says_so_in_one_line_with_little_memory() {
         .env_remove("KAFKA_API_SECRET")
         .env_remove("KAFKA_SSL_CA_LOCATION");
     let (finished, peak_kib) = run_measuring_memory(&mut command);
+    eprintln!(
+        "PLAINTEXT to {tls_port}: peak RSS {peak_kib} KiB\n{}",
+        finished.stderr
+    );
     let line = one_failure_line(&finished);
-    eprintln!("PLAINTEXT to {tls_port}: peak RSS {peak_kib} KiB\n{line}");
     assert_eq!(
         line,
         format!(
@@ -372,8 +375,11 @@ fn tls_against_the_plaintext_port_says_so_in_one_line_with_little_memory() {
     let mut command = quiet_producer("shoes");
     command.env("BOOTSTRAP_SERVERS", &plaintext_port);
     let (finished, peak_kib) = run_measuring_memory(&mut command);
+    eprintln!(
+        "SASL_SSL to {plaintext_port}: peak RSS {peak_kib} KiB\n{}",
+        finished.stderr
+    );
     let line = one_failure_line(&finished);
-    eprintln!("SASL_SSL to {plaintext_port}: peak RSS {peak_kib} KiB\n{line}");
     assert_eq!(
         line,
         format!(
