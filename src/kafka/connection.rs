@@ -178,11 +178,6 @@ impl Connector {
         self.mechanism
     }
 
-    /// Whether connections use TLS.
-    pub fn uses_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
     /// The TLS configuration, for building rskafka's own client with the same trust.
     pub fn tls_config(&self) -> Option<Arc<rustls::ClientConfig>> {
         self.tls.clone()

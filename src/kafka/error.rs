@@ -216,7 +216,11 @@ impl KafkaError {
 /// `NAME: the broker's message` (or the name alone when the broker sent no message).
 fn broker_said(code: ProtocolError, message: Option<&str>) -> String {
     let name = protocol_error_name(code);
-    match message.map(str::trim).filter(|m| !m.is_empty()) {
+    // The advice follows after a semicolon: drop the message's own final period.
+    match message
+        .map(|m| m.trim().trim_end_matches('.'))
+        .filter(|m| !m.is_empty())
+    {
         Some(message) => format!("{name}: {message}"),
         None => name,
     }
@@ -313,7 +317,7 @@ mod tests {
         assert_eq!(
             line,
             "cannot create topic \"shoes\": INVALID_REPLICATION_FACTOR: Unable to replicate the \
-             partition 3 time(s): only 1 broker(s) are registered.; the cluster has 1 broker(s): \
+             partition 3 time(s): only 1 broker(s) are registered; the cluster has 1 broker(s): \
              pass --replication-factor 1 or less"
         );
         for (code, needle) in [
