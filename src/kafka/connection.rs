@@ -23,9 +23,9 @@ use std::{
 };
 
 use rskafka::{
-    client::{Credentials, SaslConfig},
+    client::{error::ProtocolError, Credentials, SaslConfig},
     messenger::{Messenger, RequestError, SaslError, SyncVersionsError},
-    protocol::frame::ReadError as FrameError,
+    protocol::{frame::ReadError as FrameError, messages::SaslHandshakeRequest},
 };
 use rustls_pki_types::ServerName;
 use tokio::{
@@ -198,33 +198,7 @@ impl Connector {
     }
 
     async fn open_unbounded(&self, address: &str) -> Result<Arc<BrokerConnection>, OpenError> {
-        let host = host_of(address).ok_or_else(|| OpenError::BadAddress(address.to_owned()))?;
-        let (tcp, peer) = connect_tcp(address, host).await?;
-        let socket = match &self.tls {
-            None => Socket::Plain(tcp),
-            Some(config) => {
-                // A host name is sent as SNI (Confluent Cloud routes on it); an IP address is checked
-                // against the certificate's IP SANs instead.
-                let server_name = ServerName::try_from(host.to_owned())
-                    .map_err(|_| OpenError::BadAddress(address.to_owned()))?;
-                match TlsConnector::from(Arc::clone(config))
-                    .connect(server_name, tcp)
-                    .await
-                {
-                    Ok(tls) => Socket::Tls(Box::new(tls)),
-                    Err(source) => {
-                        let failure = tls::classify(&source);
-                        // A plaintext listener closes on a ClientHello without a word: ask it in
-                        // plaintext to be sure before saying so.
-                        if failure == Some(TlsFailure::Closed) && answers_plain_kafka(peer).await {
-                            return Err(OpenError::PlaintextPort);
-                        }
-                        return Err(OpenError::Tls { failure, source });
-                    }
-                }
-            }
-        };
-        let mut messenger = new_messenger(socket);
+        let mut messenger = new_messenger(self.open_socket(address).await?);
         messenger
             .sync_versions()
             .await
@@ -241,11 +215,58 @@ impl Connector {
             // that does not start a SASL handshake: find that out here, where it can be named.
             None => match super::metadata::request_metadata(&messenger, &[]).await {
                 Ok(_) => {}
-                Err(e) if closed_by_peer(&e) => return Err(OpenError::SaslExpected),
+                Err(e) if closed_by_peer(&e) && self.expects_sasl(address).await => {
+                    return Err(OpenError::SaslExpected)
+                }
                 Err(e) => return Err(OpenError::Request(e)),
             },
         }
         Ok(Arc::new(messenger))
+    }
+
+    /// TCP to `address`, and TLS over it when configured.
+    async fn open_socket(&self, address: &str) -> Result<Socket, OpenError> {
+        let host = host_of(address).ok_or_else(|| OpenError::BadAddress(address.to_owned()))?;
+        let (tcp, peer) = connect_tcp(address, host).await?;
+        let Some(config) = &self.tls else {
+            return Ok(Socket::Plain(tcp));
+        };
+        // A host name is sent as SNI (Confluent Cloud routes on it); an IP address is checked
+        // against the certificate's IP SANs instead.
+        let server_name = ServerName::try_from(host.to_owned())
+            .map_err(|_| OpenError::BadAddress(address.to_owned()))?;
+        match TlsConnector::from(Arc::clone(config))
+            .connect(server_name, tcp)
+            .await
+        {
+            Ok(tls) => Ok(Socket::Tls(Box::new(tls))),
+            Err(source) => {
+                let failure = tls::classify(&source);
+                // A plaintext listener closes on a ClientHello without a word: ask it in
+                // plaintext to be sure before saying so.
+                if failure == Some(TlsFailure::Closed) && answers_plain_kafka(peer).await {
+                    return Err(OpenError::PlaintextPort);
+                }
+                Err(OpenError::Tls { failure, source })
+            }
+        }
+    }
+
+    /// Whether the listener at `address` takes a SASL handshake (a broker that merely went away
+    /// mid-request does not answer one).
+    async fn expects_sasl(&self, address: &str) -> bool {
+        let Ok(socket) = self.open_socket(address).await else {
+            return false;
+        };
+        let mut messenger = new_messenger(socket);
+        if messenger.sync_versions().await.is_err() {
+            return false;
+        }
+        // A listener without SASL answers ILLEGAL_SASL_STATE; a SASL one lists its mechanisms.
+        matches!(
+            messenger.request(SaslHandshakeRequest::new("PLAIN")).await,
+            Ok(answer) if answer.error_code != Some(ProtocolError::IllegalSaslState)
+        )
     }
 }
 
