@@ -2,7 +2,8 @@
 //! setting to fix: wrong password, unknown CA, a name the certificate does not hold, the wrong
 //! security protocol for the port (both ways, with the memory it took), SASL on a port without it and
 //! the reverse, an address that refuses or does not resolve, a missing topic, a topic the broker will
-//! not create.
+//! not create. The TLS classification is shared with the registry client, so it is also checked on
+//! reqwest's errors from the stack's HTTPS registry.
 
 use crate::support::{self, engine as engine_support, Finished};
 
@@ -485,5 +486,42 @@ fn a_topic_name_that_collides_is_one_line_with_the_brokers_reason() {
         )) && line.contains(&existing)
             && line.ends_with("; choose another --topic"),
         "{line}"
+    );
+}
+
+/// The shared TLS classification reads reqwest's connect errors as it reads the broker's: an unknown
+/// CA, and a name the certificate does not hold (the registry reached through a relay on 127.0.0.2).
+#[tokio::test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn the_registry_handshake_errors_classify_the_same_way() {
+    use shoe_producer::support::tls::{classify, client_config};
+    let url = support::stack_env("SCHEMA_REGISTRY_URL");
+    let ca = PathBuf::from(support::stack_env("SCHEMA_REGISTRY_SSL_CA_LOCATION"));
+    let client = |ca: Option<&std::path::Path>| {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured((*client_config(ca).unwrap()).clone())
+            .build()
+            .unwrap()
+    };
+    let unknown_ca = client(None)
+        .get(format!("{url}/subjects"))
+        .send()
+        .await
+        .expect_err("the stack's CA is not bundled");
+    assert_eq!(classify(&unknown_ca), Some(TlsFailure::UnknownIssuer));
+
+    let registry_address = url.trim_start_matches("https://").to_owned();
+    let relay = relay_on_127_0_0_2(registry_address);
+    let wrong_name = client(Some(&ca))
+        .get(format!("https://{relay}/subjects"))
+        .send()
+        .await
+        .expect_err("127.0.0.2 is not in the certificate");
+    assert_eq!(
+        classify(&wrong_name),
+        Some(TlsFailure::WrongName {
+            expected: "127.0.0.2".into(),
+            presented: vec!["127.0.0.1".into(), "localhost".into()],
+        })
     );
 }
