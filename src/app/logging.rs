@@ -166,7 +166,10 @@ mod tests {
     fn rust_log_overrides_and_bad_filters_name_the_variable() {
         let chosen = filter(Some("shoe_producer=trace"), 0, 2).unwrap();
         assert_eq!(chosen.to_string(), "shoe_producer=trace");
-        assert_eq!(filter(Some("  "), 0, 1).unwrap().to_string(), "warn");
+        assert_eq!(
+            filter(Some("  "), 0, 1).unwrap().to_string(),
+            "rskafka=off,warn"
+        );
         let error = filter(Some("shoe_producer=loud"), 0, 0)
             .unwrap_err()
             .to_string();
