@@ -18,4 +18,5 @@ mod producer_binary;
 mod producer_run;
 mod run_control;
 mod schema_registry;
+mod scram;
 mod wire_vectors;
