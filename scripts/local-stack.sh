@@ -171,7 +171,8 @@ Commands:
                   kafka-1 | kafka-2 | kafka-3 | controller | registry | proxy
   describe [TOPIC]
                   one line per partition of TOPIC [$TOPIC]: "TOPIC PARTITION LEADER REPLICAS ISR",
-                  e.g. "$TOPIC 0 2 2,3,1 2,3,1" (leader -1: none); broker N is kafka-N.
+                  e.g. "$TOPIC 0 2 2,3,1 2,3,1" (leader -1: none; ISR -: empty); broker N is kafka-N.
+                  A killed broker stays leader here until the controller fences it (about 9s).
   help            this text.
 
 Exit codes: 0 success; 1 failure (the message says what; on a start timeout the component's log tail
@@ -1245,13 +1246,14 @@ cmd_describe() { # [topic]
   ((open)) || die "no broker answers on $(bootstrap plaintext); run '$PROG up' first"
   out="$(kafka_tool 60 org.apache.kafka.tools.TopicCommand --bootstrap-server "$(bootstrap plaintext)" \
            --describe --topic "$topic" 2>&1)" \
-    || { printf '%s\n' "$out" >&2; die "could not describe topic '$topic' over $(bootstrap plaintext)"; }
+    || die "could not describe topic '$topic' over $(bootstrap plaintext): $(grep -m1 '^Error' <<<"$out" || tail -n1 <<<"$out")"
   # "<tab>Topic: shoes<tab>Partition: 0<tab>Leader: 2<tab>Replicas: 2,3,1<tab>Isr: 2,3,1<tab>..." → "shoes 0 2 2,3,1 2,3,1"
+  # (no leader → -1, an empty ISR → -, so every line has five fields)
   awk -F'\t' '
     /Partition: [0-9]/ {
       for (i = 1; i <= NF; i++) { n = index($i, ": "); if (n) v[substr($i, 1, n - 1)] = substr($i, n + 2) }
       leader = (v["Leader"] ~ /^[0-9]+$/) ? v["Leader"] : -1
-      print v["Topic"], v["Partition"], leader, v["Replicas"], v["Isr"]
+      print v["Topic"], v["Partition"], leader, v["Replicas"], (v["Isr"] == "" ? "-" : v["Isr"])
     }' <<<"$out"
 }
 
