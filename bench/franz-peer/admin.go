@@ -13,10 +13,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func topicCommand(action, topic, partitionsArg string) {
-	partitions, err := strconv.Atoi(partitionsArg)
-	if err != nil || partitions < 1 {
-		fail(2, "PARTITIONS must be a positive number")
+func topicCommand(action, topic string, rest []string) {
+	partitions := 0
+	switch {
+	case action == "create" && len(rest) == 1:
+		n, err := strconv.Atoi(rest[0])
+		if err != nil || n < 1 {
+			fail(2, "PARTITIONS must be a positive number")
+		}
+		partitions = n
+	case action == "delete" && len(rest) == 0:
+	default:
+		fail(2, "usage: franz-peer topic create TOPIC PARTITIONS | topic delete TOPIC")
 	}
 	client, err := kgo.NewClient(kgo.SeedBrokers(os.Getenv("PLAINTEXT_BOOTSTRAP")))
 	if err != nil {
@@ -62,7 +70,5 @@ func topicCommand(action, topic, partitionsArg string) {
 		if err != nil {
 			fail(1, "delete %s: %v", topic, err)
 		}
-	default:
-		fail(2, "topic action %q: use create or delete", action)
 	}
 }

@@ -4,7 +4,7 @@
 // its own throughput (first send to last acknowledgement).
 //
 //	franz-peer produce TOPIC COUNT PAYLOAD_FILE none|lz4 true|false   (the last: idempotence)
-//	franz-peer topic create|delete TOPIC PARTITIONS                    (over PLAINTEXT_BOOTSTRAP)
+//	franz-peer topic create TOPIC PARTITIONS | topic delete TOPIC       (over PLAINTEXT_BOOTSTRAP)
 //
 // Connection settings come from shoe-producer's variables: BOOTSTRAP_SERVERS, KAFKA_API_KEY,
 // KAFKA_API_SECRET, KAFKA_SSL_CA_LOCATION (SASL_SSL with PLAIN).
@@ -32,12 +32,12 @@ func fail(code int, format string, args ...any) {
 }
 
 func main() {
-	if len(os.Args) == 6 && os.Args[1] == "topic" {
-		topicCommand(os.Args[2], os.Args[3], os.Args[4])
+	if len(os.Args) >= 4 && os.Args[1] == "topic" {
+		topicCommand(os.Args[2], os.Args[3], os.Args[4:])
 		return
 	}
 	if len(os.Args) != 7 || os.Args[1] != "produce" {
-		fail(2, "usage: franz-peer produce TOPIC COUNT PAYLOAD_FILE none|lz4 true|false | topic create|delete TOPIC PARTITIONS")
+		fail(2, "usage: franz-peer produce TOPIC COUNT PAYLOAD_FILE none|lz4 true|false | topic create TOPIC PARTITIONS | topic delete TOPIC")
 	}
 	produce(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6])
 }
