@@ -140,7 +140,8 @@ mkdir -p "$WORK" "$BIN" "$(dirname "$RESULTS")"
 say "==> building shoe-producer (release, glibc and musl), the payload writer and the peers"
 cargo build --release --locked --quiet
 if uses shoe-producer-musl; then cargo build --release --locked --quiet --target "$MUSL_TARGET"; fi
-cargo build --release --locked --quiet --manifest-path bench/payloads/Cargo.toml --target-dir "$BIN"
+# The payload writer uses shoe-producer as a library, so its lock file follows the root one: not --locked.
+cargo build --release --quiet --manifest-path bench/payloads/Cargo.toml --target-dir "$BIN"
 cargo build --release --locked --quiet --manifest-path bench/rdkafka-peer/Cargo.toml --target-dir "$BIN"
 for peer in franz-peer sarama-peer delay-proxy; do
   (cd "bench/$peer" && GOFLAGS="-mod=readonly -buildvcs=false" go build -o "$BIN/$peer" .) || die "cannot build bench/$peer"
