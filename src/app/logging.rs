@@ -5,6 +5,10 @@
 //! with what scripts parse. While a live progress bar is drawn, each log line briefly lifts the bar so
 //! the two never garble each other. The final error line goes through [`print_failure`], which
 //! prints regardless of the level, in the same format as the logs.
+//!
+//! Logging never ends a run: a log line that cannot be written (stderr closed, a full disk, a
+//! terminal gone with SIGHUP) is dropped, and nothing is reported about it — there is nowhere left
+//! to report it, and the run's outcome is in its summary and exit code, not in its logs.
 
 use std::{
     io::{self, IsTerminal, Write},
@@ -66,7 +70,10 @@ pub fn init(format: LogFormat, verbose: u8, quiet: u8) -> Result<(), LoggingErro
     let filter = filter(rust_log.as_deref(), verbose, quiet)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Stderr);
+        .with_writer(Stderr)
+        // Its report of a failed write goes to stderr with `eprintln!`, which panics when stderr
+        // fails too; a panic aborts the release binary.
+        .log_internal_errors(false);
     let installed = match format {
         LogFormat::Text => builder
             .with_ansi(io::stderr().is_terminal())
@@ -101,16 +108,18 @@ pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {
 }
 
 /// stderr for tracing: each formatted event arrives in one `write`, so it can lift the bar once.
+/// What cannot be written is dropped: the writer always reports success.
 #[derive(Clone, Copy)]
 struct Stderr;
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_stderr(buf)?;
+        let _dropped_if_unwritable = write_stderr(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
+        let _dropped_if_unwritable = io::stderr().flush();
+        Ok(())
     }
 }
 
@@ -136,7 +145,7 @@ pub fn failure_line(format: LogFormat, failure: &Failure) -> String {
     }
 }
 
-/// Prints [`failure_line`] on stderr, whatever the log level.
+/// Prints [`failure_line`] on stderr, whatever the log level (dropped if stderr cannot take it).
 pub fn print_failure(format: LogFormat, failure: &Failure) {
     let mut line = failure_line(format, failure);
     line.push('\n');

@@ -6,6 +6,8 @@ pub mod check;
 pub mod produce;
 pub mod register;
 pub mod sample;
+mod sections;
+mod stdout;
 
 use crate::{app::cli::Command, app::exit::Failure, app::settings::Config};
 

@@ -8,14 +8,17 @@
 use std::io::{self, Write};
 
 use crate::{
-    app::exit::Failure, app::settings::Config, shoe::generator::ShoeGenerator, shoe::Shoe,
+    app::exit::Failure, app::settings::Config, commands::stdout, shoe::generator::ShoeGenerator,
+    shoe::Shoe,
 };
 
 /// Shoes printed when `--count` is not given.
-pub const DEFAULT_SAMPLE_COUNT: u64 = 10;
+const DEFAULT_SAMPLE_COUNT: u64 = 10;
 
-/// Writes `--count` shoes (10 by default) to stdout. A closed pipe (`| head`) ends it quietly.
-pub fn sample(config: &Config) -> Result<(), Failure> {
+/// Writes `--count` shoes (10 by default) to stdout. Its output is its only work, so it stops at
+/// the first write that fails: quietly when the reader went away (`| head`), with exit code 1
+/// otherwise (the shoes asked for were lost).
+pub(crate) fn sample(config: &Config) -> Result<(), Failure> {
     let seed = config.run.seed.unwrap_or_else(|| {
         let seed = crate::support::random_seed::random_seed();
         tracing::info!("seed {seed} (pass --seed {seed} to get these shoes again)");
@@ -24,7 +27,7 @@ pub fn sample(config: &Config) -> Result<(), Failure> {
     let count = config.run.count.unwrap_or(DEFAULT_SAMPLE_COUNT);
     let stdout = io::stdout().lock();
     match write_sample(io::BufWriter::new(stdout), seed, config.run.id_start, count) {
-        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(Failure::runtime(format!(
+        Err(error) if !stdout::is_closed(&error) => Err(Failure::runtime(format!(
             "cannot write the sample to stdout: {error}"
         ))),
         _ => Ok(()),
@@ -32,7 +35,7 @@ pub fn sample(config: &Config) -> Result<(), Failure> {
 }
 
 /// Writes `count` shoes from `ShoeGenerator::new(seed, id_start)` as JSON lines to `out`.
-pub fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -> io::Result<()> {
+fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -> io::Result<()> {
     let mut generator = ShoeGenerator::new(seed, id_start);
     let mut shoe = Shoe::default();
     for _ in 0..count {

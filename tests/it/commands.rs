@@ -1,7 +1,9 @@
 //! The commands as users meet them, run as the real binary against the local stack: `check` green
 //! and red (wrong Kafka or registry secret, which never shows up in the output), `register` stable
-//! across runs, `sample` reproducible without any network, and a Confluent `client.properties` file
-//! producing exactly what the same settings as environment variables produce.
+//! across runs and saying what is wrong with a registry URL (`http://` to the HTTPS port, a host name
+//! the certificate does not hold), `sample` reproducible without any network, and a Confluent
+//! `client.properties` file producing exactly what the same settings as environment variables
+//! produce.
 
 use crate::support;
 
@@ -174,6 +176,95 @@ fn register_prints_the_same_id_twice_and_the_registry_agrees() {
     assert_eq!(by_id["schemaType"], "PROTOBUF", "{by_id}");
     let schema = by_id["schema"].as_str().expect("schema text");
     assert!(schema.contains("message Shoe"), "{schema}");
+}
+
+/// The `error: …` line of a failed run (exactly one).
+fn error_line(run: &Finished) -> &str {
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.transcript());
+    errors[0]
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn an_http_url_to_the_https_port_asks_whether_it_is_an_https_url() {
+    let https = stack_env("SCHEMA_REGISTRY_URL");
+    let http = https.replacen("https://", "http://", 1);
+    assert_ne!(http, https, "the stack's registry URL is https://");
+    let run = run_to_end(
+        stack_command().env("SCHEMA_REGISTRY_URL", &http).args([
+            "register",
+            "--topic",
+            &unique_name("cmd-http"),
+        ]),
+        QUICK,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let line = error_line(&run);
+    assert!(line.contains(&format!("POST {http}/subjects/")), "{line}");
+    assert!(
+        line.contains("HTTP 400: 400 The plain HTTP request was sent to HTTPS port;"),
+        "{line}"
+    );
+    assert!(
+        line.contains("the server answered HTTP 400 to a plain http:// request, which is what an HTTPS port does: is it an https:// URL?"),
+        "{line}"
+    );
+}
+
+/// Forwards every connection to `127.0.0.2:<port>` to `target`: the same server under a name (an
+/// address) its certificate does not hold.
+fn forward_from_another_loopback_address(target: String) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(&target) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    port
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_registry_name_not_in_its_certificate_is_named_as_the_problem() {
+    let url = url::Url::parse(&stack_env("SCHEMA_REGISTRY_URL")).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let port = forward_from_another_loopback_address(target);
+    let run = run_to_end(
+        stack_command()
+            .env("SCHEMA_REGISTRY_URL", format!("https://127.0.0.2:{port}"))
+            .args(["register", "--topic", &unique_name("cmd-name")]),
+        QUICK,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let line = error_line(&run);
+    assert!(
+        line.contains(
+            "the certificate is not valid for the name 127.0.0.2 (it names 127.0.0.1, localhost)"
+        ),
+        "{line}"
+    );
+    assert!(line.contains("a CA file cannot fix a name"), "{line}");
+    assert!(
+        !line.contains("point SCHEMA_REGISTRY_SSL_CA_LOCATION"),
+        "{line}"
+    );
 }
 
 fn sample(args: &[&str]) -> Finished {

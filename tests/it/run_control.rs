@@ -1,10 +1,11 @@
 //! How a run is paced, watched and stopped, seen from outside the real binary against the local
-//! stack: `--rate` holds its target over 10 s, SIGINT/SIGTERM mid-run flush every record and exit 0
-//! with the summary, a second signal exits at once with 130 and the unresolved count, and `/metrics`
-//! scraped during a run moves consistently towards the summary's figures.
+//! stack: `--rate` holds its target over 10 s, SIGINT/SIGTERM/SIGHUP mid-run flush every record and
+//! exit 0 with the summary, a signal while a slow flush runs ends it after the grace with the
+//! unresolved records counted, a second signal exits at once with 130 and the unresolved count, and
+//! `/metrics` scraped during a run moves consistently towards the summary's figures.
 //!
-//! The rate test is the one place a timing is asserted: issue 5 names "within ±2 % of the target over
-//! 10 s" as the behaviour to show.
+//! The rate test is the one place a timing is asserted, because holding the rate is the behaviour
+//! under test: within ±2 % of the target over 10 s.
 
 use crate::support;
 
@@ -130,12 +131,13 @@ fn graceful_stop(prefix: &str, rate: &str, signal: &str, after: Duration) {
 
     let summary = assert_all_acked(&run);
     assert_eq!(summary["topic"], topic.as_str());
+    assert_eq!(summary["stop_reason"], "signal", "{summary}");
     assert!(
-        run.stderr.contains("signal received"),
+        run.stderr
+            .contains(&format!("SIG{signal} received: stopping the run")),
         "{}",
         run.transcript()
     );
-    assert!(run.stderr.contains("Interrupted"), "{}", run.transcript());
     assert_topic_holds(&topic, &summary);
 }
 
@@ -153,20 +155,69 @@ fn sigterm_mid_run_is_as_graceful_as_sigint() {
 
 #[test]
 #[ignore = "needs the local stack: run scripts/test.sh"]
-fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
-    let topic = create_topic("run-second-signal", PARTITIONS);
-    // Unlimited rate into tiny batches with one request in flight per partition: the buffer fills
-    // far faster than it drains, so the flush after the first signal takes many seconds.
+fn sighup_mid_run_is_as_graceful_as_sigterm() {
+    graceful_stop("run-sighup", "5000", "HUP", Duration::from_secs(1));
+}
+
+/// A run whose buffer drains slowly: tiny batches, one request in flight per partition.
+const SLOW_DRAIN: [&str; 4] = ["--batch-size", "300", "--max-in-flight", "1"];
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_signal_during_a_slow_flush_ends_the_run_with_the_unresolved_records_counted() {
+    let topic = create_topic("run-signal-flush", PARTITIONS);
+    // Every record fits in the buffer at once, so the generator stops at the count and the run is
+    // left flushing, for far longer than the grace.
     let mut running = spawn(
         stack_command()
             .args(["--log-format", "json", "produce", "--topic", &topic])
-            .args(["--batch-size", "300", "--max-in-flight", "1"])
+            .args(["--count", "200000", "--buffer-memory", "134217728"])
+            .args(SLOW_DRAIN)
+            .args(["--progress-interval", "0s"]),
+    );
+    running.wait_for_stderr("delivering what is buffered", LIMIT);
+    running.signal("TERM");
+    let run = running.finish(LIMIT);
+
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let summary = run.summary();
+    assert_eq!(summary["stop_reason"], "count_reached", "{summary}");
+    let unresolved = number(&summary, "unresolved");
+    assert!(unresolved > 0, "{summary}");
+    assert_eq!(
+        number(&summary, "acked") + number(&summary, "failed") + unresolved,
+        200_000,
+        "{summary}"
+    );
+    let last: Value = serde_json::from_str(run.stderr.lines().last().expect("a last line"))
+        .unwrap_or_else(|_| panic!("the last stderr line is not JSON\n{}", run.transcript()));
+    assert_eq!(last["exit_code"], 1, "{last}");
+    assert_eq!(
+        last["message"],
+        format!(
+            "{unresolved} of 200000 records unresolved: delivery stopped 2s after the signal, \
+             before Kafka answered for them (they may or may not be on the topic)"
+        ),
+        "{last}"
+    );
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
+    let topic = create_topic("run-second-signal", PARTITIONS);
+    // Unlimited rate into a slowly draining buffer: it fills far faster than it drains, so the
+    // delivery after the first signal lasts the whole grace, and the second signal comes within it.
+    let mut running = spawn(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(SLOW_DRAIN)
             .args(["--progress-interval", "0s"]),
     );
     running.wait_for_stderr(GENERATING, LIMIT);
     std::thread::sleep(Duration::from_secs(1));
     running.signal("INT");
-    running.wait_for_stderr("signal received", LIMIT);
+    running.wait_for_stderr("SIGINT received", LIMIT);
     assert!(
         running.is_running(),
         "the flush ended before the second signal"
@@ -288,7 +339,7 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
         summary["bytes_acked"]
     );
 
-    // Every metric the issue lists, with the run's topic, subject and schema id on the info metric.
+    // Every metric the README lists, with the run's topic, subject and schema id on the info metric.
     // (`shoe_producer_records_failed_by_reason_total{reason=…}` only appears once a record failed: an
     // empty labelled family is not exposed; the unlabelled total is always there.)
     for name in [

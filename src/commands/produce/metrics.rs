@@ -1,17 +1,13 @@
 //! Prometheus metrics on `--metrics-addr`, at `/metrics`, in the OpenMetrics text format.
 //!
-//! Counters and the ack-latency histogram are fed by the engine's delivery reports (this type is a
-//! [`DeliveryObserver`]); the gauges (in-flight records, buffered bytes) and the counters the observer
-//! does not see (records sent, possible duplicates) are read from the engine's snapshot at scrape
-//! time, so a scrape costs the send path nothing. The exposition is `prometheus-client`'s, not
-//! hand-formatted text; the HTTP side is a minimal hyper HTTP/1 server.
+//! Two halves, because the engine reports deliveries to observers it is given at start while its
+//! counters can only be read once it runs: [`DeliveryMetrics`] is the observer, fed by the engine's
+//! delivery reports (counters, the ack-latency histogram); [`Metrics`] is built after the producer
+//! and reads the engine's snapshot at scrape time for everything else (records sent, possible
+//! duplicates, the gauges), so a scrape costs the send path nothing. The exposition is
+//! `prometheus-client`'s, not hand-formatted text; the HTTP side is a minimal hyper HTTP/1 server.
 
-use std::{
-    convert::Infallible,
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -38,23 +34,57 @@ use crate::{
 };
 
 /// The content type of the OpenMetrics text exposition (Prometheus asks for it).
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 type Labels = Vec<(String, String)>;
 
-/// The metric set of one run.
-pub struct Metrics {
-    registry: Registry,
-    records_sent: Counter,
+/// The metrics fed by the engine's delivery reports; handed to the engine as an observer.
+pub(crate) struct DeliveryMetrics {
     records_acked: Counter,
     records_failed: Counter,
     records_failed_by_reason: Family<Labels, Counter>,
-    possible_duplicates: Counter,
     bytes_acked: Counter,
     ack_latency: Histogram,
+}
+
+impl DeliveryMetrics {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            records_acked: Counter::default(),
+            records_failed: Counter::default(),
+            records_failed_by_reason: Family::default(),
+            bytes_acked: Counter::default(),
+            // 0.25 ms … ~34 s, doubling.
+            ack_latency: Histogram::new(exponential_buckets(0.000_25, 2.0, 18)),
+        })
+    }
+}
+
+impl DeliveryObserver for DeliveryMetrics {
+    fn acked(&self, _partition: i32, _base_offset: i64, latencies: &[Duration], bytes: u64) {
+        self.records_acked.inc_by(latencies.len() as u64);
+        self.bytes_acked.inc_by(bytes);
+        for latency in latencies {
+            self.ack_latency.observe(latency.as_secs_f64());
+        }
+    }
+
+    fn failed(&self, _partition: i32, records: u64, reason: &str) {
+        self.records_failed.inc_by(records);
+        self.records_failed_by_reason
+            .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
+            .inc_by(records);
+    }
+}
+
+/// The metric set of one run: the delivery metrics plus what the engine's snapshot holds.
+pub(crate) struct Metrics {
+    registry: Registry,
+    snapshot: SnapshotSource,
+    records_sent: Counter,
+    possible_duplicates: Counter,
     in_flight_records: Gauge,
     buffered_bytes: Gauge,
-    snapshot: Mutex<Option<SnapshotSource>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -64,17 +94,16 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric, with an info metric naming the topic, subject and schema id.
-    pub fn new(destination: &Destination) -> Arc<Self> {
+    /// Registers every metric — `delivery`'s and the snapshot-fed ones read from `snapshot` — with
+    /// an info metric naming the topic, subject and schema id.
+    pub(crate) fn new(
+        delivery: &DeliveryMetrics,
+        snapshot: SnapshotSource,
+        destination: &Destination,
+    ) -> Arc<Self> {
         let mut registry = Registry::with_prefix("shoe_producer");
         let records_sent = Counter::default();
-        let records_acked = Counter::default();
-        let records_failed = Counter::default();
-        let records_failed_by_reason = Family::<Labels, Counter>::default();
         let possible_duplicates = Counter::default();
-        let bytes_acked = Counter::default();
-        // 0.25 ms … ~34 s, doubling.
-        let ack_latency = Histogram::new(exponential_buckets(0.000_25, 2.0, 18));
         let in_flight_records = Gauge::default();
         let buffered_bytes = Gauge::default();
 
@@ -86,17 +115,17 @@ impl Metrics {
         registry.register(
             "records_acked",
             "Records acknowledged by Kafka",
-            records_acked.clone(),
+            delivery.records_acked.clone(),
         );
         registry.register(
             "records_failed",
             "Records that reached their final failed state",
-            records_failed.clone(),
+            delivery.records_failed.clone(),
         );
         registry.register(
             "records_failed_by_reason",
             "Records that reached their final failed state, by reason (a series appears with its first failure)",
-            records_failed_by_reason.clone(),
+            delivery.records_failed_by_reason.clone(),
         );
         registry.register(
             "records_possible_duplicates",
@@ -106,12 +135,12 @@ impl Metrics {
         registry.register(
             "bytes_acked",
             "Key and value bytes of acknowledged records",
-            bytes_acked.clone(),
+            delivery.bytes_acked.clone(),
         );
         registry.register(
             "ack_latency_seconds",
             "Time from send to acknowledgement, per record",
-            ack_latency.clone(),
+            delivery.ack_latency.clone(),
         );
         registry.register(
             "in_flight_records",
@@ -142,40 +171,23 @@ impl Metrics {
 
         Arc::new(Self {
             registry,
+            snapshot,
             records_sent,
-            records_acked,
-            records_failed,
-            records_failed_by_reason,
             possible_duplicates,
-            bytes_acked,
-            ack_latency,
             in_flight_records,
             buffered_bytes,
-            snapshot: Mutex::new(None),
         })
     }
 
-    /// Where scrapes read the sent count, possible duplicates and the gauges (the engine's stats).
-    pub fn set_snapshot_source(&self, source: SnapshotSource) {
-        *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Some(source);
-    }
-
     /// Refreshes the snapshot-fed metrics and encodes everything as OpenMetrics text.
-    pub fn encode(&self) -> String {
-        let source = self
-            .snapshot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if let Some(source) = source {
-            let stats = source();
-            raise_to(&self.records_sent, stats.sent);
-            raise_to(&self.possible_duplicates, stats.possible_duplicates);
-            self.in_flight_records
-                .set(saturating_i64(stats.in_flight_records));
-            self.buffered_bytes
-                .set(saturating_i64(stats.buffered_bytes));
-        }
+    pub(crate) fn encode(&self) -> String {
+        let stats = (self.snapshot)();
+        raise_to(&self.records_sent, stats.sent);
+        raise_to(&self.possible_duplicates, stats.possible_duplicates);
+        self.in_flight_records
+            .set(saturating_i64(stats.in_flight_records));
+        self.buffered_bytes
+            .set(saturating_i64(stats.buffered_bytes));
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
@@ -183,7 +195,10 @@ impl Metrics {
 
     /// Binds `addr` now (so a taken port fails at once) and serves `/metrics` until the handle is
     /// dropped or shut down. Needs a Tokio runtime.
-    pub async fn serve(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<MetricsServer> {
+    pub(crate) async fn serve(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+    ) -> std::io::Result<MetricsServer> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let metrics = Arc::clone(self);
@@ -206,7 +221,11 @@ impl Metrics {
             }
         });
         tracing::info!("serving Prometheus metrics on http://{local_addr}/metrics");
-        Ok(MetricsServer { local_addr, task })
+        Ok(MetricsServer {
+            #[cfg(test)]
+            local_addr,
+            task,
+        })
     }
 }
 
@@ -241,38 +260,23 @@ fn respond(metrics: &Metrics, request: &Request<Incoming>) -> Response<Full<Byte
     built.expect("a response from constant parts")
 }
 
-impl DeliveryObserver for Metrics {
-    fn acked(&self, _partition: i32, _base_offset: i64, latencies: &[Duration], bytes: u64) {
-        self.records_acked.inc_by(latencies.len() as u64);
-        self.bytes_acked.inc_by(bytes);
-        for latency in latencies {
-            self.ack_latency.observe(latency.as_secs_f64());
-        }
-    }
-
-    fn failed(&self, _partition: i32, records: u64, reason: &str) {
-        self.records_failed.inc_by(records);
-        self.records_failed_by_reason
-            .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
-            .inc_by(records);
-    }
-}
-
 /// The running metrics endpoint.
 #[derive(Debug)]
-pub struct MetricsServer {
+pub(crate) struct MetricsServer {
+    #[cfg(test)]
     local_addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
 impl MetricsServer {
     /// The bound address (the real port when `--metrics-addr` asked for port 0).
-    pub fn local_addr(&self) -> SocketAddr {
+    #[cfg(test)]
+    fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// Stops accepting scrapes.
-    pub fn shutdown(self) {
+    pub(crate) fn shutdown(self) {
         self.task.abort();
     }
 }
@@ -297,16 +301,8 @@ mod tests {
         }
     }
 
-    fn fed_metrics() -> Arc<Metrics> {
-        let metrics = Metrics::new(&destination());
-        metrics.acked(
-            0,
-            10,
-            &[Duration::from_millis(2), Duration::from_millis(3)],
-            120,
-        );
-        metrics.failed(1, 4, "delivery_timeout");
-        metrics.set_snapshot_source(Arc::new(|| StatsSnapshot {
+    fn snapshot() -> StatsSnapshot {
+        StatsSnapshot {
             sent: 9,
             acked: 2,
             failed: 4,
@@ -314,8 +310,23 @@ mod tests {
             in_flight_records: 3,
             buffered_bytes: 4096,
             ..Default::default()
-        }));
-        metrics
+        }
+    }
+
+    fn metrics_over(source: SnapshotSource) -> Arc<Metrics> {
+        let delivery = DeliveryMetrics::new();
+        delivery.acked(
+            0,
+            10,
+            &[Duration::from_millis(2), Duration::from_millis(3)],
+            120,
+        );
+        delivery.failed(1, 4, "delivery_timeout");
+        Metrics::new(&delivery, source, &destination())
+    }
+
+    fn fed_metrics() -> Arc<Metrics> {
+        metrics_over(Arc::new(snapshot))
     }
 
     #[test]
@@ -341,9 +352,15 @@ mod tests {
 
     #[test]
     fn snapshot_counters_never_go_down() {
-        let metrics = fed_metrics();
+        let reads = std::sync::atomic::AtomicU32::new(0);
+        let metrics = metrics_over(Arc::new(move || {
+            if reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                snapshot()
+            } else {
+                StatsSnapshot::default()
+            }
+        }));
         metrics.encode();
-        metrics.set_snapshot_source(Arc::new(StatsSnapshot::default));
         assert!(metrics
             .encode()
             .contains("shoe_producer_records_sent_total 9\n"));

@@ -13,7 +13,7 @@ use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 use crate::{app::settings::LogFormat, producer::delivery::StatsSnapshot};
 
 /// Where progress reads the counters from (usually the engine's `stats()`).
-pub type SnapshotSource = Arc<dyn Fn() -> StatsSnapshot + Send + Sync>;
+pub(crate) type SnapshotSource = Arc<dyn Fn() -> StatsSnapshot + Send + Sync>;
 
 /// How often the live bar is redrawn.
 const BAR_REFRESH: Duration = Duration::from_millis(250);
@@ -22,20 +22,20 @@ const BAR_RATE_WINDOW: Duration = Duration::from_secs(1);
 
 /// One progress report: throughput over the last interval plus the running totals.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ProgressLine {
+struct ProgressLine {
     /// Acknowledged records per second over the interval.
-    pub records_per_sec: f64,
-    pub sent: u64,
-    pub acked: u64,
-    pub failed: u64,
-    pub in_flight: u64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
+    records_per_sec: f64,
+    sent: u64,
+    acked: u64,
+    failed: u64,
+    in_flight: u64,
+    p50_ms: f64,
+    p99_ms: f64,
 }
 
 impl ProgressLine {
     /// The report for `now`, with the rate measured since `previous_acked` records `elapsed` ago.
-    pub fn new(now: &StatsSnapshot, previous_acked: u64, elapsed: Duration) -> Self {
+    fn new(now: &StatsSnapshot, previous_acked: u64, elapsed: Duration) -> Self {
         let seconds = elapsed.as_secs_f64();
         let delta = now.acked.saturating_sub(previous_acked) as f64;
         Self {
@@ -50,7 +50,7 @@ impl ProgressLine {
     }
 
     /// The human line.
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         format!(
             "{:.0} records/s, {} sent, {} acked, {} failed, {} in flight, ack latency p50 {:.1} ms p99 {:.1} ms",
             self.records_per_sec, self.sent, self.acked, self.failed, self.in_flight, self.p50_ms, self.p99_ms
@@ -58,7 +58,7 @@ impl ProgressLine {
     }
 
     /// Logs the line: a text message, or JSON fields with `"event":"progress"`.
-    pub fn log(&self, format: LogFormat) {
+    fn log(&self, format: LogFormat) {
         match format {
             LogFormat::Text => tracing::info!("progress: {}", self.text()),
             LogFormat::Json => tracing::info!(
@@ -85,14 +85,14 @@ impl ProgressLine {
 
 /// The running progress reporter; [`ProgressHandle::finish`] stops it and clears the bar.
 #[derive(Debug)]
-pub struct ProgressHandle {
+pub(crate) struct ProgressHandle {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl ProgressHandle {
     /// A reporter that reports nothing (`--progress-interval 0s`).
-    pub fn disabled() -> Self {
+    fn disabled() -> Self {
         Self {
             stop: None,
             task: None,
@@ -100,7 +100,7 @@ impl ProgressHandle {
     }
 
     /// Stops reporting and waits until the bar (if any) is cleared.
-    pub async fn finish(mut self) {
+    pub(crate) async fn finish(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -120,7 +120,7 @@ impl Drop for ProgressHandle {
 
 /// Starts reporting (needs a Tokio runtime). `total` is `--count`, if any, for the bar's length. A
 /// zero `interval` disables progress.
-pub fn spawn(
+pub(crate) fn spawn(
     snapshot: SnapshotSource,
     interval: Duration,
     format: LogFormat,
