@@ -252,6 +252,7 @@ PY
 # ---- the rounds ---------------------------------------------------------------------------------------------
 read -r -a tools <<<"$TOOLS"
 started=$SECONDS
+say "==> load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (the broker and any other work share the cores)"
 say "==> $RECORDS records per run, $ROUNDS rounds; settings: $SETTINGS; idempotence: $IDEMPOTENCE; codecs: $CODECS"
 [[ "$SHOE_IDEMPOTENCE" == yes ]] || say "==> this shoe-producer has no --enable-idempotence: it is never idempotent"
 for setting in $SETTINGS; do
