@@ -3,6 +3,7 @@
 //! configuration — `check`, `register`, `sample`.
 
 pub mod check;
+mod instance;
 pub mod produce;
 pub mod register;
 pub mod sample;

@@ -288,8 +288,8 @@ fn sample_is_reproducible_offline_with_ids_from_id_start() {
         .map(|line| serde_json::from_str(line).expect("a JSON line"))
         .collect();
     assert_eq!(shoes.len(), 5, "{}", first.transcript());
-    let ids: Vec<i64> = shoes.iter().map(|s| s["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, [1000, 1001, 1002, 1003, 1004]);
+    let ids: Vec<&str> = shoes.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1000", "1001", "1002", "1003", "1004"]);
     for shoe in &shoes {
         let fields: Vec<&String> = shoe.as_object().unwrap().keys().collect();
         assert_eq!(fields.len(), 5, "{shoe}");
@@ -318,6 +318,74 @@ fn sample_makes_no_connection_even_when_kafka_and_registry_are_configured() {
     assert_eq!(run.code(), Some(0), "{}", run.transcript());
     assert_eq!(run.stdout.lines().count(), 3, "{}", run.transcript());
     assert!(!trap.was_contacted(), "sample connected to {address}");
+}
+
+/// A seed above 2^53 that no double holds: as a JSON number it would come back as another seed.
+const BIG_SEED: &str = "18446744073709551557";
+
+#[test]
+fn a_logged_random_seed_replays_the_same_shoes() {
+    let sample_json = |args: &[&str]| {
+        run_to_end(
+            bare_command()
+                .args(["--log-format", "json", "sample", "--count", "20"])
+                .args(args),
+            QUICK,
+        )
+    };
+    let first = sample_json(&[]);
+    assert_eq!(first.code(), Some(0), "{}", first.transcript());
+    let logged: serde_json::Value = first
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .find(|line: &serde_json::Value| line.get("seed").is_some())
+        .unwrap_or_else(|| panic!("no seed logged\n{}", first.transcript()));
+    let seed = logged["seed"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the seed is not a JSON string: {logged}"));
+    let replay = sample_json(&["--seed", seed]);
+    assert_eq!(replay.code(), Some(0), "{}", replay.transcript());
+    assert_eq!(replay.stdout, first.stdout);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_seed_above_two_to_the_53_in_the_json_summary_replays_to_the_same_shoes() {
+    assert_ne!(
+        (BIG_SEED.parse::<f64>().unwrap() as u64).to_string(),
+        BIG_SEED,
+        "the seed must be one a JSON number would round"
+    );
+    let topic = create_topic("cmd-big-seed", 6);
+    let run = run_to_end(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(["--count", "300", "--seed", BIG_SEED]),
+        QUICK,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.transcript());
+    let summary = run.summary();
+    assert_eq!(summary["seed"], BIG_SEED, "{summary}");
+    let seed = summary["seed"].as_str().unwrap();
+
+    let sample = sample(&["--count", "300", "--seed", seed]);
+    assert_eq!(sample.code(), Some(0), "{}", sample.transcript());
+    let on_topic = records_by_key(&topic);
+    assert_eq!(on_topic.len(), 300);
+    for line in sample.stdout.lines() {
+        let shown: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = shown["id"].as_str().unwrap();
+        let (_, _, sent) = &on_topic[key];
+        assert_eq!(shown["brand"], sent.brand.as_str(), "key {key}");
+        assert_eq!(shown["name"], sent.name.as_str(), "key {key}");
+        assert_eq!(
+            shown["sale_price"].as_f64(),
+            Some(sent.sale_price),
+            "key {key}"
+        );
+        assert_eq!(shown["rating"].as_f64(), Some(sent.rating), "key {key}");
+    }
 }
 
 /// The stack's settings as a Confluent Cloud `client.properties` (with the local CA files added).
@@ -441,7 +509,7 @@ fn client_properties_file_produces_what_the_environment_produces() {
     assert_eq!(sample.code(), Some(0), "{}", sample.transcript());
     for line in sample.stdout.lines() {
         let shown: serde_json::Value = serde_json::from_str(line).unwrap();
-        let key = shown["id"].to_string();
+        let key = shown["id"].as_str().expect("the id as a string").to_owned();
         let (_, _, sent) = &file_records[&key];
         assert_eq!(shown["brand"], sent.brand.as_str(), "key {key}");
         assert_eq!(shown["name"], sent.name.as_str(), "key {key}");

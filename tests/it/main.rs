@@ -19,6 +19,7 @@ mod output;
 mod producer_binary;
 mod producer_run;
 mod run_control;
+mod scale_out;
 mod schema_registry;
 mod scram;
 mod wire_vectors;

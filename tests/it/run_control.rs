@@ -132,6 +132,24 @@ fn graceful_stop(prefix: &str, rate: &str, signal: &str, after: Duration) {
     let summary = assert_all_acked(&run);
     assert_eq!(summary["topic"], topic.as_str());
     assert_eq!(summary["stop_reason"], "signal", "{summary}");
+    // Progress lines describe their own interval.
+    let progress: Vec<Value> = run
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["event"] == "progress")
+        .collect();
+    assert!(!progress.is_empty(), "{}", run.transcript());
+    for line in &progress {
+        assert!(line["interval_secs"].as_f64().unwrap() > 0.5, "{line}");
+        assert!(line["records_per_sec"].is_number(), "{line}");
+    }
+    assert!(
+        progress
+            .iter()
+            .any(|line| line["p99_ms"].is_number() && line["max_ms"].is_number()),
+        "{progress:?}"
+    );
     assert!(
         run.stderr
             .contains(&format!("SIG{signal} received: stopping the run")),
@@ -288,7 +306,7 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
             scrapes.push(Scrape {
                 sent: get("shoe_producer_records_sent_total"),
                 acked: get("shoe_producer_records_acked_total"),
-                bytes_acked: get("shoe_producer_bytes_acked_total"),
+                bytes_acked: get("shoe_producer_acked_bytes_total"),
                 latency_count: get("shoe_producer_ack_latency_seconds_count"),
                 in_flight: get("shoe_producer_in_flight_records"),
             });
@@ -318,7 +336,7 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
             "shoe_producer_records_possible_duplicates_total",
             "possible_duplicates",
         ),
-        ("shoe_producer_bytes_acked_total", "bytes_acked"),
+        ("shoe_producer_acked_bytes_total", "bytes_acked"),
         ("shoe_producer_ack_latency_seconds_count", "acked"),
     ] {
         assert_eq!(
@@ -346,7 +364,10 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
         "# TYPE shoe_producer_records_sent counter",
         "# TYPE shoe_producer_records_failed counter",
         "# TYPE shoe_producer_records_acked counter",
-        "# TYPE shoe_producer_bytes_acked counter",
+        "# TYPE shoe_producer_acked_bytes counter",
+        "# TYPE shoe_producer_produce_requests counter",
+        "# TYPE shoe_producer_batch_size_bytes histogram",
+        "# TYPE shoe_producer_produce_requests_in_flight gauge",
         "# TYPE shoe_producer_ack_latency_seconds histogram",
         "shoe_producer_ack_latency_seconds_bucket{le=",
         "shoe_producer_ack_latency_seconds_sum ",

@@ -25,13 +25,13 @@ use tokio::time::Instant;
 
 use crate::{
     app::exit::Failure,
-    app::settings::{Config, KafkaSettings, RegistrySettings},
+    app::settings::{Config, KafkaSettings, RegistrySettings, RunSettings},
     commands::produce::metrics::{DeliveryMetrics, Metrics, MetricsServer},
-    commands::produce::progress::SnapshotSource,
+    commands::produce::progress::{IntervalLatency, SnapshotSource},
     commands::produce::run_control::RunControl,
     commands::produce::shutdown::{Shutdown, GRACE},
     commands::produce::summary::{Destination, Generation, Summary},
-    commands::{sections, stdout},
+    commands::{instance::Share, sections, stdout},
     kafka,
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     producer::{Producer, ProducerHandle},
@@ -64,10 +64,12 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
     let kafka_settings = sections::kafka(config, "produce")?;
     let registry_settings = sections::registry(config, "produce")?;
+    let base_seed = config.run.seed.unwrap_or_else(random_seed);
+    let share = Share::of(&config.run, base_seed);
     let mut generation = Generation {
         stop_reason: StopReason::Signal,
-        seed: config.run.seed.unwrap_or_else(random_seed),
-        first_id: config.run.id_start,
+        seed: share.seed,
+        first_id: share.first_id,
         instance: config.run.instance,
     };
     let mut destination = Destination {
@@ -106,43 +108,41 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         producer,
         handle,
         metrics_server,
+        interval_latency,
         schema_id,
     } = running;
     let progress = progress::spawn(
         snapshot_source(&handle),
+        interval_latency,
         config.run.progress_interval,
         config.log_format,
-        config.run.count,
+        share.count,
     );
 
+    log_idempotence(&handle.snapshot(), "producer ready");
     tracing::info!(
-        seed = %generation.seed,
-        id_start = generation.first_id,
-        "generating shoes (replay with --seed)"
+        seed = %share.seed,
+        first_id = %share.first_id,
+        count = share.count,
+        instance = config.run.instance.index,
+        instances = config.run.instance.count,
+        base_seed = (config.run.instance.count > 1).then(|| base_seed.to_string()),
+        "generating shoes (replay with --seed {} --id-start {})",
+        share.seed,
+        share.first_id
     );
-    let mut generator = ShoeGenerator::new(generation.seed, generation.first_id);
-    let framer = Framer::for_shoe(schema_id);
-    let mut control = RunControl::new(&config.run, shutdown.clone());
-    let mut shoe = Shoe::default();
-    let mut key = itoa::Buffer::new();
-    let mut value = Vec::with_capacity(256);
-
+    let this_share = RunSettings {
+        count: share.count,
+        ..config.run.clone()
+    };
     let started = Instant::now();
-    'generate: while let Some(n) = control.permit(GENERATE_CHUNK).await {
-        for _ in 0..n {
-            generator.next_into(&mut shoe);
-            framer.frame_into(&shoe, &mut value);
-            if handle
-                .send(key.format(shoe.id).as_bytes(), &value)
-                .await
-                .is_err()
-            {
-                break 'generate;
-            }
-        }
-    }
-    // `permit` says why it stopped; otherwise the producer refused a record.
-    generation.stop_reason = control.stop_reason().unwrap_or(StopReason::FatalError);
+    generation.stop_reason = generate(
+        &handle,
+        RunControl::new(&this_share, shutdown.clone()),
+        ShoeGenerator::new(share.seed, share.first_id),
+        Framer::for_shoe(schema_id),
+    )
+    .await;
     tracing::info!(
         stop_reason = generation.stop_reason.as_str(),
         "generator stopped; delivering what is buffered"
@@ -161,6 +161,7 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
     };
     let elapsed = started.elapsed();
     progress.finish().await;
+    log_idempotence(&stats, "producer closed");
 
     let summary = Summary::new(stats, elapsed, destination, generation);
     stdout::print(&summary.render(config.log_format), "the summary");
@@ -172,6 +173,35 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         Some(message) => Err(Failure::runtime(message)),
         None => Ok(RunOutcome { summary }),
     }
+}
+
+/// Generates, frames and sends records until `control` says stop, or the producer refuses a record
+/// (a fatal error); returns why it stopped.
+async fn generate(
+    handle: &ProducerHandle,
+    mut control: RunControl,
+    mut generator: ShoeGenerator,
+    framer: Framer,
+) -> StopReason {
+    let mut shoe = Shoe::default();
+    let mut key = itoa::Buffer::new();
+    let mut value = Vec::with_capacity(256);
+    while let Some(n) = control.permit(GENERATE_CHUNK).await {
+        for _ in 0..n {
+            generator.next_into(&mut shoe);
+            framer.frame_into(&shoe, &mut value);
+            if handle
+                .send(key.format(shoe.id).as_bytes(), &value)
+                .await
+                .is_err()
+            {
+                return StopReason::FatalError;
+            }
+        }
+    }
+    control
+        .stop_reason()
+        .expect("permit returns None only once it has a stop reason")
 }
 
 /// Why start-up ended before the generator ran.
@@ -194,6 +224,8 @@ struct Running {
     producer: Producer,
     handle: ProducerHandle,
     metrics_server: Option<MetricsServer>,
+    /// The ack latencies of each progress interval.
+    interval_latency: Arc<IntervalLatency>,
     schema_id: u32,
 }
 
@@ -249,7 +281,11 @@ async fn start(
     drop(kafka);
 
     let delivery_metrics = DeliveryMetrics::new();
-    let observers: Vec<Arc<dyn DeliveryObserver>> = vec![delivery_metrics.clone()];
+    let interval_latency = IntervalLatency::new();
+    let mut observers: Vec<Arc<dyn DeliveryObserver>> = vec![delivery_metrics.clone()];
+    if !config.run.progress_interval.is_zero() {
+        observers.push(interval_latency.clone());
+    }
     let producer = Producer::start(connector, topic, partitions, &config.producer, observers)
         .map_err(Failure::usage)?;
     let handle = producer.handle();
@@ -274,6 +310,7 @@ async fn start(
         producer,
         handle,
         metrics_server,
+        interval_latency,
         schema_id,
     })
 }
@@ -287,6 +324,18 @@ async fn phase<T, E: Display>(
     match shutdown.unless_stopped(work).await {
         None => Err(Halt::Stopped { doing }),
         Some(result) => result.map_err(|error| Halt::Failed(Failure::runtime(error))),
+    }
+}
+
+/// The idempotent producer's id and epoch, at debug level (`-v`), when there is one.
+fn log_idempotence(stats: &StatsSnapshot, when: &str) {
+    if let Some((producer_id, epoch)) = stats.producer_id_and_epoch {
+        tracing::debug!(
+            producer_id = %producer_id,
+            epoch,
+            epoch_bumps = stats.epoch_bumps,
+            "{when}: idempotent producer id {producer_id}, epoch {epoch}"
+        );
     }
 }
 
