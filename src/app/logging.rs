@@ -39,12 +39,14 @@ impl From<LoggingError> for Failure {
 }
 
 /// The filter directives for `-v`/`-q` counts: our own crate one step chattier than its dependencies.
+/// rskafka's own lines (its errors in Rust debug text) only from `-vv`: every failure it reports
+/// reaches the user as our one line anyway.
 pub fn default_directives(verbose: u8, quiet: u8) -> &'static str {
     match (verbose, quiet) {
-        (_, q) if q >= 2 => "error",
-        (_, 1) => "warn",
-        (0, _) => "warn,shoe_producer=info",
-        (1, _) => "info,shoe_producer=debug",
+        (_, q) if q >= 2 => "error,rskafka=off",
+        (_, 1) => "warn,rskafka=off",
+        (0, _) => "warn,rskafka=off,shoe_producer=info",
+        (1, _) => "info,rskafka=off,shoe_producer=debug",
         _ => "debug,shoe_producer=trace",
     }
 }
@@ -156,18 +158,27 @@ mod tests {
 
     #[test]
     fn verbosity_maps_to_levels() {
-        assert_eq!(default_directives(0, 0), "warn,shoe_producer=info");
-        assert_eq!(default_directives(1, 0), "info,shoe_producer=debug");
+        assert_eq!(
+            default_directives(0, 0),
+            "warn,rskafka=off,shoe_producer=info"
+        );
+        assert_eq!(
+            default_directives(1, 0),
+            "info,rskafka=off,shoe_producer=debug"
+        );
         assert_eq!(default_directives(3, 0), "debug,shoe_producer=trace");
-        assert_eq!(default_directives(0, 1), "warn");
-        assert_eq!(default_directives(0, 2), "error");
+        assert_eq!(default_directives(0, 1), "warn,rskafka=off");
+        assert_eq!(default_directives(0, 2), "error,rskafka=off");
     }
 
     #[test]
     fn rust_log_overrides_and_bad_filters_name_the_variable() {
         let chosen = filter(Some("shoe_producer=trace"), 0, 2).unwrap();
         assert_eq!(chosen.to_string(), "shoe_producer=trace");
-        assert_eq!(filter(Some("  "), 0, 1).unwrap().to_string(), "warn");
+        assert_eq!(
+            filter(Some("  "), 0, 1).unwrap().to_string(),
+            "rskafka=off,warn"
+        );
         let error = filter(Some("shoe_producer=loud"), 0, 0)
             .unwrap_err()
             .to_string();

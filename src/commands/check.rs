@@ -180,10 +180,10 @@ fn connect_failure_stage(error: &KafkaError) -> &'static str {
     match error {
         KafkaError::AuthenticationFailed { .. }
         | KafkaError::MechanismNotEnabled { .. }
+        | KafkaError::SaslNotEnabled { .. }
+        | KafkaError::SaslExpected { .. }
         | KafkaError::Sasl { .. } => "sasl",
-        KafkaError::UntrustedCertificate { .. }
-        | KafkaError::TlsHandshake { .. }
-        | KafkaError::TlsSetup(_) => "tls",
+        KafkaError::Tls { .. } | KafkaError::TlsSetup(_) => "tls",
         _ => "brokers",
     }
 }
@@ -308,9 +308,9 @@ mod tests {
             mechanism: "PLAIN".into(),
         };
         assert_eq!(connect_failure_stage(&auth), "sasl");
-        let tls = KafkaError::UntrustedCertificate {
+        let tls = KafkaError::Tls {
             broker: "b:1".into(),
-            reason: "x".into(),
+            failure: crate::support::tls::TlsFailure::UnknownIssuer,
         };
         assert_eq!(connect_failure_stage(&tls), "tls");
         let down = KafkaError::Unreachable {

@@ -20,7 +20,7 @@ use rskafka::{
 use tokio::{sync::Mutex, time::Instant};
 
 pub use connection::{BrokerConnection, Connector, OpenError};
-pub use error::KafkaError;
+pub use error::{protocol_error_name, KafkaError};
 pub use metadata::{BrokerInfo, ClusterInfo};
 
 use crate::app::settings::KafkaSettings;
@@ -92,7 +92,7 @@ pub async fn open_any(
         if started.elapsed() + backoff >= timeout {
             return Err(KafkaError::Unreachable {
                 bootstrap: addresses.join(","),
-                waited: started.elapsed(),
+                waited: timeout,
                 cause: last_cause,
             });
         }
@@ -125,7 +125,10 @@ impl Kafka {
             {
                 Ok(Ok(response)) => Ok(response),
                 Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("no answer within {bound:?}")),
+                Err(_) => Err(format!(
+                    "no answer within {}",
+                    humantime::format_duration(bound)
+                )),
             }
         };
         let mut admin = self.admin.lock().await;
@@ -157,6 +160,7 @@ pub async fn rskafka_client(
 ) -> Result<Client, KafkaError> {
     let mut builder = ClientBuilder::new(connector.bootstrap().to_vec())
         .client_id(connection::CLIENT_ID)
+        .max_message_size(connection::MAX_RESPONSE_SIZE)
         .backoff_config(BackoffConfig {
             init_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
