@@ -15,7 +15,7 @@ use crate::kafka::OpenError;
 
 /// What to forget before the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refresh {
+pub(crate) enum Refresh {
     Nothing,
     /// The partition's leader may have moved: re-read metadata.
     Metadata,
@@ -25,7 +25,7 @@ pub enum Refresh {
 
 /// Why one produce attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptError {
+pub(crate) struct AttemptError {
     /// Kafka's error name (`NOT_LEADER_OR_FOLLOWER`) or a short description of a transport failure.
     pub reason: String,
     pub retriable: bool,
@@ -148,7 +148,7 @@ impl AttemptError {
 }
 
 /// Kafka's documented error name (`NOT_LEADER_OR_FOLLOWER`) for a protocol error.
-pub fn kafka_error_name(error: ProtocolError) -> String {
+pub(crate) fn kafka_error_name(error: ProtocolError) -> String {
     if let ProtocolError::Unknown(code) = error {
         return format!("UNKNOWN_ERROR_CODE_{code}");
     }

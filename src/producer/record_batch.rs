@@ -17,13 +17,13 @@ use bytes::Bytes;
 use crate::app::settings::Compression;
 
 /// Bytes before the first record.
-pub const HEADER_LEN: usize = 61;
+pub(crate) const HEADER_LEN: usize = 61;
 
 const CRC_START: usize = 21;
 
 /// The most bytes [`BatchWriter::append`] can take for a record with this key and value: exact but
 /// for the timestamp and offset deltas, which are counted at their largest (10 and 5 bytes).
-pub fn max_record_len(key_len: usize, value_len: usize) -> usize {
+pub(crate) fn max_record_len(key_len: usize, value_len: usize) -> usize {
     let body_len = 1
         + 10
         + 5
@@ -37,9 +37,11 @@ pub fn max_record_len(key_len: usize, value_len: usize) -> usize {
 
 /// A batch being filled: the encoded records of one partition, in send order.
 #[derive(Debug)]
-pub struct BatchWriter {
+pub(crate) struct BatchWriter {
     buf: Vec<u8>,
     records: u32,
+    /// Sum of key and value lengths.
+    payload_bytes: u64,
     base_timestamp_ms: i64,
     max_timestamp_delta_ms: i64,
 }
@@ -52,6 +54,7 @@ impl BatchWriter {
         Self {
             buf,
             records: 0,
+            payload_bytes: 0,
             base_timestamp_ms,
             max_timestamp_delta_ms: 0,
         }
@@ -59,6 +62,11 @@ impl BatchWriter {
 
     pub fn record_count(&self) -> u32 {
         self.records
+    }
+
+    /// Sum of the key and value lengths of the records so far.
+    pub fn payload_bytes(&self) -> u64 {
+        self.payload_bytes
     }
 
     pub fn is_empty(&self) -> bool {
@@ -97,6 +105,7 @@ impl BatchWriter {
         buf.extend_from_slice(value);
         buf.push(0); // header count: 0
         self.records += 1;
+        self.payload_bytes += (key.len() + value.len()) as u64;
         self.max_timestamp_delta_ms = self.max_timestamp_delta_ms.max(timestamp_delta_ms);
         buf.len() - start
     }
@@ -206,7 +215,7 @@ fn put_zigzag(buf: &mut Vec<u8>, value: i64) {
 }
 
 /// Reads the keys of uncompressed records written by [`BatchWriter::append`], in order.
-pub fn keys(records: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn keys(records: &[u8]) -> Vec<&[u8]> {
     let mut keys = Vec::new();
     let mut rest = records;
     while !rest.is_empty() {

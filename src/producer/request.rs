@@ -19,7 +19,7 @@ use rskafka::protocol::{
 
 /// One partition's batch for one topic.
 #[derive(Debug)]
-pub struct ProduceBatchRequest<'a> {
+pub(crate) struct ProduceBatchRequest<'a> {
     pub topic: &'a str,
     pub partition: i32,
     /// `1` (leader) or `-1` (all in-sync replicas).

@@ -25,7 +25,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc,
     },
     task::{Context, Poll},
@@ -33,41 +33,58 @@ use std::{
 };
 
 use bytes::Bytes;
-use rskafka::protocol::messages::ProduceResponse;
-use tokio::time::Instant;
+use tokio::{task::JoinHandle, time::Instant};
 use tracing::Level;
 
 use super::{
     accumulator::{OpenBatch, PartitionQueue, Take},
-    cluster::{Cluster, LeaderConnection},
     errors::AttemptError,
     memory::MemoryPool,
+    partitioner::Partitioner,
     record_batch,
-    request::ProduceBatchRequest,
     stats::Stats,
+    transport::{Leader, PartitionAnswer, ProduceCall, Transport},
 };
-use crate::app::settings::{Compression, ProducerSettings};
+use crate::{
+    app::settings::{Compression, ProducerSettings},
+    support::backoff::Backoff,
+};
 
 /// The longest a single request may wait for its answer (Java's `request.timeout.ms` default).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const RETRY_BACKOFF_MIN: Duration = Duration::from_millis(100);
-const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Pauses before a failed batch is resent (Java's `retry.backoff.ms` and `retry.backoff.max.ms`).
+const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
 
 /// State shared by the handles and every partition sender of one producer.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     pub topic: Arc<str>,
     pub settings: ProducerSettings,
-    /// The `acks` value written in requests: `-1` (all) or `1` (leader).
-    pub acks: i16,
-    pub cluster: Cluster,
+    pub transport: Arc<dyn Transport>,
     pub stats: Stats,
     pub memory: MemoryPool,
-    pub queues: Vec<PartitionQueue>,
-    /// Number of `flush` calls in progress: while non-zero, batches do not linger.
-    pub flushing: AtomicUsize,
+    pub partitioner: Partitioner,
+    /// One queue per partition, indexed by partition id.
+    pub queues: Vec<Arc<PartitionQueue>>,
     /// Set by `close`: senders drain their partition and stop.
     pub closing: AtomicBool,
+}
+
+/// Starts the sender of `partition`.
+pub(crate) fn spawn(shared: &Arc<Shared>, partition: i32) -> JoinHandle<()> {
+    let sender = PartitionSender {
+        partition,
+        shared: Arc::clone(shared),
+        queue: Arc::clone(&shared.queues[partition as usize]),
+        in_flight: VecDeque::new(),
+        retry: VecDeque::new(),
+        retry_at: Instant::now(),
+        backoff: RETRY_BACKOFF,
+        throttled_until: None,
+        proven: false,
+    };
+    tokio::spawn(sender.run())
 }
 
 /// A closed batch on its way to the broker, with what its final report needs.
@@ -89,13 +106,7 @@ struct ReadyBatch {
     last_error: Option<String>,
 }
 
-#[derive(Debug)]
-struct Ack {
-    base_offset: i64,
-    throttle: Option<Duration>,
-}
-
-type AttemptResult = Result<Ack, (AttemptError, Option<LeaderConnection>)>;
+type AttemptResult = Result<PartitionAnswer, AttemptError>;
 
 type AttemptFuture = Pin<Box<dyn Future<Output = AttemptResult> + Send>>;
 
@@ -104,8 +115,8 @@ struct InFlight {
     /// The request on the wire; `None` once it has finished (see `result`).
     request: Option<AttemptFuture>,
     result: Option<AttemptResult>,
-    /// The connection the request went out on ([`LeaderConnection::key`]).
-    connection: Option<(i32, u64)>,
+    /// Where the request went; `None` when no leader was found (nothing was sent).
+    leader: Option<Leader>,
 }
 
 /// What [`PartitionSender::dispatch`] did with a batch.
@@ -133,67 +144,21 @@ fn poll_oldest(in_flight: &mut VecDeque<InFlight>, cx: &mut Context<'_>) -> Poll
     }
 }
 
-/// Cleans up after the sender of `partition` stopped without draining it (a panic, or its task was
-/// cancelled): whatever it held or had queued is failed and its memory returned, so the books
-/// balance, `flush` and `close` end, and `send` does not wait for memory that will never come back.
-pub fn stopped_abnormally(shared: &Shared, partition: i32, error: &tokio::task::JoinError) {
-    let queue = &shared.queues[partition as usize];
-    let lost = queue.shut_and_discard();
-    tracing::error!(
-        topic = %shared.topic,
-        partition,
-        records = lost.records,
-        %error,
-        "a partition sender stopped abnormally; failing the records it held"
-    );
-    if lost.records > 0 {
-        shared.stats.batch_failed(
-            partition,
-            lost.records,
-            "internal error: the partition's sender stopped (see the log); the records may or may not have been written",
-        );
-    }
-    shared
-        .memory
-        .release(usize::try_from(lost.bytes).unwrap_or(usize::MAX));
-    queue.publish_settled_below(u64::MAX);
-    shared.stats.notify_settled();
-}
-
-/// Runs the sender of `partition` until the producer closes and the partition is drained.
-pub async fn run(shared: Arc<Shared>, partition: i32) {
-    PartitionSender {
-        partition,
-        shared,
-        in_flight: VecDeque::new(),
-        retry: VecDeque::new(),
-        retry_at: Instant::now(),
-        backoff: RETRY_BACKOFF_MIN,
-        throttled_until: None,
-        proven: false,
-    }
-    .run()
-    .await;
-}
-
 struct PartitionSender {
     partition: i32,
     shared: Arc<Shared>,
+    queue: Arc<PartitionQueue>,
     in_flight: VecDeque<InFlight>,
     /// Failed batches to resend, oldest first.
     retry: VecDeque<ReadyBatch>,
     retry_at: Instant,
-    backoff: Duration,
+    backoff: Backoff,
     throttled_until: Option<Instant>,
     /// The last request of this partition succeeded: pipelining is safe.
     proven: bool,
 }
 
 impl PartitionSender {
-    fn queue(&self) -> &PartitionQueue {
-        &self.shared.queues[self.partition as usize]
-    }
-
     async fn run(mut self) {
         loop {
             let now = Instant::now();
@@ -216,14 +181,12 @@ impl PartitionSender {
             if closing
                 && self.in_flight.is_empty()
                 && self.retry.is_empty()
-                && self.queue().shut_if_empty()
+                && self.queue.shut_if_empty()
             {
-                self.publish_progress();
                 return;
             }
-            self.publish_progress();
-            let shared = Arc::clone(&self.shared);
-            let wake = shared.queues[self.partition as usize].wake.notified();
+            let queue = Arc::clone(&self.queue);
+            let wake = queue.wake.notified();
             let busy = !self.in_flight.is_empty();
             let in_flight = &mut self.in_flight;
             let oldest_done = tokio::select! {
@@ -233,25 +196,9 @@ impl PartitionSender {
                 () = sleep_until(wake_at), if wake_at.is_some() => false,
             };
             if oldest_done {
-                let mut oldest = self.in_flight.pop_front().expect("guarded");
-                let result = oldest.result.take().expect("finished");
-                self.complete(oldest, result).await;
+                let oldest = self.in_flight.pop_front().expect("guarded");
+                self.complete(oldest).await;
             }
-        }
-    }
-
-    /// Tells `flush` which batches have settled: all below the oldest one this sender still holds.
-    fn publish_progress(&self) {
-        let oldest = self
-            .in_flight
-            .iter()
-            .map(|f| f.batch.seq)
-            .chain(self.retry.iter().map(|b| b.seq))
-            .min()
-            .unwrap_or(u64::MAX)
-            .min(self.queue().oldest_queued());
-        if self.queue().publish_settled_below(oldest) {
-            self.shared.stats.notify_settled();
         }
     }
 
@@ -260,8 +207,7 @@ impl PartitionSender {
     async fn dispatch_ready(&mut self, now: Instant) -> Option<Instant> {
         let shared = Arc::clone(&self.shared);
         let settings = &shared.settings;
-        let force = self.shared.flushing.load(Ordering::Acquire) > 0
-            || self.shared.closing.load(Ordering::Acquire);
+        let force = shared.closing.load(Ordering::Acquire);
         // Until the partition has acknowledged a request (at start, and after every failure) only
         // one request is in flight: a fresh leader that rejects the first request would otherwise
         // accept the ones behind it and reorder the partition.
@@ -277,14 +223,13 @@ impl PartitionSender {
                 }
                 self.throttled_until = None;
             }
-            match self.queue().take(settings.linger, force, now) {
+            match self.queue.take(settings.linger, force, now) {
                 Take::LingerUntil(due) => return due,
                 Take::Batch(batch) => {
                     if now >= batch.opened_at + settings.delivery_timeout {
-                        let records = u64::from(batch.records());
                         self.fail_raw(
                             batch.memory,
-                            records,
+                            batch.records(),
                             "delivery_timeout (never sent: no free in-flight slot in time)",
                         );
                         continue;
@@ -304,18 +249,16 @@ impl PartitionSender {
     }
 
     /// Finishes an open batch into wire bytes (header, compression, CRC).
-    fn close_batch(&self, batch: OpenBatch) -> Result<ReadyBatch, (usize, u64, String)> {
+    fn close_batch(&self, batch: OpenBatch) -> Result<ReadyBatch, (usize, u32, String)> {
         let compression = self.shared.settings.compression;
         let records = batch.records();
+        let payload_bytes = batch.writer.payload_bytes();
         let plain_records = (compression != Compression::None && tracing::enabled!(Level::DEBUG))
             .then(|| batch.writer.records_bytes().to_vec());
-        let wire = batch.writer.finish(compression).map_err(|e| {
-            (
-                batch.memory,
-                u64::from(records),
-                format!("compression failed: {e}"),
-            )
-        })?;
+        let wire = batch
+            .writer
+            .finish(compression)
+            .map_err(|e| (batch.memory, records, format!("compression failed: {e}")))?;
         Ok(ReadyBatch {
             seq: batch.seq,
             wire,
@@ -323,7 +266,7 @@ impl PartitionSender {
             opened_at: batch.opened_at,
             send_offsets_us: batch.send_offsets_us,
             memory: batch.memory,
-            payload_bytes: batch.payload_bytes,
+            payload_bytes,
             plain_records,
             attempts: 0,
             outcome_unknown: false,
@@ -345,12 +288,14 @@ impl PartitionSender {
                 .saturating_duration_since(now)
                 .min(REQUEST_TIMEOUT);
         let lookup =
-            tokio::time::timeout_at(deadline, self.shared.cluster.leader(self.partition)).await;
+            tokio::time::timeout_at(deadline, self.shared.transport.leader(self.partition)).await;
         if let Ok(Ok(leader)) = &lookup {
-            let elsewhere = self
-                .in_flight
-                .iter()
-                .any(|f| f.request.is_some() && f.connection.is_some_and(|c| c != leader.key()));
+            let elsewhere = self.in_flight.iter().any(|f| {
+                f.request.is_some()
+                    && f.leader
+                        .as_ref()
+                        .is_some_and(|l| l.connection != leader.connection)
+            });
             if elsewhere {
                 self.hold(batch);
                 self.retry_at = now;
@@ -358,34 +303,44 @@ impl PartitionSender {
             }
         }
         batch.attempts += 1;
-        let mut connection = None;
-        let (request, result) = match lookup {
+        let entry = match lookup {
             Ok(Ok(leader)) => {
-                connection = Some(leader.key());
-                let request = attempt(
-                    Arc::clone(&self.shared),
-                    self.partition,
-                    batch.wire.clone(),
-                    leader,
-                    deadline,
-                );
-                (Some(Box::pin(request) as AttemptFuture), None)
+                let timeout = deadline.saturating_duration_since(now);
+                let answer = leader.link.produce(ProduceCall {
+                    partition: self.partition,
+                    timeout_ms: i32::try_from(timeout.as_millis())
+                        .unwrap_or(i32::MAX)
+                        .max(1),
+                    batch: batch.wire.clone(),
+                });
+                let request = async move {
+                    tokio::time::timeout_at(deadline, answer)
+                        .await
+                        .unwrap_or_else(|_| Err(AttemptError::timed_out()))
+                };
+                InFlight {
+                    batch,
+                    request: Some(Box::pin(request)),
+                    result: None,
+                    leader: Some(leader),
+                }
             }
-            Ok(Err(error)) => (None, Some(Err((error, None)))),
-            Err(_) => (
-                None,
-                Some(Err((
-                    AttemptError::no_leader("no connection to the partition leader in time"),
-                    None,
+            Ok(Err(error)) => InFlight {
+                batch,
+                request: None,
+                result: Some(Err(error)),
+                leader: None,
+            },
+            Err(_) => InFlight {
+                batch,
+                request: None,
+                result: Some(Err(AttemptError::no_leader(
+                    "no connection to the partition leader in time",
                 ))),
-            ),
+                leader: None,
+            },
         };
-        self.in_flight.push_back(InFlight {
-            batch,
-            request,
-            result,
-            connection,
-        });
+        self.in_flight.push_back(entry);
         Dispatched::Queued
     }
 
@@ -395,47 +350,51 @@ impl PartitionSender {
         self.retry.insert(at, batch);
     }
 
-    async fn complete(&mut self, in_flight: InFlight, result: AttemptResult) {
-        let InFlight { mut batch, .. } = in_flight;
-        match result {
-            Ok(ack) => {
-                self.backoff = RETRY_BACKOFF_MIN;
-                self.proven = true;
-                if let Some(throttle) = ack.throttle {
-                    tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
-                    self.throttled_until = Some(Instant::now() + throttle);
+    /// Settles the oldest request's outcome: ack, retry or fail.
+    async fn complete(&mut self, entry: InFlight) {
+        let InFlight {
+            mut batch,
+            result,
+            leader,
+            ..
+        } = entry;
+        let error = match result.expect("finished") {
+            Ok(answer) => match answer.error {
+                None => {
+                    self.acked(batch, answer);
+                    return;
                 }
-                self.acked(batch, ack.base_offset);
-            }
-            Err((error, used)) => {
-                self.proven = false;
-                self.shared
-                    .cluster
-                    .invalidate(used.as_ref(), error.refresh)
-                    .await;
-                batch.outcome_unknown |= error.outcome_unknown;
-                let now = Instant::now();
-                if !error.retriable {
-                    self.fail(batch, &error.reason);
-                } else if now >= self.deadline(&batch) {
-                    let reason = format!("delivery_timeout (last error: {})", error.reason);
-                    self.fail(batch, &reason);
-                } else {
-                    tracing::warn!(
-                        topic = %self.shared.topic,
-                        partition = self.partition,
-                        records = batch.records,
-                        attempt = batch.attempts,
-                        error = %error,
-                        "produce request failed; will retry"
-                    );
-                    batch.last_error = Some(error.reason);
-                    self.hold(batch);
-                    self.retry_at = now + self.backoff;
-                    self.backoff = (self.backoff * 2).min(RETRY_BACKOFF_MAX);
-                }
-            }
+                Some(code) => AttemptError::from_broker(code),
+            },
+            Err(error) => error,
+        };
+        self.proven = false;
+        self.shared
+            .transport
+            .invalidate(leader.as_ref(), error.refresh)
+            .await;
+        batch.outcome_unknown |= error.outcome_unknown;
+        let now = Instant::now();
+        if !error.retriable {
+            self.fail(batch, &error.reason);
+            return;
         }
+        let Some(pause) = self.backoff.next_pause_before(now, self.deadline(&batch)) else {
+            let reason = format!("delivery_timeout (last error: {})", error.reason);
+            self.fail(batch, &reason);
+            return;
+        };
+        tracing::warn!(
+            topic = %self.shared.topic,
+            partition = self.partition,
+            records = batch.records,
+            attempt = batch.attempts,
+            error = %error,
+            "produce request failed; will retry"
+        );
+        batch.last_error = Some(error.reason);
+        self.hold(batch);
+        self.retry_at = now + pause;
     }
 
     /// Fails every waiting batch whose delivery timeout has passed (retries and queued batches).
@@ -460,14 +419,20 @@ impl PartitionSender {
             .and_then(|b| b.last_error.clone())
             .unwrap_or_else(|| "none".into());
         if let Some(cutoff) = now.checked_sub(timeout) {
-            for batch in self.queue().take_expired(cutoff) {
+            for batch in self.queue.take_expired(cutoff) {
                 let reason = format!("delivery_timeout (last error: {last_error})");
-                self.fail_raw(batch.memory, u64::from(batch.records()), &reason);
+                self.fail_raw(batch.memory, batch.records(), &reason);
             }
         }
     }
 
-    fn acked(&self, batch: ReadyBatch, base_offset: i64) {
+    fn acked(&mut self, batch: ReadyBatch, answer: PartitionAnswer) {
+        self.backoff.reset();
+        self.proven = true;
+        if let Some(throttle) = answer.throttle {
+            tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
+            self.throttled_until = Some(Instant::now() + throttle);
+        }
         let now = Instant::now();
         let latencies: Vec<Duration> = batch
             .send_offsets_us
@@ -480,7 +445,7 @@ impl PartitionSender {
             .collect();
         self.shared.stats.batch_acked(
             self.partition,
-            base_offset,
+            answer.base_offset,
             &latencies,
             batch.payload_bytes,
             batch.outcome_unknown,
@@ -506,20 +471,18 @@ impl PartitionSender {
                     String::from_utf8_lossy(key),
                     self.shared.topic,
                     self.partition,
-                    base_offset + i as i64
+                    answer.base_offset + i as i64
                 );
             }
         }
-        self.queue()
-            .record_settled(u64::from(batch.records), batch.memory);
         self.shared.memory.release(batch.memory);
     }
 
     fn fail(&self, batch: ReadyBatch, reason: &str) {
-        self.fail_raw(batch.memory, u64::from(batch.records), reason);
+        self.fail_raw(batch.memory, batch.records, reason);
     }
 
-    fn fail_raw(&self, memory: usize, records: u64, reason: &str) {
+    fn fail_raw(&self, memory: usize, records: u32, reason: &str) {
         tracing::error!(
             topic = %self.shared.topic,
             partition = self.partition,
@@ -529,8 +492,7 @@ impl PartitionSender {
         );
         self.shared
             .stats
-            .batch_failed(self.partition, records, reason);
-        self.queue().record_settled(records, memory);
+            .batch_failed(self.partition, u64::from(records), reason);
         self.shared.memory.release(memory);
     }
 }
@@ -546,61 +508,4 @@ async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
     }
-}
-
-/// One produce request to `leader`, bounded by `deadline`.
-async fn attempt(
-    shared: Arc<Shared>,
-    partition: i32,
-    wire: Bytes,
-    leader: LeaderConnection,
-    deadline: Instant,
-) -> AttemptResult {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let request = ProduceBatchRequest {
-        topic: &shared.topic,
-        partition,
-        acks: shared.acks,
-        timeout_ms: i32::try_from(remaining.as_millis())
-            .unwrap_or(i32::MAX)
-            .max(1),
-        batch: &wire,
-    };
-    let response =
-        match tokio::time::timeout_at(deadline, leader.connection.request(&request)).await {
-            Err(_) => return Err((AttemptError::timed_out(), Some(leader))),
-            Ok(Err(error)) => return Err((AttemptError::from_request(&error), Some(leader))),
-            Ok(Ok(response)) => response,
-        };
-    read_response(&response, &shared.topic, partition).map_err(|e| (e, Some(leader)))
-}
-
-fn read_response(
-    response: &ProduceResponse,
-    topic: &str,
-    partition: i32,
-) -> Result<Ack, AttemptError> {
-    let answer = response
-        .responses
-        .iter()
-        .filter(|t| t.name.0 == topic)
-        .flat_map(|t| &t.partition_responses)
-        .find(|p| p.index.0 == partition)
-        .ok_or_else(|| {
-            AttemptError::invalid_response(format!(
-                "the produce response does not mention partition {partition} of {topic}"
-            ))
-        })?;
-    if let Some(error) = answer.error {
-        return Err(AttemptError::from_broker(error));
-    }
-    let throttle = response
-        .throttle_time_ms
-        .map(|t| t.0)
-        .filter(|&ms| ms > 0)
-        .map(|ms| Duration::from_millis(ms as u64));
-    Ok(Ack {
-        base_offset: answer.base_offset.0,
-        throttle,
-    })
 }

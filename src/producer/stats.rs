@@ -1,12 +1,13 @@
 //! Delivery counters, the ack-latency histogram and the fan-out to delivery observers.
 //!
-//! The engine writes here once per record sent and once per batch settled; readers take a
-//! [`StatsSnapshot`] at any time. `acked` and `failed` are read before `sent`, and `sent` only grows,
-//! so every snapshot satisfies `sent == acked + failed + in_flight_records`.
+//! This is the engine's one ledger of records: the engine writes here once per record sent and
+//! once per batch settled (acked or failed), and every record is settled exactly once; readers take
+//! a [`StatsSnapshot`] at any time. `acked` and `failed` are read before `sent`, and `sent` only
+//! grows, so every snapshot satisfies `sent == acked + failed + in_flight_records`. (Bytes have their
+//! own ledger, the memory pool.)
 
 use std::{
     collections::BTreeMap,
-    panic::AssertUnwindSafe,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -16,12 +17,11 @@ use std::{
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 use crate::producer::delivery::{DeliveryObserver, LatencySummary, StatsSnapshot};
 
 /// Shared delivery statistics of one producer.
-pub struct Stats {
+pub(crate) struct Stats {
     sent: AtomicU64,
     acked: AtomicU64,
     failed: AtomicU64,
@@ -31,8 +31,6 @@ pub struct Stats {
     /// Per-record ack latency in microseconds.
     latency_us: Mutex<Histogram<u64>>,
     observers: Vec<Arc<dyn DeliveryObserver>>,
-    /// Signalled whenever records settle, for `flush`.
-    settled: Notify,
 }
 
 impl std::fmt::Debug for Stats {
@@ -59,7 +57,6 @@ impl Stats {
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
             ),
             observers,
-            settled: Notify::new(),
         }
     }
 
@@ -95,7 +92,9 @@ impl Stats {
         }
         self.bytes_acked.fetch_add(payload_bytes, Ordering::Relaxed);
         self.acked.fetch_add(records, Ordering::Release);
-        self.tell_observers(|o| o.acked(partition, base_offset, latencies, payload_bytes));
+        for observer in &self.observers {
+            observer.acked(partition, base_offset, latencies, payload_bytes);
+        }
     }
 
     /// `records` records of a batch failed for good.
@@ -106,29 +105,9 @@ impl Stats {
             .entry(reason.to_owned())
             .or_default() += records;
         self.failed.fetch_add(records, Ordering::Release);
-        self.tell_observers(|o| o.failed(partition, records, reason));
-    }
-
-    /// Calls every observer; one that panics loses this report but cannot take the partition's
-    /// sender down with it (that would strand every record behind it).
-    fn tell_observers(&self, report: impl Fn(&dyn DeliveryObserver)) {
         for observer in &self.observers {
-            let observer = observer.as_ref();
-            if std::panic::catch_unwind(AssertUnwindSafe(|| report(observer))).is_err() {
-                tracing::error!("a delivery observer panicked; it missed one batch's report");
-            }
+            observer.failed(partition, records, reason);
         }
-    }
-
-    /// Wakes `flush` calls waiting in [`settled`](Self::settled): batches have settled.
-    pub fn notify_settled(&self) {
-        self.settled.notify_waiters();
-    }
-
-    /// Resolves after the next [`notify_settled`](Self::notify_settled) (register before checking
-    /// a condition).
-    pub fn settled(&self) -> tokio::sync::futures::Notified<'_> {
-        self.settled.notified()
     }
 
     /// The counters now; `buffered_bytes` comes from the memory pool.

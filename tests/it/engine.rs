@@ -1,12 +1,14 @@
 //! The batching engine against the local stack's real broker (SASL_SSL): everything sent is acked
 //! exactly once, lands on the partition Java's partitioner picks, in order, with every codec; a
-//! non-retriable broker error fails only its batch; backpressure bounds memory; close is final.
+//! non-retriable broker error fails only its batch; backpressure bounds memory; close delivers what
+//! lingers and is final.
 
 use crate::support::engine as engine_support;
 
 use std::{collections::HashSet, sync::atomic::Ordering, time::Duration};
 
 use engine_support::{consume_all, kafka_with_topic, observer};
+use shoe_producer::kafka::Kafka;
 use shoe_producer::{
     app::settings::{Compression, ProducerSettings},
     producer::{partitioner::java_partition_for_key, Producer, ProducerClosed},
@@ -18,11 +20,25 @@ fn value_for(id: u64, padding: usize) -> Vec<u8> {
     v
 }
 
-/// Sends ids `0..count`, closes, and checks the topic holds exactly them where and how expected.
+/// Sends ids `0..count` to a new topic of 6 partitions, closes, and checks the topic holds exactly
+/// them where and how expected.
 async fn round_trip(prefix: &str, count: u64, settings: ProducerSettings) {
     let (kafka, topic) = kafka_with_topic(prefix, 6).await;
+    round_trip_on(&kafka, &topic, 6, count, &settings).await;
+}
+
+/// [`round_trip`] on an existing topic of `partition_count` partitions.
+async fn round_trip_on(
+    kafka: &Kafka,
+    topic: &str,
+    partition_count: i32,
+    count: u64,
+    settings: &ProducerSettings,
+) {
     let (seen, observers) = observer();
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
+    let producer = Producer::start(kafka, topic, settings, observers)
+        .await
+        .unwrap();
     let handle = producer.handle();
     for id in 0..count {
         let key = id.to_string();
@@ -40,9 +56,10 @@ async fn round_trip(prefix: &str, count: u64, settings: ProducerSettings) {
     assert_eq!(snap.in_flight_records, 0);
     assert_eq!(snap.buffered_bytes, 0);
     assert_eq!(snap.latency.count, count);
+    assert_eq!(snap.possible_duplicates, 0);
     assert_eq!(seen.acked.load(Ordering::Relaxed), count);
 
-    let partitions = consume_all(&kafka, &topic, 6).await;
+    let partitions = consume_all(kafka, topic, partition_count).await;
     let mut keys = HashSet::new();
     for (partition, records) in partitions.iter().enumerate() {
         let mut last_id = None;
@@ -51,7 +68,7 @@ async fn round_trip(prefix: &str, count: u64, settings: ProducerSettings) {
             let id: u64 = key.parse().unwrap();
             assert!(keys.insert(id), "key {id} appears twice");
             assert_eq!(
-                java_partition_for_key(&r.key, 6),
+                java_partition_for_key(&r.key, partition_count),
                 partition as i32,
                 "key {key} on the wrong partition"
             );
@@ -116,7 +133,9 @@ async fn a_message_too_large_fails_alone_with_the_brokers_error_name() {
         batch_size: 16 * 1024,
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
+    let producer = Producer::start(&kafka, &topic, &settings, observers)
+        .await
+        .unwrap();
     let handle = producer.handle();
     // Larger than the broker's default message.max.bytes (1 MiB): a batch of its own, rejected.
     handle
@@ -152,7 +171,9 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
         batch_size: 8 * 1024,
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, vec![]).unwrap();
+    let producer = Producer::start(&kafka, &topic, &settings, vec![])
+        .await
+        .unwrap();
     let handle = producer.handle();
     let mut max_buffered = 0;
     for id in 0..20_000u64 {
@@ -182,26 +203,24 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
-async fn flush_waits_for_acks_and_close_refuses_later_records() {
-    let (kafka, topic) = kafka_with_topic("engine-flush", 6).await;
+async fn close_delivers_lingering_records_and_refuses_later_ones() {
+    let (kafka, topic) = kafka_with_topic("engine-close", 6).await;
     let settings = ProducerSettings {
-        // A long linger: only flush can make these go out quickly.
-        linger: Duration::from_secs(60),
+        // A long linger: only close can make these go out quickly.
+        linger: Duration::from_secs(3_600),
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, vec![]).unwrap();
+    let producer = Producer::start(&kafka, &topic, &settings, vec![])
+        .await
+        .unwrap();
     let handle = producer.handle();
     for id in 0..10u64 {
         handle.send(id.to_string().as_bytes(), b"v").await.unwrap();
     }
-    tokio::time::timeout(Duration::from_secs(20), handle.flush())
+    let snap = tokio::time::timeout(Duration::from_secs(20), producer.close())
         .await
-        .expect("flush ignores linger");
-    let snap = handle.snapshot();
+        .expect("close does not wait for linger");
     assert_eq!((snap.sent, snap.acked, snap.in_flight_records), (10, 10, 0));
-    handle.send(b"10", b"v").await.unwrap();
-    let snap = producer.close().await;
-    assert_eq!((snap.sent, snap.acked), (11, 11));
-    assert_eq!(handle.send(b"11", b"v").await, Err(ProducerClosed));
-    assert_eq!(handle.snapshot().sent, 11);
+    assert_eq!(handle.send(b"10", b"v").await, Err(ProducerClosed));
+    assert_eq!(handle.snapshot().sent, 10);
 }

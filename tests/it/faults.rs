@@ -152,7 +152,9 @@ async fn an_outage_longer_than_the_delivery_timeout_fails_records_but_keeps_the_
         delivery_timeout: Duration::from_secs(4),
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
+    let producer = Producer::start(&kafka, &topic, &settings, observers)
+        .await
+        .unwrap();
     let handle = producer.handle();
 
     // Before, during and after the kill: records flow for 3 s at about 10,000/s.

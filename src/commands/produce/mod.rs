@@ -82,14 +82,6 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
             .await
             .map_err(Failure::runtime)?;
     }
-    let partitions = kafka
-        .partition_count(topic)
-        .await
-        .map_err(Failure::runtime)?;
-    tracing::info!(topic, partitions, "topic found");
-    // The engine opens its own connections to the partition leaders; the admin one is done.
-    let connector = kafka.connector();
-    drop(kafka);
 
     let destination = Destination {
         topic: topic.to_owned(),
@@ -106,8 +98,9 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         None => None,
     };
     let observers: Vec<Arc<dyn DeliveryObserver>> = vec![metrics.clone()];
-    let producer = Producer::start(connector, topic, partitions, &config.producer, observers)
-        .map_err(Failure::usage)?;
+    let producer = Producer::start(&kafka, topic, &config.producer, observers)
+        .await
+        .map_err(Failure::runtime)?;
     let handle = producer.handle();
     let snapshot: SnapshotSource = {
         let handle = handle.clone();

@@ -18,7 +18,7 @@ use std::{
 use shoe_producer::{
     app::settings::{KafkaSettings, RegistrySettings, SaslMechanism, SecurityProtocol},
     kafka::{self, Kafka},
-    producer::delivery::DeliveryObserver,
+    producer::{delivery::DeliveryObserver, ProducerHandle},
     support::secret::Secret,
 };
 
@@ -69,6 +69,19 @@ pub fn init_logs() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
+}
+
+/// Waits until every record sent so far is acked or failed (a test that waits over a minute fails).
+pub async fn settle(handle: &ProducerHandle) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while handle.snapshot().in_flight_records > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "records still unsettled after a minute: {:?}",
+            handle.snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Connects and creates a fresh topic with `partitions` partitions.
