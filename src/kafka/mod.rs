@@ -1,5 +1,5 @@
 //! Kafka connectivity: connect with SASL/TLS and fail fast with a clear message, read topic metadata,
-//! create topics, list brokers.
+//! create topics, list brokers, obtain producer ids.
 //!
 //! [`connect`] opens one broker connection itself (see [`connection`]) so a rejected password or an
 //! untrusted certificate ends the run at once with the setting to fix, while a broker that is merely
@@ -12,6 +12,7 @@ pub(crate) mod cluster;
 pub mod connection;
 mod error;
 pub mod metadata;
+pub mod producer_id;
 
 use std::{sync::Arc, time::Duration};
 
@@ -25,6 +26,7 @@ use tokio::time::Instant;
 pub use connection::{BrokerConnection, Connector, OpenError};
 pub use error::KafkaError;
 pub use metadata::{BrokerInfo, ClusterInfo};
+pub use producer_id::ProducerIdAndEpoch;
 
 use crate::{app::settings::KafkaSettings, support::backoff::Backoff};
 use cluster::{AnyBrokerError, Cluster};
@@ -112,10 +114,21 @@ impl Kafka {
         &self.cluster
     }
 
+    /// The bound on reaching the cluster before a run.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// An rskafka `Client` with the same trust and credentials, for what rskafka does well (admin
     /// through the controller, consuming in tests). Its retries stop after the connect timeout.
     pub async fn client(&self) -> Result<Client, KafkaError> {
         rskafka_client(self.cluster.connector(), self.connect_timeout).await
+    }
+
+    /// A new producer id and epoch for an idempotent producer (`InitProducerId`), or the refusal:
+    /// `CLUSTER_AUTHORIZATION_FAILED` or a broker without the API, each with what to do about it.
+    pub async fn init_producer_id(&self) -> Result<ProducerIdAndEpoch, KafkaError> {
+        producer_id::init_producer_id(&self.cluster, ADMIN_BACKOFF, self.connect_timeout).await
     }
 
     /// Requests metadata for `topics` from any broker that answers, retrying until the connect

@@ -12,9 +12,10 @@ use tokio::sync::{oneshot, Notify};
 
 use super::{
     errors::{AttemptError, Refresh},
-    record_batch,
+    record_batch::{self, ProducerState},
     transport::{BoxFuture, Leader, LeaderLink, PartitionAnswer, ProduceCall, Transport},
 };
+use crate::kafka::{KafkaError, ProducerIdAndEpoch};
 
 /// One produce request waiting for the test's answer.
 #[derive(Debug)]
@@ -25,22 +26,21 @@ pub(crate) struct FakeRequest {
     reply: oneshot::Sender<Result<PartitionAnswer, AttemptError>>,
 }
 
-/// The keys of an uncompressed batch, as text.
-fn keys(batch: &[u8]) -> Vec<String> {
-    record_batch::keys(&batch[record_batch::HEADER_LEN..])
-        .into_iter()
-        .map(|key| String::from_utf8(key.to_vec()).unwrap())
-        .collect()
-}
-
 impl FakeRequest {
-    pub fn records(&self) -> u32 {
-        keys(&self.batch).len() as u32
+    pub fn producer(&self) -> ProducerState {
+        record_batch::producer_state(&self.batch)
     }
 
-    /// The batch's keys, as text (the tests send uncompressed batches).
+    pub fn records(&self) -> u32 {
+        record_batch::record_count(&self.batch)
+    }
+
+    /// The batch's keys, as text.
     pub fn keys(&self) -> Vec<String> {
-        keys(&self.batch)
+        let records = record_batch::records(&self.batch).expect("readable batch");
+        record_batch::read_records(&records)
+            .map(|r| String::from_utf8(r.expect("well-formed record").key.to_vec()).unwrap())
+            .collect()
     }
 
     pub fn ack(self, base_offset: i64) {
@@ -72,6 +72,7 @@ impl FakeRequest {
 pub(crate) struct Sent {
     pub partition: i32,
     pub connection: u64,
+    pub producer: ProducerState,
     pub records: u32,
 }
 
@@ -81,6 +82,8 @@ struct State {
     sent: Vec<Sent>,
     connection: u64,
     failing_lookups: VecDeque<AttemptError>,
+    partitions: i32,
+    next_producer_id: i64,
     invalidations: Vec<Refresh>,
 }
 
@@ -97,13 +100,15 @@ pub(crate) struct FakeTransport {
 }
 
 impl FakeTransport {
-    pub fn new() -> Self {
+    pub fn new(partitions: i32) -> Self {
         let inner = Arc::new(Inner {
             state: Mutex::new(State {
                 waiting: VecDeque::new(),
                 sent: Vec::new(),
                 connection: 1,
                 failing_lookups: VecDeque::new(),
+                partitions,
+                next_producer_id: 1_000,
                 invalidations: Vec::new(),
             }),
             arrived: Notify::new(),
@@ -142,6 +147,11 @@ impl FakeTransport {
         self.state().failing_lookups.extend(errors);
     }
 
+    /// The topic now has `partitions` partitions.
+    pub fn set_partitions(&self, partitions: i32) {
+        self.state().partitions = partitions;
+    }
+
     /// Everything the senders asked to forget, in order.
     pub fn invalidations(&self) -> Vec<Refresh> {
         self.state().invalidations.clone()
@@ -164,7 +174,8 @@ impl LeaderLink for FakeLink {
             state.sent.push(Sent {
                 partition: call.partition,
                 connection: self.connection,
-                records: keys(&call.batch).len() as u32,
+                producer: record_batch::producer_state(&call.batch),
+                records: record_batch::record_count(&call.batch),
             });
             state.waiting.push_back(FakeRequest {
                 partition: call.partition,
@@ -219,5 +230,17 @@ impl Transport for FakeTransport {
             state.connection += 1;
         }
         Box::pin(async {})
+    }
+
+    fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>> {
+        let partitions = self.state().partitions;
+        Box::pin(async move { Ok(partitions) })
+    }
+
+    fn init_producer_id(&self) -> BoxFuture<'_, Result<ProducerIdAndEpoch, KafkaError>> {
+        let mut state = self.state();
+        let id = state.next_producer_id;
+        state.next_producer_id += 1;
+        Box::pin(async move { Ok(ProducerIdAndEpoch { id, epoch: 0 }) })
     }
 }

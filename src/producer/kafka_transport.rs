@@ -15,11 +15,20 @@ use super::{
     request::ProduceBatchRequest,
     transport::{BoxFuture, Leader, LeaderLink, PartitionAnswer, ProduceCall, Transport},
 };
-use crate::kafka::{
-    cluster::{AnyBrokerError, Cluster},
-    metadata::{self, topic_layout, TopicLayout},
-    BrokerConnection, Kafka,
+use crate::{
+    kafka::{
+        cluster::{AnyBrokerError, Cluster},
+        metadata::{self, topic_layout, LayoutError, TopicLayout},
+        producer_id, BrokerConnection, Kafka, KafkaError, ProducerIdAndEpoch,
+    },
+    support::backoff::Backoff,
 };
+
+/// Pauses between attempts to get a new producer id.
+const PRODUCER_ID_BACKOFF: Backoff = Backoff::new(
+    std::time::Duration::from_millis(100),
+    std::time::Duration::from_secs(1),
+);
 
 /// Leader lookup and produce requests for one topic.
 #[derive(Debug)]
@@ -55,17 +64,29 @@ impl KafkaTransport {
             .await
             .map_err(|e| match e {
                 AnyBrokerError::Permanent { address, error } => {
-                    AttemptError::unreachable(&address, &error)
+                    AttemptError::unreachable(&address, error, self.sasl_mechanism())
                 }
-                AnyBrokerError::Unavailable(cause) => AttemptError {
-                    reason: cause,
-                    retriable: true,
-                    outcome_unknown: false,
-                    refresh: Refresh::Connection,
-                },
+                AnyBrokerError::Unavailable(cause) => {
+                    AttemptError::no_leader(format!("no metadata for topic {topic:?}: {cause}"))
+                }
             })?;
-        topic_layout(&response, topic)
-            .map_err(|e| AttemptError::no_leader(format!("metadata of {topic}: {e}")))
+        topic_layout(&response, topic).map_err(|e| match e {
+            LayoutError::Missing => AttemptError::topic_missing(topic),
+            LayoutError::Unauthorized => AttemptError::from_metadata(
+                rskafka::client::error::ProtocolError::TopicAuthorizationFailed,
+            ),
+            LayoutError::Broker(error) => AttemptError::from_metadata(error),
+            LayoutError::Absent => AttemptError::no_leader(format!(
+                "the metadata response does not describe topic {topic:?}"
+            )),
+        })
+    }
+
+    fn sasl_mechanism(&self) -> Option<&'static str> {
+        self.cluster()
+            .connector()
+            .sasl_mechanism()
+            .map(|m| m.as_str())
     }
 }
 
@@ -83,7 +104,7 @@ impl Transport for KafkaTransport {
             let Some(broker_id) = leader else {
                 *layout = None;
                 return Err(AttemptError::no_leader(format!(
-                    "LEADER_NOT_AVAILABLE (partition {partition} has no leader in metadata)"
+                    "partition {partition} has no leader in metadata"
                 )));
             };
             let Some(address) = known.brokers.get(&broker_id).cloned() else {
@@ -104,7 +125,11 @@ impl Transport for KafkaTransport {
                 }),
                 Err(error) => {
                     *layout = None;
-                    Err(AttemptError::unreachable(&address, &error))
+                    Err(AttemptError::unreachable(
+                        &address,
+                        error,
+                        self.sasl_mechanism(),
+                    ))
                 }
             }
         })
@@ -122,6 +147,23 @@ impl Transport for KafkaTransport {
                     .await;
             }
         })
+    }
+
+    fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>> {
+        Box::pin(async move {
+            let fresh = self.read_layout().await?;
+            let count = i32::try_from(fresh.leaders.len()).unwrap_or(i32::MAX);
+            *self.layout.lock().await = Some(fresh);
+            Ok(count)
+        })
+    }
+
+    fn init_producer_id(&self) -> BoxFuture<'_, Result<ProducerIdAndEpoch, KafkaError>> {
+        Box::pin(producer_id::init_producer_id(
+            self.cluster(),
+            PRODUCER_ID_BACKOFF,
+            self.kafka.connect_timeout(),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The batching producer engine: the heart of the product.
 //!
-//! rskafka speaks the protocol; it has no record buffering, linger or memory bound. This engine adds
-//! them the way the Java client and librdkafka do, over rskafka's connection layer:
+//! rskafka speaks the protocol; it has no record buffering, linger, memory bound or idempotence.
+//! This engine adds them the way the Java client and librdkafka do, over rskafka's connection layer:
 //!
 //! - [`ProducerHandle::send`] picks the partition ([`partitioner`]), takes the record's bytes from
 //!   the `buffer_memory` pool ([`memory`]; it waits only when the pool is empty — backpressure, never
@@ -12,21 +12,29 @@
 //!   the cluster in [`kafka_transport`]), retries retriable errors with backoff and fresh metadata
 //!   until `delivery_timeout` ([`errors`]), and reports each batch once: acked with per-record
 //!   latencies, or failed with a reason ([`stats`]).
-//!
-//! Delivery is at least once: batches carry no producer id (producer id −1, as rskafka writes too:
-//! no idempotence), so a batch retried after an unknown outcome can be written twice; such records
-//! are counted in `possible_duplicates`. See [`sender`] for ordering under retries. `acks` is
-//! honoured for `all` and `1`; `0` runs as `1` (rskafka's connection waits for every answer).
+//! - Idempotence (the default, [`idempotence`]): a producer id and epoch from the cluster and a
+//!   sequence number per partition on every batch, so the broker writes each record once and in
+//!   order per partition however often a batch is retried. Without it delivery is at least once,
+//!   and records retried after an unknown outcome count as possible duplicates.
+//! - Every `metadata_max_age` the topic's metadata is read again: leaders are refreshed, and
+//!   partitions added to the topic get a sender and records (keys then map over the new count).
+//! - A non-retriable error (authorization, a deleted topic, a record larger than the topic takes)
+//!   ends the run: it is recorded once in the snapshot, `send` refuses further records, and what was
+//!   not sent fails at once; what is in flight still ends acked or failed.
 //!
 //! Panics: release builds abort on panic (`panic = "abort"`), so the engine keeps no machinery to
 //! survive one — no supervisor task, no unwinding guard around observers, no second book of
 //! records to fail after a sender died. A panic is a bug that ends the process; in debug builds and
 //! tests `close` re-raises a sender's panic. That leaves one ledger of records (the counters in
 //! [`stats`], where each record is settled exactly once) and one of bytes (the memory pool).
+//!
+//! `acks` is honoured for `all` and `1`; `0` runs as `1` (rskafka's connection waits for every
+//! answer), and idempotence always writes `all`.
 
 mod accumulator;
 pub mod delivery;
 pub(crate) mod errors;
+mod idempotence;
 mod kafka_transport;
 mod memory;
 pub mod partitioner;
@@ -43,29 +51,37 @@ mod sender_tests;
 
 use std::sync::{atomic::Ordering, Arc};
 
+use parking_lot::{Mutex, RwLock};
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::{
     app::settings::{Acks, ProducerSettings},
-    kafka::{Kafka, KafkaError},
+    kafka::{Kafka, KafkaError, ProducerIdAndEpoch},
     producer::delivery::{DeliveryObserver, StatsSnapshot},
 };
 use accumulator::{record_charge, PartitionQueue};
+use idempotence::Identity;
 use partitioner::Partitioner;
 use sender::Shared;
 use transport::Transport;
 
-/// `send` after `close`: the record was not taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the producer is closed")]
-pub struct ProducerClosed;
+/// Why `send` did not take a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// `send` after `close`.
+    #[error("the producer is closed")]
+    Closed,
+    /// The run met a non-retriable error (the message says which and what to do).
+    #[error("{0}")]
+    Fatal(String),
+}
 
 /// A running engine for one topic. Call [`close`](Self::close) to deliver what is buffered and stop
 /// its tasks.
 #[derive(Debug)]
 pub struct Producer {
     shared: Arc<Shared>,
-    senders: Vec<JoinHandle<()>>,
+    metadata_refresh: JoinHandle<()>,
 }
 
 /// A cheap, cloneable way to send records to a [`Producer`].
@@ -75,8 +91,9 @@ pub struct ProducerHandle {
 }
 
 impl Producer {
-    /// Starts the engine for `topic` on the cluster behind `kafka` (its partition count is read
-    /// here). Nothing else connects until records flow.
+    /// Starts the engine for `topic` on the cluster behind `kafka`: reads the partition count and,
+    /// with idempotence, gets a producer id (a refusal ends here, with what to do about it). Nothing
+    /// else connects until records flow.
     pub async fn start(
         kafka: &Kafka,
         topic: &str,
@@ -85,6 +102,20 @@ impl Producer {
     ) -> Result<Self, KafkaError> {
         let partitions = kafka.partition_count(topic).await?;
         tracing::info!(topic, partitions, "topic found");
+        let identity = if settings.enable_idempotence {
+            let identity = kafka.init_producer_id().await?;
+            tracing::info!(
+                producer_id = identity.id,
+                epoch = identity.epoch,
+                "idempotent producer: each record is written once and in order per partition"
+            );
+            Some(identity)
+        } else {
+            tracing::info!(
+                "idempotence off: records retried after an unknown outcome may be written twice"
+            );
+            None
+        };
         let transport = kafka_transport::KafkaTransport::new(kafka, topic, acks(settings));
         Ok(Self::with_transport(
             Arc::new(transport),
@@ -92,6 +123,7 @@ impl Producer {
             partitions,
             settings,
             observers,
+            identity,
         ))
     }
 
@@ -102,27 +134,35 @@ impl Producer {
         partitions: i32,
         settings: &ProducerSettings,
         observers: Vec<Arc<dyn DeliveryObserver>>,
+        identity: Option<ProducerIdAndEpoch>,
     ) -> Self {
         let mut settings = settings.clone();
-        settings.max_in_flight = settings.max_in_flight.max(1);
+        settings.max_in_flight = if identity.is_some() {
+            // The broker keeps the last five batches per producer and partition for deduplication.
+            settings.max_in_flight.clamp(1, 5)
+        } else {
+            settings.max_in_flight.max(1)
+        };
         settings.batch_size = settings.batch_size.max(1);
-        let queues = (0..partitions.max(1))
-            .map(|_| Arc::new(PartitionQueue::new(settings.batch_size)))
-            .collect();
         let shared = Arc::new(Shared {
             topic: Arc::from(topic),
             transport,
             stats: stats::Stats::new(observers),
             memory: memory::MemoryPool::new(settings.buffer_memory),
             partitioner: Partitioner::new(settings.partitioner),
-            queues,
+            partitions: RwLock::new(Vec::new()),
+            senders: Mutex::new(Vec::new()),
             closing: Default::default(),
+            identity: identity.map(Identity::new),
+            split_advised: Default::default(),
             settings,
         });
-        let senders = (0..partitions.max(1))
-            .map(|partition| sender::spawn(&shared, partition))
-            .collect();
-        Self { shared, senders }
+        add_partitions(&shared, usize::try_from(partitions.max(1)).unwrap_or(1));
+        let metadata_refresh = tokio::spawn(refresh_metadata(Arc::clone(&shared)));
+        Self {
+            shared,
+            metadata_refresh,
+        }
     }
 
     pub fn handle(&self) -> ProducerHandle {
@@ -134,11 +174,14 @@ impl Producer {
     /// Sends what is buffered, waits until every record is acked or failed, stops the senders and
     /// returns the final counters. Later `send`s fail.
     pub async fn close(self) -> StatsSnapshot {
+        self.metadata_refresh.abort();
+        let _ = self.metadata_refresh.await;
         self.shared.closing.store(true, Ordering::Release);
-        for queue in &self.shared.queues {
+        for queue in self.shared.partitions.read().iter() {
             queue.wake.notify_one();
         }
-        for sender in self.senders {
+        let senders = std::mem::take(&mut *self.shared.senders.lock());
+        for sender in senders {
             if let Err(error) = sender.await {
                 if error.is_panic() {
                     std::panic::resume_unwind(error.into_panic());
@@ -157,25 +200,35 @@ impl Producer {
 impl ProducerHandle {
     /// Enqueues one record. Waits only while `buffer_memory` is full; never drops the record.
     /// Its outcome arrives later through the observers and the counters.
-    pub async fn send(&self, key: &[u8], value: &[u8]) -> Result<(), ProducerClosed> {
+    pub async fn send(&self, key: &[u8], value: &[u8]) -> Result<(), SendError> {
         let shared = &*self.shared;
-        if shared.closing.load(Ordering::Relaxed) {
-            return Err(ProducerClosed);
-        }
         let reserved = shared
             .memory
             .acquire(record_charge(key, value))
             .await
-            .map_err(|_| ProducerClosed)?;
-        let partition = shared.partitioner.partition(key, shared.queues.len());
+            .map_err(|_| SendError::Closed)?;
+        let refused = if shared.closing.load(Ordering::Relaxed) {
+            Some(SendError::Closed)
+        } else {
+            shared
+                .stats
+                .fatal_error()
+                .map(|message| SendError::Fatal(message.to_owned()))
+        };
+        if let Some(refused) = refused {
+            shared.memory.release(reserved);
+            return Err(refused);
+        }
+        let partitions = shared.partitions.read();
+        let partition = shared.partitioner.partition(key, partitions.len());
         // Counted before it is visible to the sender, so `sent` never trails `acked + failed`.
         shared.stats.record_sent();
-        match shared.queues[partition].append(key, value, reserved, Instant::now()) {
+        match partitions[partition].append(key, value, reserved, Instant::now()) {
             Ok(()) => Ok(()),
             Err(_) => {
                 shared.stats.unsend();
                 shared.memory.release(reserved);
-                Err(ProducerClosed)
+                Err(SendError::Closed)
             }
         }
     }
@@ -187,6 +240,9 @@ impl ProducerHandle {
 
 /// The `acks` value written in produce requests.
 fn acks(settings: &ProducerSettings) -> i16 {
+    if settings.enable_idempotence {
+        return -1;
+    }
     match settings.acks {
         Acks::All => -1,
         Acks::Leader => 1,
@@ -200,6 +256,60 @@ fn acks(settings: &ProducerSettings) -> i16 {
     }
 }
 
+/// Gives partitions up to `count` a queue and a sender, then lets `send` use them.
+fn add_partitions(shared: &Arc<Shared>, count: usize) {
+    if shared.closing.load(Ordering::Acquire) {
+        return;
+    }
+    let mut partitions = shared.partitions.write();
+    let before = partitions.len();
+    if count <= before {
+        return;
+    }
+    let mut senders = shared.senders.lock();
+    for partition in before..count {
+        let queue = Arc::new(PartitionQueue::new(shared.settings.batch_size));
+        partitions.push(Arc::clone(&queue));
+        let id = i32::try_from(partition).expect("partition ids fit in i32");
+        senders.push(sender::spawn(shared, id, queue));
+    }
+    if before > 0 {
+        tracing::info!(
+            topic = %shared.topic,
+            from = before,
+            to = count,
+            "partitions were added to the topic; sending to them too"
+        );
+    }
+}
+
+/// Re-reads the topic's metadata every `metadata_max_age` (as the Java client's
+/// `metadata.max.age.ms`), so partitions added during a run are used and leaders stay current
+/// without waiting for an error.
+async fn refresh_metadata(shared: Arc<Shared>) {
+    let every = shared.settings.metadata_max_age;
+    let Some(first) = Instant::now()
+        .checked_add(every)
+        .filter(|_| !every.is_zero())
+    else {
+        return;
+    };
+    let mut ticks = tokio::time::interval_at(first, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match shared.transport.partition_count().await {
+            Ok(count) => add_partitions(&shared, usize::try_from(count).unwrap_or(0)),
+            Err(error) => {
+                tracing::debug!(topic = %shared.topic, %error, "metadata refresh failed; will try again")
+            }
+        }
+    }
+}
+
 fn snapshot(shared: &Shared) -> StatsSnapshot {
-    shared.stats.snapshot(shared.memory.in_use() as u64)
+    shared.stats.snapshot(
+        shared.memory.in_use() as u64,
+        shared.identity.as_ref().map(Identity::current),
+    )
 }

@@ -53,7 +53,8 @@ pub fn java_partition_for_key(key: &[u8], partitions: i32) -> i32 {
 }
 
 /// Picks partitions for records; shared by every handle, so it is `Sync` and lock-free. The
-/// partition count is the caller's.
+/// partition count is the caller's: it grows when partitions are added during a run, and keys then
+/// map over the new count, as with the Java client.
 #[derive(Debug)]
 pub(crate) struct Partitioner {
     kind: PartitionerKind,

@@ -83,7 +83,10 @@ mod tests {
         let mut writer = crate::producer::record_batch::BatchWriter::new(1_000, 0);
         writer.append(0, b"7", b"seven");
         let batch = writer
-            .finish(crate::app::settings::Compression::None)
+            .finish(
+                crate::app::settings::Compression::None,
+                crate::producer::record_batch::ProducerState::NONE,
+            )
             .unwrap();
         let ours = ProduceBatchRequest {
             topic: "shoes",

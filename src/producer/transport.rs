@@ -11,6 +11,7 @@ use bytes::Bytes;
 use rskafka::client::error::ProtocolError;
 
 use super::errors::{AttemptError, Refresh};
+use crate::kafka::{KafkaError, ProducerIdAndEpoch};
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -68,4 +69,10 @@ pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
 
     /// Forgets what `refresh` says after an attempt through `failed` failed.
     fn invalidate<'a>(&'a self, failed: Option<&'a Leader>, refresh: Refresh) -> BoxFuture<'a, ()>;
+
+    /// Re-reads the topic's metadata (leaders included) and returns its partition count.
+    fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>>;
+
+    /// A new producer id, for when the epoch of the current one is exhausted.
+    fn init_producer_id(&self) -> BoxFuture<'_, Result<ProducerIdAndEpoch, KafkaError>>;
 }

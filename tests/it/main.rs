@@ -11,6 +11,7 @@ mod engine;
 mod engine_connect;
 mod faults;
 mod generator_golden;
+mod idempotence;
 mod local_stack;
 mod producer_binary;
 mod producer_run;

@@ -5,9 +5,11 @@
 //! (so the leader connections go through it too, not only the bootstrap one), answer a produce
 //! request itself with an error (`NOT_LEADER_OR_FOLLOWER`: nothing was appended), forward a produce
 //! request and turn its answer into an error (`REQUEST_TIMED_OUT`: appended, outcome unknown to the
-//! client), make requests wait (a slow link), and make connections go silent — sockets stay open,
-//! nothing is answered, as when a broker host vanishes or the network drops packets. The broker
-//! itself is never stopped, so tests using it run in parallel with everything else.
+//! client), forward a produce request and close the connection instead of answering (the answer is
+//! lost: appended, outcome unknown), make requests wait (a slow link), and make connections go
+//! silent — sockets stay open, nothing is answered, as when a broker host vanishes or the network
+//! drops packets. The broker itself is never stopped, so tests using it run in parallel with
+//! everything else.
 
 use std::{
     collections::VecDeque,
@@ -27,6 +29,7 @@ use tokio::{
 
 const PRODUCE: i16 = 0;
 const METADATA: i16 = 3;
+const INIT_PRODUCER_ID: i16 = 22;
 
 /// Kafka error codes the proxy injects.
 pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
@@ -39,6 +42,8 @@ pub enum Fault {
     Refuse(i16),
     /// Forwarded; the broker's answer reaches the client with this error code instead.
     RewriteAnswer(i16),
+    /// Forwarded; the answer is dropped and the client's connection closed.
+    LoseAnswer,
 }
 
 /// What to do with the next produce request.
@@ -65,6 +70,8 @@ struct Control {
     connections: Mutex<Vec<Arc<Switches>>>,
     injections: Mutex<VecDeque<Injection>>,
     metadata_requests: AtomicU64,
+    /// Answer every InitProducerId request here with this error code.
+    init_producer_id_error: Mutex<Option<i16>>,
 }
 
 #[derive(Debug)]
@@ -155,6 +162,12 @@ impl FaultProxy {
         self.control.injections.lock().unwrap().len()
     }
 
+    /// Every InitProducerId request is answered here with `error_code`, as a broker that refuses
+    /// the producer id (e.g. 31, `CLUSTER_AUTHORIZATION_FAILED`).
+    pub fn refuse_producer_ids(&self, error_code: i16) {
+        *self.control.init_producer_id_error.lock().unwrap() = Some(error_code);
+    }
+
     pub fn metadata_requests(&self) -> u64 {
         self.control.metadata_requests.load(Ordering::SeqCst)
     }
@@ -167,6 +180,8 @@ struct Slot {
     api_version: i16,
     rewrite_error: Option<i16>,
     then_silence: bool,
+    /// Close the client connection instead of writing this answer.
+    then_close: bool,
     frame: Option<Vec<u8>>,
 }
 
@@ -183,6 +198,10 @@ impl Outbox {
             let slot = self.slots.pop_front().unwrap();
             if self.switches.silenced.load(Ordering::SeqCst) {
                 continue;
+            }
+            if slot.then_close {
+                self.client.shutdown().await?;
+                return Err(std::io::ErrorKind::ConnectionAborted.into());
             }
             write_frame(&mut self.client, slot.frame.as_deref().unwrap()).await?;
             if slot.then_silence {
@@ -267,19 +286,33 @@ async fn serve(
             api_version,
             rewrite_error: None,
             then_silence: injection.is_some_and(|i| i.then_silence),
+            then_close: false,
             frame: None,
         };
-        let forward = match injection.map(|i| i.fault) {
-            Some(Fault::Refuse(code)) => {
-                slot.frame = Some(produce_error_response(&frame, code));
-                false
-            }
-            Some(Fault::RewriteAnswer(code)) => {
-                slot.rewrite_error = Some(code);
-                true
-            }
-            None => true,
-        };
+        let refusal = *control.init_producer_id_error.lock().unwrap();
+        if let (INIT_PRODUCER_ID, Some(code)) = (api_key, refusal) {
+            slot.frame = Some(init_producer_id_error_response(
+                correlation_id,
+                api_version,
+                code,
+            ));
+        }
+        let forward = slot.frame.is_none()
+            && match injection.map(|i| i.fault) {
+                Some(Fault::Refuse(code)) => {
+                    slot.frame = Some(produce_error_response(&frame, code));
+                    false
+                }
+                Some(Fault::RewriteAnswer(code)) => {
+                    slot.rewrite_error = Some(code);
+                    true
+                }
+                Some(Fault::LoseAnswer) => {
+                    slot.then_close = true;
+                    true
+                }
+                None => true,
+            };
         {
             let mut outbox = outbox.lock().await;
             outbox.slots.push_back(slot);
@@ -360,6 +393,23 @@ fn produce_error_response(request: &[u8], error_code: i16) -> Vec<u8> {
         out.extend_from_slice(&(-1i64).to_be_bytes()); // log start offset
     }
     out.extend_from_slice(&0i32.to_be_bytes()); // throttle time
+    out
+}
+
+/// The broker's answer to an InitProducerId request (v0-v5) with `error_code`.
+fn init_producer_id_error_response(correlation_id: i32, version: i16, error_code: i16) -> Vec<u8> {
+    let flexible = version >= 2;
+    let mut out = correlation_id.to_be_bytes().to_vec();
+    if flexible {
+        out.push(0); // response header tagged fields
+    }
+    out.extend_from_slice(&0i32.to_be_bytes()); // throttle time
+    out.extend_from_slice(&error_code.to_be_bytes());
+    out.extend_from_slice(&(-1i64).to_be_bytes()); // producer id
+    out.extend_from_slice(&(-1i16).to_be_bytes()); // epoch
+    if flexible {
+        out.push(0); // body tagged fields
+    }
     out
 }
 
