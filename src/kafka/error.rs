@@ -105,6 +105,18 @@ pub enum KafkaError {
 
     #[error("request to Kafka broker {broker} failed: {reason}")]
     Request { broker: String, reason: String },
+
+    #[error(
+        "Kafka refused a producer id (CLUSTER_AUTHORIZATION_FAILED): grant the API key IdempotentWrite \
+         on the cluster (or WRITE on the topic), or pass --enable-idempotence false"
+    )]
+    IdempotenceUnauthorized,
+
+    #[error(
+        "Kafka cannot give this producer a producer id ({reason}): pass --enable-idempotence false \
+         to produce without idempotence"
+    )]
+    IdempotenceRefused { reason: String },
 }
 
 /// The settings a Kafka TLS message points at.

@@ -47,7 +47,7 @@ pub struct ClusterInfo {
 
 /// Where each partition of a topic lives right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicLayout {
+pub(crate) struct TopicLayout {
     /// Leader broker id per partition id; `None` while a partition has no leader.
     pub leaders: Vec<Option<i32>>,
     /// Advertised `host:port` per broker id.
@@ -56,7 +56,7 @@ pub struct TopicLayout {
 
 /// Why a topic's layout could not be read from a metadata response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LayoutError {
+pub(crate) enum LayoutError {
     #[error("topic does not exist")]
     Missing,
     #[error("not authorized for the topic")]
@@ -68,7 +68,7 @@ pub enum LayoutError {
 }
 
 impl LayoutError {
-    pub fn into_kafka_error(self, topic: &str) -> KafkaError {
+    pub(crate) fn into_kafka_error(self, topic: &str) -> KafkaError {
         let topic = topic.to_owned();
         match self {
             Self::Missing => KafkaError::TopicMissing { topic },
@@ -82,7 +82,7 @@ impl LayoutError {
 }
 
 /// Requests metadata for `topics` (none: brokers only) without ever asking for auto-creation.
-pub async fn request_metadata(
+pub(crate) async fn request_metadata(
     connection: &BrokerConnection,
     topics: &[&str],
 ) -> Result<MetadataResponse, RequestError> {
@@ -107,8 +107,21 @@ pub async fn request_metadata(
     }
 }
 
+/// [`request_metadata`] for [`Cluster::ask_any`](super::cluster::Cluster::ask_any): the error as text.
+pub(crate) async fn ask(
+    connection: std::sync::Arc<BrokerConnection>,
+    topics: &[&str],
+) -> Result<MetadataResponse, String> {
+    request_metadata(&connection, topics)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Reads `topic`'s partitions, leaders and the broker addresses from a metadata response.
-pub fn topic_layout(response: &MetadataResponse, topic: &str) -> Result<TopicLayout, LayoutError> {
+pub(crate) fn topic_layout(
+    response: &MetadataResponse,
+    topic: &str,
+) -> Result<TopicLayout, LayoutError> {
     let described = response
         .topics
         .iter()

@@ -1,37 +1,45 @@
 //! Kafka connectivity: connect with SASL/TLS and fail fast with a clear message, read topic metadata,
-//! create topics, list brokers.
+//! create topics, list brokers, obtain producer ids.
 //!
 //! [`connect`] opens one broker connection itself (see [`connection`]) so a rejected password or an
 //! untrusted certificate ends the run at once with the setting to fix, while a broker that is merely
-//! unreachable is retried until `connect_timeout`. The producer engine opens its own connections with
-//! the same [`Connector`]; admin calls that rskafka already does well (creating a topic through the
-//! controller) go through rskafka's `Client`, built with the same trust and credentials.
+//! unreachable is retried until `connect_timeout`. The [`Kafka`] handle it returns is the run's one
+//! route to the cluster: admin calls, `check` and the producer engine share its broker connections
+//! and its metadata path ([`cluster`]). Admin calls that rskafka already does well (creating a topic
+//! through the controller) go through rskafka's `Client`, built with the same trust and credentials.
 
+pub(crate) mod cluster;
 pub mod connection;
 mod error;
 pub mod metadata;
+pub mod producer_id;
 
 use std::{sync::Arc, time::Duration};
 
 use rskafka::{
     client::{Client, ClientBuilder},
+    protocol::messages::MetadataResponse,
     BackoffConfig,
 };
-use tokio::{sync::Mutex, time::Instant};
+use tokio::time::Instant;
 
 pub use connection::{BrokerConnection, Connector, OpenError};
 pub use error::{protocol_error_name, KafkaError};
 pub use metadata::{BrokerInfo, ClusterInfo};
+pub use producer_id::ProducerIdAndEpoch;
 
-use crate::app::settings::KafkaSettings;
+use crate::{app::settings::KafkaSettings, support::backoff::Backoff};
+use cluster::{AnyBrokerError, Cluster};
+
+/// Pauses between attempts to reach the cluster before a run (connect, admin metadata).
+const ADMIN_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
 
 /// A verified route to a Kafka cluster: TLS trusted, credentials accepted, one broker answering.
-#[derive(Debug)]
+/// Cloning it shares the connections.
+#[derive(Debug, Clone)]
 pub struct Kafka {
-    connector: Arc<Connector>,
+    cluster: Arc<Cluster>,
     connect_timeout: Duration,
-    /// The admin connection (metadata requests) and the broker it goes to; reopened if it breaks.
-    admin: Mutex<(String, Arc<BrokerConnection>)>,
 }
 
 /// Connects to the cluster in `settings`. Authentication and certificate errors fail at once; an
@@ -51,33 +59,31 @@ pub async fn connect(settings: &KafkaSettings) -> Result<Kafka, KafkaError> {
         }
     }
     let connector = Arc::new(Connector::new(settings, tls));
-    let admin = open_any(&connector, connector.bootstrap(), settings.connect_timeout).await?;
+    let bootstrap = open_any(&connector, settings.connect_timeout).await?;
     tracing::info!(
-        broker = %admin.0,
+        broker = %bootstrap.0,
         security_protocol = settings.security_protocol.as_str(),
         sasl_mechanism = connector.sasl_mechanism().map(|m| m.as_str()),
         "connected to Kafka"
     );
     Ok(Kafka {
-        connector,
+        cluster: Arc::new(Cluster::new(connector, bootstrap)),
         connect_timeout: settings.connect_timeout,
-        admin: Mutex::new(admin),
     })
 }
 
-/// Opens a connection to the first of `addresses` that answers, retrying transient failures with
+/// Opens a connection to the first bootstrap server that answers, retrying transient failures with
 /// backoff until `timeout`; permanent failures (credentials, certificates) return at once.
-pub async fn open_any(
+async fn open_any(
     connector: &Connector,
-    addresses: &[String],
     timeout: Duration,
 ) -> Result<(String, Arc<BrokerConnection>), KafkaError> {
     let started = Instant::now();
-    let mut backoff = Duration::from_millis(200);
+    let mut backoff = ADMIN_BACKOFF;
     let mechanism = connector.sasl_mechanism().map(|m| m.as_str());
     loop {
         let mut last_cause = String::from("no bootstrap server given");
-        for address in addresses {
+        for address in connector.bootstrap() {
             match connector.open(address).await {
                 Ok(connection) => return Ok((address.clone(), connection)),
                 Err(e) if e.is_permanent() => {
@@ -89,84 +95,92 @@ pub async fn open_any(
                 }
             }
         }
-        if started.elapsed() + backoff >= timeout {
-            return Err(KafkaError::Unreachable {
-                bootstrap: addresses.join(","),
-                waited: timeout,
-                cause: last_cause,
-            });
+        match backoff.next_pause_before(Instant::now(), started + timeout) {
+            Some(pause) => tokio::time::sleep(pause).await,
+            None => {
+                return Err(KafkaError::Unreachable {
+                    bootstrap: connector.bootstrap().join(","),
+                    waited: timeout,
+                    cause: last_cause,
+                })
+            }
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }
 
 impl Kafka {
-    /// The connector (trust + credentials) for opening more broker connections, e.g. the engine's.
-    pub fn connector(&self) -> Arc<Connector> {
-        Arc::clone(&self.connector)
+    /// The connections this handle shares, for the producer engine.
+    pub(crate) fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    /// The bound on reaching the cluster before a run.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// An rskafka `Client` with the same trust and credentials, for what rskafka does well (admin
     /// through the controller, consuming in tests). Its retries stop after the connect timeout.
     pub async fn client(&self) -> Result<Client, KafkaError> {
-        rskafka_client(&self.connector, self.connect_timeout).await
+        rskafka_client(self.cluster.connector(), self.connect_timeout).await
     }
 
-    /// Requests metadata for `topics` on the admin connection, reopening it once if it broke or
-    /// did not answer within the connect timeout (a broker can stop answering without closing).
-    async fn admin_metadata(
-        &self,
-        topics: &[&str],
-    ) -> Result<rskafka::protocol::messages::MetadataResponse, KafkaError> {
-        let bound = self.connect_timeout;
-        let bounded = |connection: Arc<BrokerConnection>| async move {
-            match tokio::time::timeout(bound, metadata::request_metadata(&connection, topics)).await
-            {
-                Ok(Ok(response)) => Ok(response),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!(
-                    "no answer within {}",
-                    humantime::format_duration(bound)
-                )),
-            }
-        };
-        let mut admin = self.admin.lock().await;
-        match bounded(Arc::clone(&admin.1)).await {
-            Ok(response) => Ok(response),
-            Err(first) => {
-                tracing::debug!(broker = %admin.0, error = %first, "admin connection failed; reopening");
-                *admin = open_any(
-                    &self.connector,
-                    self.connector.bootstrap(),
-                    self.connect_timeout,
-                )
-                .await?;
-                bounded(Arc::clone(&admin.1))
-                    .await
-                    .map_err(|reason| KafkaError::Request {
-                        broker: admin.0.clone(),
-                        reason,
+    /// A new producer id and epoch for an idempotent producer (`InitProducerId`), or the refusal:
+    /// `CLUSTER_AUTHORIZATION_FAILED` or a broker without the API, each with what to do about it.
+    pub async fn init_producer_id(&self) -> Result<ProducerIdAndEpoch, KafkaError> {
+        producer_id::init_producer_id(&self.cluster, ADMIN_BACKOFF, self.connect_timeout).await
+    }
+
+    /// Requests metadata for `topics` from any broker that answers, retrying until the connect
+    /// timeout (a broker can stop answering without closing its connection).
+    async fn admin_metadata(&self, topics: &[&str]) -> Result<MetadataResponse, KafkaError> {
+        let started = Instant::now();
+        let mut backoff = ADMIN_BACKOFF;
+        let mechanism = self
+            .cluster
+            .connector()
+            .sasl_mechanism()
+            .map(|m| m.as_str());
+        loop {
+            let cause = match self.cluster.ask_any(|c| metadata::ask(c, topics)).await {
+                Ok(response) => return Ok(response),
+                Err(AnyBrokerError::Permanent { address, error }) => {
+                    return Err(KafkaError::from_open(&address, error, mechanism))
+                }
+                Err(AnyBrokerError::Unavailable(cause)) => cause,
+            };
+            match backoff.next_pause_before(Instant::now(), started + self.connect_timeout) {
+                Some(pause) => {
+                    tracing::debug!(%cause, ?pause, "metadata request failed; will retry");
+                    tokio::time::sleep(pause).await;
+                }
+                None => {
+                    return Err(KafkaError::Unreachable {
+                        bootstrap: self.cluster.connector().bootstrap().join(","),
+                        waited: self.connect_timeout,
+                        cause,
                     })
+                }
             }
         }
     }
 }
 
+/// rskafka's retry pacing, from ours: the same pauses, ending after `deadline`.
+fn rskafka_backoff(backoff: &Backoff, deadline: Duration) -> BackoffConfig {
+    BackoffConfig {
+        init_backoff: backoff.initial(),
+        max_backoff: backoff.max(),
+        base: 2.0,
+        deadline: Some(deadline),
+    }
+}
+
 /// Builds rskafka's `Client` from a connector; its internal retries end after `deadline`.
-pub async fn rskafka_client(
-    connector: &Connector,
-    deadline: Duration,
-) -> Result<Client, KafkaError> {
+async fn rskafka_client(connector: &Connector, deadline: Duration) -> Result<Client, KafkaError> {
     let mut builder = ClientBuilder::new(connector.bootstrap().to_vec())
         .client_id(connection::CLIENT_ID)
-        .max_message_size(connection::MAX_RESPONSE_SIZE)
-        .backoff_config(BackoffConfig {
-            init_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(1),
-            base: 2.0,
-            deadline: Some(deadline),
-        });
+        .backoff_config(rskafka_backoff(&ADMIN_BACKOFF, deadline));
     if let Some(tls) = connector.tls_config() {
         builder = builder.tls_config(tls);
     }

@@ -6,17 +6,10 @@
 //! record. A batch closes when the next record would push it past `batch_size`, when it reaches
 //! `batch_size`, or when the sender finds it older than `linger` (or a flush is asked for).
 //!
-//! Batches are numbered in the order they open. The partition's sender publishes the number below
-//! which every batch has settled ([`PartitionQueue::settled_below`]), so `flush` can wait for the
-//! batches that existed when it was called without waiting for a moment when nothing is in flight.
-//! The queue also counts what it took in (records, memory) and the sender what it settled, so if the
-//! sender ever stops abnormally the records it held can still be failed and their memory returned.
+//! Batches are numbered in the order they open, which is the order the sender keeps them in
+//! through retries.
 
-use std::{
-    collections::VecDeque,
-    sync::atomic::{AtomicU64, Ordering},
-    time::SystemTime,
-};
+use std::{collections::VecDeque, time::SystemTime};
 
 use parking_lot::Mutex;
 use tokio::{sync::Notify, time::Instant};
@@ -31,13 +24,13 @@ const COPIES: usize = 2;
 /// per copy, plus its latency slot. The few bytes by which the bound exceeds the exact size stay
 /// with the batch and come back when it settles, so `send` gives nothing back per record (giving
 /// back memory takes the pool's lock).
-pub fn record_charge(key: &[u8], value: &[u8]) -> usize {
+pub(crate) fn record_charge(key: &[u8], value: &[u8]) -> usize {
     COPIES * max_record_len(key.len(), value.len()) + std::mem::size_of::<u32>()
 }
 
 /// Records of one partition on their way into a batch.
 #[derive(Debug)]
-pub struct OpenBatch {
+pub(crate) struct OpenBatch {
     /// Position of the batch among its partition's batches, in the order they opened.
     pub seq: u64,
     pub writer: BatchWriter,
@@ -47,8 +40,6 @@ pub struct OpenBatch {
     pub send_offsets_us: Vec<u32>,
     /// Bytes taken from the memory pool for these records.
     pub memory: usize,
-    /// Sum of key and value lengths.
-    pub payload_bytes: u64,
 }
 
 impl OpenBatch {
@@ -63,7 +54,6 @@ impl OpenBatch {
             opened_at: now,
             send_offsets_us: Vec::new(),
             memory: 0,
-            payload_bytes: 0,
         }
     }
 
@@ -80,21 +70,11 @@ struct Buffers {
     shut: bool,
     /// The number the next batch to open gets.
     next_seq: u64,
-    /// Records ever appended, and the memory they were charged.
-    appended_records: u64,
-    charged_bytes: u64,
-}
-
-/// What a shut queue had taken in over its life, for failing what its sender could not settle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Intake {
-    pub records: u64,
-    pub bytes: u64,
 }
 
 /// What [`PartitionQueue::take`] found.
 #[derive(Debug)]
-pub enum Take {
+pub(crate) enum Take {
     Batch(OpenBatch),
     /// Nothing ready; the open batch (if any) lingers until this instant.
     LingerUntil(Option<Instant>),
@@ -102,31 +82,23 @@ pub enum Take {
 
 /// The record buffers of one partition, shared by every handle and that partition's sender.
 #[derive(Debug)]
-pub struct PartitionQueue {
+pub(crate) struct PartitionQueue {
     buffers: Mutex<Buffers>,
-    /// Wakes the partition's sender: a batch opened or closed, or a flush began.
+    /// Wakes the partition's sender: a batch opened or closed, or the producer is closing.
     pub wake: Notify,
-    /// Every batch numbered below this has settled (published by the sender).
-    settled_below: AtomicU64,
-    /// Records and memory of the batches the sender settled.
-    settled_records: AtomicU64,
-    released_bytes: AtomicU64,
     batch_size: usize,
     initial_capacity: usize,
 }
 
 /// The queue no longer takes records (the producer is closed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueShut;
+pub(crate) struct QueueShut;
 
 impl PartitionQueue {
     pub fn new(batch_size: usize) -> Self {
         Self {
             buffers: Mutex::new(Buffers::default()),
             wake: Notify::new(),
-            settled_below: AtomicU64::new(0),
-            settled_records: AtomicU64::new(0),
-            released_bytes: AtomicU64::new(0),
             batch_size: batch_size.max(HEADER_LEN + 1),
             // Room for a full batch, but never a huge up-front reservation.
             initial_capacity: batch_size.min(4 * 1024 * 1024),
@@ -163,22 +135,12 @@ impl PartitionQueue {
                 buffers.open = Some(OpenBatch::new(seq, now, self.initial_capacity));
                 wake = true;
             }
-            buffers.appended_records += 1;
-            let Buffers {
-                open: Some(open),
-                charged_bytes,
-                ..
-            } = &mut *buffers
-            else {
-                unreachable!("opened above")
-            };
+            let open = buffers.open.as_mut().expect("opened above");
             let elapsed = now.saturating_duration_since(open.opened_at);
             open.writer.append(elapsed.as_millis() as i64, key, value);
             open.send_offsets_us
                 .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
-            *charged_bytes += reserved as u64;
             open.memory += reserved;
-            open.payload_bytes += (key.len() + value.len()) as u64;
             if open.writer.encoded_len() >= self.batch_size {
                 let full = buffers.open.take().expect("just filled");
                 buffers.closed.push_back(full);
@@ -227,60 +189,6 @@ impl PartitionQueue {
             expired.extend(buffers.open.take());
         }
         expired
-    }
-
-    /// The number of the next batch to open: every batch that holds a record sent so far is below it.
-    pub fn flush_mark(&self) -> u64 {
-        self.buffers.lock().next_seq
-    }
-
-    /// The lowest batch number still in the queue (the next to open, if none is).
-    pub fn oldest_queued(&self) -> u64 {
-        let buffers = self.buffers.lock();
-        buffers
-            .closed
-            .front()
-            .or(buffers.open.as_ref())
-            .map_or(buffers.next_seq, |b| b.seq)
-    }
-
-    /// Every batch numbered below the returned value has been acked or failed.
-    pub fn settled_below(&self) -> u64 {
-        self.settled_below.load(Ordering::Acquire)
-    }
-
-    /// Publishes [`settled_below`](Self::settled_below); returns whether it moved.
-    pub fn publish_settled_below(&self, seq: u64) -> bool {
-        self.settled_below.fetch_max(seq, Ordering::AcqRel) < seq
-    }
-
-    /// The sender settled a batch of `records` records that was charged `bytes`.
-    pub fn record_settled(&self, records: u64, bytes: usize) {
-        self.settled_records.fetch_add(records, Ordering::Relaxed);
-        self.released_bytes
-            .fetch_add(bytes as u64, Ordering::Relaxed);
-    }
-
-    /// Records appended but not (yet) settled by the sender.
-    pub fn unsettled_records(&self) -> u64 {
-        let appended = self.buffers.lock().appended_records;
-        appended.saturating_sub(self.settled_records.load(Ordering::Relaxed))
-    }
-
-    /// Shuts the queue and drops what it holds; returns what was taken in but never settled by the
-    /// sender (the dropped batches and whatever the sender held when it stopped), now counted as
-    /// settled: the caller fails those records and releases that memory.
-    pub fn shut_and_discard(&self) -> Intake {
-        let mut buffers = self.buffers.lock();
-        buffers.shut = true;
-        buffers.open = None;
-        buffers.closed.clear();
-        let lost = Intake {
-            records: buffers.appended_records - self.settled_records.load(Ordering::Relaxed),
-            bytes: buffers.charged_bytes - self.released_bytes.load(Ordering::Relaxed),
-        };
-        self.record_settled(lost.records, lost.bytes as usize);
-        lost
     }
 
     /// Stops taking records if nothing is buffered; returns whether the queue is now shut.

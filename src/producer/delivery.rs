@@ -13,8 +13,8 @@ pub trait DeliveryObserver: Send + Sync + 'static {
     /// `records` records reached their final failed state for `reason` (a Kafka error name or a cause
     /// such as `delivery_timeout`).
     fn failed(&self, partition: i32, records: u64, reason: &str);
-    /// One produce request finished, acked or not (each attempt of a retried batch counts), for
-    /// request-level metrics. The default ignores it.
+    /// One produce request finished, acked or not (each attempt of a retried batch that reached a
+    /// broker connection counts), for request-level metrics. The default ignores it.
     fn request_finished(&self, _request: &RequestReport<'_>) {}
 }
 
@@ -57,7 +57,13 @@ pub struct StatsSnapshot {
     pub failed: u64,
     /// Failed records by reason, sorted by reason.
     pub failed_by_reason: Vec<(String, u64)>,
-    /// Acked records whose request was retried after an unknown outcome, so they may be on the topic twice.
+    /// Of `failed`, the records whose delivery timeout ran out while the partition was unavailable
+    /// or busy: a longer `--delivery-timeout` could have saved them. (Their reasons start with
+    /// `delivery_timeout`; the other failures — a deleted topic, a refused write, a record too
+    /// large — no timeout can fix.)
+    pub failed_timed_out: u64,
+    /// Acked records that may be on the topic twice: without idempotence, those retried after an
+    /// unknown outcome; with it, only those resequenced by an epoch bump after an unknown outcome.
     pub possible_duplicates: u64,
     /// Key + value bytes of acked records.
     pub bytes_acked: u64,

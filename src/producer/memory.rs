@@ -2,7 +2,8 @@
 //!
 //! Every record takes its charge from the pool when it is sent — two copies of its encoded bytes, at
 //! their largest (its batch, and the request buffer rskafka's connection writes from), plus its
-//! latency slot — and gives it back when its batch reaches a final state (acked or failed). When the
+//! latency slot — and gives it back, exactly once, when its batch reaches a final state (acked or
+//! failed); a batch split in two hands each half its share. When the
 //! pool is empty `send` waits: the generator slows to the speed Kafka accepts, and nothing is ever
 //! dropped. So `buffer_memory` bounds all record memory the engine holds, which keeps a long run's
 //! RSS flat.
@@ -11,7 +12,7 @@ use tokio::sync::Semaphore;
 
 /// A pool of bytes shared by every handle and partition.
 #[derive(Debug)]
-pub struct MemoryPool {
+pub(crate) struct MemoryPool {
     permits: Semaphore,
     capacity: usize,
 }
@@ -19,7 +20,7 @@ pub struct MemoryPool {
 /// The pool was closed because the producer is shutting down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the producer's buffer is closed")]
-pub struct PoolClosed;
+pub(crate) struct PoolClosed;
 
 impl MemoryPool {
     pub fn new(capacity: usize) -> Self {
@@ -28,10 +29,6 @@ impl MemoryPool {
             permits: Semaphore::new(capacity),
             capacity,
         }
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
     }
 
     /// Takes `bytes` from the pool, waiting while it is short. A record larger than the whole
@@ -64,6 +61,18 @@ impl MemoryPool {
     pub fn in_use(&self) -> usize {
         self.capacity
             .saturating_sub(self.permits.available_permits())
+    }
+
+    /// Bytes not taken: `capacity` exactly once everything was given back (once).
+    #[cfg(test)]
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// The pool's size.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Wakes every waiting `acquire` with [`PoolClosed`].

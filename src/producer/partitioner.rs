@@ -14,7 +14,7 @@ use crate::{
 
 /// Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): 32-bit MurmurHash2 with seed
 /// `0x9747b28c`, little-endian 4-byte blocks, returned as Java's signed `int`.
-pub fn murmur2(data: &[u8]) -> i32 {
+pub(crate) fn murmur2(data: &[u8]) -> i32 {
     const SEED: u32 = 0x9747_b28c;
     const M: u32 = 0x5bd1_e995;
     const R: u32 = 24;
@@ -43,7 +43,7 @@ pub fn murmur2(data: &[u8]) -> i32 {
 }
 
 /// Java's `Utils.toPositive`: clears the sign bit (not `abs`, which overflows on `i32::MIN`).
-pub fn to_positive(value: i32) -> i32 {
+pub(crate) fn to_positive(value: i32) -> i32 {
     value & 0x7fff_ffff
 }
 
@@ -52,47 +52,43 @@ pub fn java_partition_for_key(key: &[u8], partitions: i32) -> i32 {
     to_positive(murmur2(key)) % partitions
 }
 
-/// Picks partitions for records; shared by every handle, so it is `Sync` and lock-free.
+/// Picks partitions for records; shared by every handle, so it is `Sync` and lock-free. The
+/// partition count is the caller's: it grows when partitions are added during a run, and keys then
+/// map over the new count, as with the Java client.
 #[derive(Debug)]
-pub struct Partitioner {
+pub(crate) struct Partitioner {
     kind: PartitionerKind,
-    partitions: i32,
     counter: AtomicU32,
     /// Makes the random partitioner's sequence differ between runs.
     salt: u64,
 }
 
 impl Partitioner {
-    pub fn new(kind: PartitionerKind, partitions: i32) -> Self {
-        assert!(partitions > 0, "a topic has at least one partition");
+    pub fn new(kind: PartitionerKind) -> Self {
         Self {
             kind,
-            partitions,
             counter: AtomicU32::new(random_seed() as u32),
             salt: random_seed(),
         }
     }
 
-    pub fn partitions(&self) -> i32 {
-        self.partitions
-    }
-
-    /// The partition for a record with `key`.
-    pub fn partition(&self, key: &[u8]) -> i32 {
-        match self.kind {
-            PartitionerKind::Murmur2 => java_partition_for_key(key, self.partitions),
-            PartitionerKind::RoundRobin => self.next_counter(),
+    /// The partition, of `partitions` (at least one), for a record with `key`.
+    pub fn partition(&self, key: &[u8], partitions: usize) -> usize {
+        let partitions = i32::try_from(partitions).unwrap_or(i32::MAX);
+        debug_assert!(partitions > 0, "a topic has at least one partition");
+        let chosen = match self.kind {
+            PartitionerKind::Murmur2 => java_partition_for_key(key, partitions),
+            PartitionerKind::RoundRobin => {
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                (n % partitions as u32) as i32
+            }
             PartitionerKind::Random => {
                 // A lock-free counter through a bit mixer: uniform over the partitions, no OS RNG call.
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
-                (mix64(u64::from(n) ^ self.salt) % self.partitions as u64) as i32
+                (mix64(u64::from(n) ^ self.salt) % partitions as u64) as i32
             }
-        }
-    }
-
-    fn next_counter(&self) -> i32 {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        (n % self.partitions as u32) as i32
+        };
+        chosen as usize
     }
 }
 
@@ -163,25 +159,25 @@ mod tests {
 
     #[test]
     fn round_robin_cycles_through_every_partition() {
-        let partitioner = Partitioner::new(PartitionerKind::RoundRobin, 6);
-        let mut seen: Vec<i32> = (0..6).map(|_| partitioner.partition(b"x")).collect();
+        let partitioner = Partitioner::new(PartitionerKind::RoundRobin);
+        let mut seen: Vec<usize> = (0..6).map(|_| partitioner.partition(b"x", 6)).collect();
         seen.sort_unstable();
         assert_eq!(seen, vec![0, 1, 2, 3, 4, 5]);
     }
 
     #[test]
     fn random_spreads_evenly_over_the_partitions() {
-        let partitioner = Partitioner::new(PartitionerKind::Random, 6);
+        let partitioner = Partitioner::new(PartitionerKind::Random);
         let mut counts = [0u32; 6];
         for _ in 0..60_000 {
-            counts[partitioner.partition(b"x") as usize] += 1;
+            counts[partitioner.partition(b"x", 6)] += 1;
         }
         // 10,000 expected each; a uniform draw stays within ±5 % with overwhelming probability, while
         // a stuck or cyclic-looking partitioner (all on one, or a fixed pattern) fails.
         for count in counts {
             assert!((9_500..=10_500).contains(&count), "{counts:?}");
         }
-        let first: Vec<i32> = (0..12).map(|_| partitioner.partition(b"x")).collect();
+        let first: Vec<usize> = (0..12).map(|_| partitioner.partition(b"x", 6)).collect();
         assert!(
             first.windows(2).any(|w| w[1] != (w[0] + 1) % 6),
             "looks round-robin: {first:?}"
@@ -190,17 +186,20 @@ mod tests {
 
     proptest! {
         #[test]
-        fn every_partitioner_stays_in_range(key in proptest::collection::vec(any::<u8>(), 0..64), partitions in 1i32..500) {
+        fn every_partitioner_stays_in_range(key in proptest::collection::vec(any::<u8>(), 0..64), partitions in 1usize..500) {
             for kind in [PartitionerKind::Murmur2, PartitionerKind::Random, PartitionerKind::RoundRobin] {
-                let p = Partitioner::new(kind, partitions).partition(&key);
+                let p = Partitioner::new(kind).partition(&key, partitions);
                 prop_assert!((0..partitions).contains(&p));
             }
         }
 
         #[test]
-        fn murmur2_partition_is_a_function_of_the_key(key in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let partitioner = Partitioner::new(PartitionerKind::Murmur2, 6);
-            prop_assert_eq!(partitioner.partition(&key), partitioner.partition(&key.clone()));
+        fn murmur2_maps_a_key_as_java_does_over_the_current_count(key in proptest::collection::vec(any::<u8>(), 0..64), partitions in 1usize..500) {
+            let partitioner = Partitioner::new(PartitionerKind::Murmur2);
+            prop_assert_eq!(
+                partitioner.partition(&key, partitions) as i32,
+                java_partition_for_key(&key, partitions as i32)
+            );
         }
     }
 }

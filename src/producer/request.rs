@@ -19,7 +19,7 @@ use rskafka::protocol::{
 
 /// One partition's batch for one topic.
 #[derive(Debug)]
-pub struct ProduceBatchRequest<'a> {
+pub(crate) struct ProduceBatchRequest<'a> {
     pub topic: &'a str,
     pub partition: i32,
     /// `1` (leader) or `-1` (all in-sync replicas).
@@ -83,7 +83,10 @@ mod tests {
         let mut writer = crate::producer::record_batch::BatchWriter::new(1_000, 0);
         writer.append(0, b"7", b"seven");
         let batch = writer
-            .finish(crate::app::settings::Compression::None)
+            .finish(
+                crate::app::settings::Compression::None,
+                crate::producer::record_batch::ProducerState::NONE,
+            )
             .unwrap();
         let ours = ProduceBatchRequest {
             topic: "shoes",

@@ -4,17 +4,25 @@
 //!
 //! Ordering: requests of a partition leave in order and the broker answers a connection's requests
 //! in order. When one fails with a retriable error, no new batch is sent until every request in
-//! flight has answered; the failed batches are then resent one at a time, oldest first, and normal
-//! pipelining resumes when they are through. Batches sent behind a failed one that the broker still
-//! accepted are written ahead of it — the same reordering the Java client shows without idempotence
-//! when `max.in.flight.requests.per.connection > 1`. To keep that window small, a partition sends
-//! one request at a time until its leader has acknowledged one (at start and after any failure),
-//! so a new or moved leader that rejects its first request cannot accept the ones behind it. With
-//! `--max-in-flight 1` order always holds (a copy written late by an attempt that timed out is a
-//! possible duplicate). A partition's requests are never pipelined over two connections: when the
-//! leader's connection is replaced (another partition's timeout, a failed metadata request) while
-//! requests are in flight on the old one, the next batch waits for them, because the broker could
-//! process a request on the new connection before those on the old one.
+//! flight has answered; the failed batches are then resent one at a time, oldest first, and
+//! pipelining resumes when they are through. A partition's requests are never pipelined over two
+//! connections: when the leader's connection is replaced while requests are in flight on the old
+//! one, the next batch waits for them, because the broker could handle a request on the new
+//! connection before those on the old one.
+//!
+//! With idempotence (see [`super::idempotence`]) that is enough for exactly once and in order: each
+//! batch carries its sequence number through every retry, so the broker refuses a batch that
+//! overtook a failed one (`OUT_OF_ORDER_SEQUENCE_NUMBER`, retried behind it) and answers a batch it
+//! already holds as a duplicate (counted as acked). A partition whose chain of sequences breaks
+//! stops sending, lets its requests in flight answer, bumps the producer epoch and resends what is
+//! unacknowledged from sequence 0. Without idempotence, batches pipelined behind a failed one that
+//! the broker accepted are written ahead of it, as with the Java client without idempotence and more
+//! than one request in flight; so until the partition's leader has acknowledged a request (at start
+//! and after any failure) only one request is in flight. A batch retried after an unknown outcome
+//! may then be written twice and counts as a possible duplicate.
+//!
+//! A batch the topic finds too large (`MESSAGE_TOO_LARGE`) is cut in two and the halves go out in
+//! its place, with its sequence numbers; a single record too large fails alone and ends the run.
 //!
 //! The requests of a partition are futures polled by its own task, in send order (not spawned
 //! tasks, which a scheduler may start in any order): each one's first poll queues it on the
@@ -25,7 +33,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc,
     },
     task::{Context, Poll},
@@ -33,69 +41,130 @@ use std::{
 };
 
 use bytes::Bytes;
-use rskafka::protocol::messages::ProduceResponse;
-use tokio::time::Instant;
+use parking_lot::{Mutex, RwLock};
+use rskafka::client::error::ProtocolError;
+use tokio::{task::JoinHandle, time::Instant};
 use tracing::Level;
 
 use super::{
     accumulator::{OpenBatch, PartitionQueue, Take},
-    cluster::{Cluster, LeaderConnection},
-    errors::AttemptError,
+    delivery::RequestReport,
+    errors::{AttemptError, Cause, Kind, SequenceFault},
+    idempotence::{sequence_after, Bump, Identity, PartitionSequence},
     memory::MemoryPool,
-    record_batch,
-    request::ProduceBatchRequest,
+    partitioner::Partitioner,
+    record_batch::{self, ProducerState},
     stats::Stats,
+    transport::{Leader, PartitionAnswer, ProduceCall, Transport},
 };
-use crate::app::settings::{Compression, ProducerSettings};
+use crate::{app::settings::ProducerSettings, support::backoff::Backoff};
 
 /// The longest a single request may wait for its answer (Java's `request.timeout.ms` default).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const RETRY_BACKOFF_MIN: Duration = Duration::from_millis(100);
-const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Pauses before a failed batch is resent (Java's `retry.backoff.ms` and `retry.backoff.max.ms`).
+const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+
+/// The failure reason of records not sent because the run stopped on a fatal error.
+pub(crate) const ABORTED: &str = "not sent: the run stopped on a fatal error";
 
 /// State shared by the handles and every partition sender of one producer.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     pub topic: Arc<str>,
     pub settings: ProducerSettings,
-    /// The `acks` value written in requests: `-1` (all) or `1` (leader).
-    pub acks: i16,
-    pub cluster: Cluster,
+    pub transport: Arc<dyn Transport>,
     pub stats: Stats,
     pub memory: MemoryPool,
-    pub queues: Vec<PartitionQueue>,
-    /// Number of `flush` calls in progress: while non-zero, batches do not linger.
-    pub flushing: AtomicUsize,
+    pub partitioner: Partitioner,
+    /// One queue per partition, indexed by partition id; grows when partitions are added.
+    pub partitions: RwLock<Vec<Arc<PartitionQueue>>>,
+    /// The sender task of each partition.
+    pub senders: Mutex<Vec<JoinHandle<()>>>,
     /// Set by `close`: senders drain their partition and stop.
     pub closing: AtomicBool,
+    /// The idempotent producer's id and epoch; `None` without idempotence.
+    pub identity: Option<Identity>,
+    /// The advice after the first split batch was given.
+    pub split_advised: AtomicBool,
+}
+
+impl Shared {
+    /// Ends the run: the first fatal error is recorded and logged, and every sender wakes to fail
+    /// what it has not sent.
+    pub fn fail_run(&self, message: String) {
+        if self.stats.set_fatal(message) {
+            tracing::error!(
+                topic = %self.topic,
+                error = self.stats.fatal_error().unwrap_or_default(),
+                "fatal error: the run stops"
+            );
+            for queue in self.partitions.read().iter() {
+                queue.wake.notify_one();
+            }
+        }
+    }
+
+    fn fatal(&self) -> bool {
+        self.stats.fatal_error().is_some()
+    }
+}
+
+/// Starts the sender of a new partition.
+pub(crate) fn spawn(
+    shared: &Arc<Shared>,
+    partition: i32,
+    queue: Arc<PartitionQueue>,
+) -> JoinHandle<()> {
+    let sender = PartitionSender {
+        partition,
+        sequence: shared
+            .identity
+            .as_ref()
+            .map(|identity| PartitionSequence::new(identity.current())),
+        shared: Arc::clone(shared),
+        queue,
+        in_flight: VecDeque::new(),
+        retry: VecDeque::new(),
+        retry_at: Instant::now(),
+        backoff: RETRY_BACKOFF,
+        throttled_until: None,
+        proven: false,
+        reset_pending: false,
+        last_cause: None,
+    };
+    tokio::spawn(sender.run())
 }
 
 /// A closed batch on its way to the broker, with what its final report needs.
 #[derive(Debug)]
 struct ReadyBatch {
-    /// See [`OpenBatch::seq`].
-    seq: u64,
+    /// The batch's place in its partition: the order it opened in, then (for the halves of a split
+    /// batch) the index of its first record in the original.
+    order: (u64, u32),
     wire: Bytes,
     records: u32,
+    /// Size before compression.
+    encoded_len: usize,
     opened_at: Instant,
     send_offsets_us: Vec<u32>,
     memory: usize,
     payload_bytes: u64,
-    /// The uncompressed records, kept only when debug logging wants each key.
-    plain_records: Option<Vec<u8>>,
+    /// The producer id, epoch and first sequence in `wire` ([`ProducerState::NONE`] without
+    /// idempotence).
+    producer: ProducerState,
     attempts: u32,
-    /// An earlier attempt may have been written: a later ack may be a duplicate.
+    /// Idempotence: an attempt under the current producer state may have been written. Harmless
+    /// while the batch keeps that state (the broker answers a resend as a duplicate).
     outcome_unknown: bool,
-    last_error: Option<String>,
+    /// An earlier copy may be on the topic: a later ack counts as a possible duplicate.
+    possibly_duplicated: bool,
+    last_cause: Option<Cause>,
+    /// Cut from a batch of this many bytes (before compression) that the topic found too large.
+    split_from: Option<usize>,
 }
 
-#[derive(Debug)]
-struct Ack {
-    base_offset: i64,
-    throttle: Option<Duration>,
-}
-
-type AttemptResult = Result<Ack, (AttemptError, Option<LeaderConnection>)>;
+type AttemptResult = Result<PartitionAnswer, AttemptError>;
 
 type AttemptFuture = Pin<Box<dyn Future<Output = AttemptResult> + Send>>;
 
@@ -104,8 +173,11 @@ struct InFlight {
     /// The request on the wire; `None` once it has finished (see `result`).
     request: Option<AttemptFuture>,
     result: Option<AttemptResult>,
-    /// The connection the request went out on ([`LeaderConnection::key`]).
-    connection: Option<(i32, u64)>,
+    /// Where the request went; `None` when no leader was found (nothing was sent).
+    leader: Option<Leader>,
+    sent_at: Instant,
+    /// The producer state the request carried.
+    sent_as: ProducerState,
 }
 
 /// What [`PartitionSender::dispatch`] did with a batch.
@@ -133,97 +205,62 @@ fn poll_oldest(in_flight: &mut VecDeque<InFlight>, cx: &mut Context<'_>) -> Poll
     }
 }
 
-/// Cleans up after the sender of `partition` stopped without draining it (a panic, or its task was
-/// cancelled): whatever it held or had queued is failed and its memory returned, so the books
-/// balance, `flush` and `close` end, and `send` does not wait for memory that will never come back.
-pub fn stopped_abnormally(shared: &Shared, partition: i32, error: &tokio::task::JoinError) {
-    let queue = &shared.queues[partition as usize];
-    let lost = queue.shut_and_discard();
-    tracing::error!(
-        topic = %shared.topic,
-        partition,
-        records = lost.records,
-        %error,
-        "a partition sender stopped abnormally; failing the records it held"
-    );
-    if lost.records > 0 {
-        shared.stats.batch_failed(
-            partition,
-            lost.records,
-            "internal error: the partition's sender stopped (see the log); the records may or may not have been written",
-        );
-    }
-    shared
-        .memory
-        .release(usize::try_from(lost.bytes).unwrap_or(usize::MAX));
-    queue.publish_settled_below(u64::MAX);
-    shared.stats.notify_settled();
-}
-
-/// Runs the sender of `partition` until the producer closes and the partition is drained.
-pub async fn run(shared: Arc<Shared>, partition: i32) {
-    PartitionSender {
-        partition,
-        shared,
-        in_flight: VecDeque::new(),
-        retry: VecDeque::new(),
-        retry_at: Instant::now(),
-        backoff: RETRY_BACKOFF_MIN,
-        throttled_until: None,
-        proven: false,
-    }
-    .run()
-    .await;
-}
-
 struct PartitionSender {
     partition: i32,
     shared: Arc<Shared>,
+    queue: Arc<PartitionQueue>,
     in_flight: VecDeque<InFlight>,
-    /// Failed batches to resend, oldest first.
+    /// Failed batches to resend, in partition order.
     retry: VecDeque<ReadyBatch>,
     retry_at: Instant,
-    backoff: Duration,
+    backoff: Backoff,
     throttled_until: Option<Instant>,
-    /// The last request of this partition succeeded: pipelining is safe.
+    /// Without idempotence: the last request of this partition succeeded, pipelining is safe.
     proven: bool,
+    /// With idempotence: the partition's next sequence number.
+    sequence: Option<PartitionSequence>,
+    /// The sequence chain broke: once nothing is in flight, bump the epoch and resequence.
+    reset_pending: bool,
+    /// Why the partition's last attempt failed; cleared by an ack.
+    last_cause: Option<Cause>,
 }
 
 impl PartitionSender {
-    fn queue(&self) -> &PartitionQueue {
-        &self.shared.queues[self.partition as usize]
-    }
-
     async fn run(mut self) {
         loop {
             let now = Instant::now();
-            let mut wake_at: Option<Instant> = None;
-            if !self.retry.is_empty() {
-                self.expire_waiting(now);
-                if self.in_flight.is_empty() && !self.retry.is_empty() {
-                    if now >= self.retry_at {
-                        let batch = self.retry.pop_front().expect("checked");
-                        self.dispatch(batch, now).await;
-                    } else {
-                        wake_at = Some(self.retry_at);
-                    }
-                }
+            self.expire_waiting(now);
+            if self.shared.fatal() {
+                self.abort_waiting(now);
             }
-            if self.retry.is_empty() {
-                wake_at = earliest(wake_at, self.dispatch_ready(now).await);
+            if self.reset_pending && self.in_flight.is_empty() {
+                self.resequence().await;
+            }
+            let mut wake_at = None;
+            if !self.reset_pending {
+                if !self.retry.is_empty() {
+                    if self.in_flight.is_empty() {
+                        if now >= self.retry_at {
+                            let batch = self.retry.pop_front().expect("checked");
+                            self.dispatch(batch, now).await;
+                        } else {
+                            wake_at = Some(self.retry_at);
+                        }
+                    }
+                } else {
+                    wake_at = self.dispatch_ready(now).await;
+                }
             }
             let closing = self.shared.closing.load(Ordering::Acquire);
             if closing
                 && self.in_flight.is_empty()
                 && self.retry.is_empty()
-                && self.queue().shut_if_empty()
+                && self.queue.shut_if_empty()
             {
-                self.publish_progress();
                 return;
             }
-            self.publish_progress();
-            let shared = Arc::clone(&self.shared);
-            let wake = shared.queues[self.partition as usize].wake.notified();
+            let queue = Arc::clone(&self.queue);
+            let wake = queue.wake.notified();
             let busy = !self.in_flight.is_empty();
             let in_flight = &mut self.in_flight;
             let oldest_done = tokio::select! {
@@ -233,25 +270,9 @@ impl PartitionSender {
                 () = sleep_until(wake_at), if wake_at.is_some() => false,
             };
             if oldest_done {
-                let mut oldest = self.in_flight.pop_front().expect("guarded");
-                let result = oldest.result.take().expect("finished");
-                self.complete(oldest, result).await;
+                let oldest = self.in_flight.pop_front().expect("guarded");
+                self.complete(oldest).await;
             }
-        }
-    }
-
-    /// Tells `flush` which batches have settled: all below the oldest one this sender still holds.
-    fn publish_progress(&self) {
-        let oldest = self
-            .in_flight
-            .iter()
-            .map(|f| f.batch.seq)
-            .chain(self.retry.iter().map(|b| b.seq))
-            .min()
-            .unwrap_or(u64::MAX)
-            .min(self.queue().oldest_queued());
-        if self.queue().publish_settled_below(oldest) {
-            self.shared.stats.notify_settled();
         }
     }
 
@@ -260,12 +281,8 @@ impl PartitionSender {
     async fn dispatch_ready(&mut self, now: Instant) -> Option<Instant> {
         let shared = Arc::clone(&self.shared);
         let settings = &shared.settings;
-        let force = self.shared.flushing.load(Ordering::Acquire) > 0
-            || self.shared.closing.load(Ordering::Acquire);
-        // Until the partition has acknowledged a request (at start, and after every failure) only
-        // one request is in flight: a fresh leader that rejects the first request would otherwise
-        // accept the ones behind it and reorder the partition.
-        let limit = if self.proven {
+        let force = shared.closing.load(Ordering::Acquire);
+        let limit = if self.sequence.is_some() || self.proven {
             settings.max_in_flight
         } else {
             1
@@ -277,58 +294,90 @@ impl PartitionSender {
                 }
                 self.throttled_until = None;
             }
-            match self.queue().take(settings.linger, force, now) {
-                Take::LingerUntil(due) => return due,
-                Take::Batch(batch) => {
-                    if now >= batch.opened_at + settings.delivery_timeout {
-                        let records = u64::from(batch.records());
-                        self.fail_raw(
-                            batch.memory,
-                            records,
-                            "delivery_timeout (never sent: no free in-flight slot in time)",
-                        );
-                        continue;
+            if let (Some(sequence), Some(identity)) = (&mut self.sequence, &shared.identity) {
+                // Another partition bumped the epoch: move to it from sequence 0, once nothing is
+                // in flight under the old one.
+                let current = identity.current();
+                if sequence.identity() != current {
+                    if !self.in_flight.is_empty() {
+                        return None;
                     }
-                    match self.close_batch(batch) {
-                        Ok(ready) => {
-                            if self.dispatch(ready, now).await == Dispatched::Held {
-                                return None;
-                            }
-                        }
-                        Err((memory, records, reason)) => self.fail_raw(memory, records, &reason),
+                    *sequence = PartitionSequence::new(current);
+                }
+            }
+            let batch = match self.queue.take(settings.linger, force, now) {
+                Take::LingerUntil(due) => return due,
+                Take::Batch(batch) => batch,
+            };
+            if shared.fatal() {
+                self.fail_raw(batch.memory, batch.records(), ABORTED, false);
+                continue;
+            }
+            if now >= batch.opened_at + settings.delivery_timeout {
+                let cause = self.queued_cause();
+                self.fail_raw(
+                    batch.memory,
+                    batch.records(),
+                    &cause.timeout_reason(),
+                    cause.retry_could_help(),
+                );
+                continue;
+            }
+            match self.close_batch(batch) {
+                Some(ready) => {
+                    if self.dispatch(ready, now).await == Dispatched::Held {
+                        return None;
                     }
                 }
+                None => continue,
             }
         }
         None
     }
 
-    /// Finishes an open batch into wire bytes (header, compression, CRC).
-    fn close_batch(&self, batch: OpenBatch) -> Result<ReadyBatch, (usize, u64, String)> {
-        let compression = self.shared.settings.compression;
+    /// Finishes an open batch into wire bytes (header, producer state, compression, CRC); a batch
+    /// that cannot be compressed fails here.
+    fn close_batch(&mut self, batch: OpenBatch) -> Option<ReadyBatch> {
         let records = batch.records();
-        let plain_records = (compression != Compression::None && tracing::enabled!(Level::DEBUG))
-            .then(|| batch.writer.records_bytes().to_vec());
-        let wire = batch.writer.finish(compression).map_err(|e| {
-            (
-                batch.memory,
-                u64::from(records),
-                format!("compression failed: {e}"),
-            )
-        })?;
-        Ok(ReadyBatch {
-            seq: batch.seq,
-            wire,
-            records,
-            opened_at: batch.opened_at,
-            send_offsets_us: batch.send_offsets_us,
-            memory: batch.memory,
-            payload_bytes: batch.payload_bytes,
-            plain_records,
-            attempts: 0,
-            outcome_unknown: false,
-            last_error: None,
-        })
+        let encoded_len = batch.writer.encoded_len();
+        let payload_bytes = batch.writer.payload_bytes();
+        let producer = self
+            .sequence
+            .as_mut()
+            .map_or(ProducerState::NONE, |s| s.assign(records));
+        match batch
+            .writer
+            .finish(self.shared.settings.compression, producer)
+        {
+            Ok(wire) => Some(ReadyBatch {
+                order: (batch.seq, 0),
+                wire,
+                records,
+                encoded_len,
+                opened_at: batch.opened_at,
+                send_offsets_us: batch.send_offsets_us,
+                memory: batch.memory,
+                payload_bytes,
+                producer,
+                attempts: 0,
+                outcome_unknown: false,
+                possibly_duplicated: false,
+                last_cause: None,
+                split_from: None,
+            }),
+            Err(e) => {
+                if let Some(sequence) = &mut self.sequence {
+                    sequence.unassign(producer);
+                }
+                self.fail_raw(
+                    batch.memory,
+                    records,
+                    &format!("compression failed: {e}"),
+                    false,
+                );
+                None
+            }
+        }
     }
 
     fn deadline(&self, batch: &ReadyBatch) -> Instant {
@@ -345,12 +394,14 @@ impl PartitionSender {
                 .saturating_duration_since(now)
                 .min(REQUEST_TIMEOUT);
         let lookup =
-            tokio::time::timeout_at(deadline, self.shared.cluster.leader(self.partition)).await;
+            tokio::time::timeout_at(deadline, self.shared.transport.leader(self.partition)).await;
         if let Ok(Ok(leader)) = &lookup {
-            let elsewhere = self
-                .in_flight
-                .iter()
-                .any(|f| f.request.is_some() && f.connection.is_some_and(|c| c != leader.key()));
+            let elsewhere = self.in_flight.iter().any(|f| {
+                f.request.is_some()
+                    && f.leader
+                        .as_ref()
+                        .is_some_and(|l| l.connection != leader.connection)
+            });
             if elsewhere {
                 self.hold(batch);
                 self.retry_at = now;
@@ -358,82 +409,320 @@ impl PartitionSender {
             }
         }
         batch.attempts += 1;
-        let mut connection = None;
-        let (request, result) = match lookup {
+        let sent_as = batch.producer;
+        let entry = match lookup {
             Ok(Ok(leader)) => {
-                connection = Some(leader.key());
-                let request = attempt(
-                    Arc::clone(&self.shared),
-                    self.partition,
-                    batch.wire.clone(),
-                    leader,
-                    deadline,
-                );
-                (Some(Box::pin(request) as AttemptFuture), None)
+                let timeout = deadline.saturating_duration_since(now);
+                let answer = leader.link.produce(ProduceCall {
+                    partition: self.partition,
+                    timeout_ms: i32::try_from(timeout.as_millis())
+                        .unwrap_or(i32::MAX)
+                        .max(1),
+                    batch: batch.wire.clone(),
+                });
+                self.shared.stats.request_sent();
+                let request = async move {
+                    tokio::time::timeout_at(deadline, answer)
+                        .await
+                        .unwrap_or_else(|_| Err(AttemptError::timed_out()))
+                };
+                InFlight {
+                    batch,
+                    request: Some(Box::pin(request)),
+                    result: None,
+                    leader: Some(leader),
+                    sent_at: now,
+                    sent_as,
+                }
             }
-            Ok(Err(error)) => (None, Some(Err((error, None)))),
-            Err(_) => (
-                None,
-                Some(Err((
-                    AttemptError::no_leader("no connection to the partition leader in time"),
-                    None,
+            Ok(Err(error)) => InFlight {
+                batch,
+                request: None,
+                result: Some(Err(error)),
+                leader: None,
+                sent_at: now,
+                sent_as,
+            },
+            Err(_) => InFlight {
+                batch,
+                request: None,
+                result: Some(Err(AttemptError::no_leader(
+                    "no connection to the partition leader in time",
                 ))),
-            ),
+                leader: None,
+                sent_at: now,
+                sent_as,
+            },
         };
-        self.in_flight.push_back(InFlight {
-            batch,
-            request,
-            result,
-            connection,
-        });
+        self.in_flight.push_back(entry);
         Dispatched::Queued
     }
 
-    /// Puts `batch` among the batches waiting to be (re)sent, which go out oldest first.
+    /// Puts `batch` among the batches waiting to be (re)sent, which go out in partition order.
     fn hold(&mut self, batch: ReadyBatch) {
-        let at = self.retry.partition_point(|b| b.seq < batch.seq);
+        let at = self.retry.partition_point(|b| b.order < batch.order);
         self.retry.insert(at, batch);
     }
 
-    async fn complete(&mut self, in_flight: InFlight, result: AttemptResult) {
-        let InFlight { mut batch, .. } = in_flight;
-        match result {
-            Ok(ack) => {
-                self.backoff = RETRY_BACKOFF_MIN;
-                self.proven = true;
-                if let Some(throttle) = ack.throttle {
-                    tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
-                    self.throttled_until = Some(Instant::now() + throttle);
+    /// Settles the oldest request's outcome: ack, retry, split or fail.
+    async fn complete(&mut self, entry: InFlight) {
+        let InFlight {
+            batch,
+            result,
+            leader,
+            sent_at,
+            sent_as,
+            ..
+        } = entry;
+        let (records, batch_bytes) = (batch.records, batch.wire.len());
+        let error = match result.expect("finished") {
+            // A duplicate is a batch the broker already holds from an earlier attempt.
+            Ok(answer)
+                if matches!(
+                    answer.error,
+                    None | Some(ProtocolError::DuplicateSequenceNumber)
+                ) =>
+            {
+                if leader.is_some() {
+                    self.shared.stats.request_finished(&RequestReport {
+                        partition: self.partition,
+                        records,
+                        batch_bytes,
+                        latency: sent_at.elapsed(),
+                        error: None,
+                        will_retry: false,
+                        throttle: answer.throttle,
+                    });
                 }
-                self.acked(batch, ack.base_offset);
+                self.acked(batch, answer);
+                return;
             }
-            Err((error, used)) => {
-                self.proven = false;
-                self.shared
-                    .cluster
-                    .invalidate(used.as_ref(), error.refresh)
-                    .await;
-                batch.outcome_unknown |= error.outcome_unknown;
-                let now = Instant::now();
-                if !error.retriable {
-                    self.fail(batch, &error.reason);
-                } else if now >= self.deadline(&batch) {
-                    let reason = format!("delivery_timeout (last error: {})", error.reason);
-                    self.fail(batch, &reason);
-                } else {
-                    tracing::warn!(
+            Ok(answer) => AttemptError::from_broker(answer.error.expect("an error")),
+            Err(error) => error,
+        };
+        let will_retry = self.failed(batch, &error, leader.as_ref(), sent_as).await;
+        if leader.is_some() {
+            self.shared.stats.request_finished(&RequestReport {
+                partition: self.partition,
+                records,
+                batch_bytes,
+                latency: sent_at.elapsed(),
+                error: Some(&error.code),
+                will_retry,
+                throttle: None,
+            });
+        }
+    }
+
+    /// Handles a failed attempt; returns whether the batch (or its halves) will be sent again.
+    async fn failed(
+        &mut self,
+        mut batch: ReadyBatch,
+        error: &AttemptError,
+        leader: Option<&Leader>,
+        sent_as: ProducerState,
+    ) -> bool {
+        self.proven = false;
+        self.shared
+            .transport
+            .invalidate(leader, error.refresh)
+            .await;
+        if error.outcome_unknown {
+            if self.sequence.is_some() {
+                batch.outcome_unknown = true;
+            } else {
+                batch.possibly_duplicated = true;
+            }
+        }
+        let cause = error.cause();
+        self.last_cause = Some(cause.clone());
+        batch.last_cause = Some(cause.clone());
+        let now = Instant::now();
+        if error.kind == Kind::TooLarge && batch.records > 1 && !self.shared.fatal() {
+            match self.halves(&batch) {
+                Ok(halves) => {
+                    tracing::info!(
                         topic = %self.shared.topic,
                         partition = self.partition,
                         records = batch.records,
-                        attempt = batch.attempts,
-                        error = %error,
-                        "produce request failed; will retry"
+                        bytes = batch.encoded_len,
+                        "the topic refused a batch as too large; sending it in two halves"
                     );
-                    batch.last_error = Some(error.reason);
-                    self.hold(batch);
-                    self.retry_at = now + self.backoff;
-                    self.backoff = (self.backoff * 2).min(RETRY_BACKOFF_MAX);
+                    // The halves hold the batch's memory and sequence numbers between them.
+                    for half in halves {
+                        self.hold(half);
+                    }
+                    self.retry_at = now;
+                    return true;
                 }
+                Err(e) => {
+                    tracing::error!(topic = %self.shared.topic, partition = self.partition, error = %e, "cannot split a batch the topic found too large");
+                }
+            }
+        }
+        if !error.retriable {
+            self.fail(batch, &error.code, false);
+            tracing::error!(topic = %self.shared.topic, partition = self.partition, %error, "produce request refused");
+            self.shared
+                .fail_run(error.fatal_message(&self.shared.topic));
+            return false;
+        }
+        if self.shared.fatal() {
+            self.fail(batch, ABORTED, false);
+            return false;
+        }
+        let deadline = self.deadline(&batch);
+        let Some(pause) = self.backoff.next_pause_before(now, deadline) else {
+            self.expire(batch);
+            return false;
+        };
+        if let Kind::Sequence(fault) = error.kind {
+            let resequenced = batch.producer != sent_as;
+            let earlier_pending = self.retry.iter().any(|b| b.order < batch.order);
+            let explained = resequenced
+                || self.reset_pending
+                || (fault == SequenceFault::OutOfOrder && earlier_pending);
+            if !explained {
+                tracing::warn!(
+                    topic = %self.shared.topic,
+                    partition = self.partition,
+                    producer_id = sent_as.producer_id,
+                    epoch = sent_as.epoch,
+                    sequence = sent_as.base_sequence,
+                    %error,
+                    "the broker lost track of this producer's sequence; bumping the epoch"
+                );
+                self.reset_pending = true;
+            }
+        }
+        tracing::warn!(
+            topic = %self.shared.topic,
+            partition = self.partition,
+            records = batch.records,
+            attempt = batch.attempts,
+            %error,
+            "produce request failed; will retry"
+        );
+        self.hold(batch);
+        self.retry_at = now + pause;
+        true
+    }
+
+    /// The two halves of a batch the topic found too large. They take its place and its sequence
+    /// numbers (the broker wrote none of it), so nothing behind it moves.
+    fn halves(&self, batch: &ReadyBatch) -> std::io::Result<[ReadyBatch; 2]> {
+        let (first, second) = record_batch::split(&batch.wire)?
+            .ok_or_else(|| std::io::Error::other("a single record cannot be split"))?;
+        let compression = self.shared.settings.compression;
+        let first_records = first.record_count();
+        let second_producer = if batch.producer == ProducerState::NONE {
+            ProducerState::NONE
+        } else {
+            ProducerState {
+                base_sequence: sequence_after(batch.producer.base_sequence, first_records),
+                ..batch.producer
+            }
+        };
+        let first_memory = batch.memory / batch.records as usize * first_records as usize;
+        let split_at = first_records as usize;
+        let half = |writer: record_batch::BatchWriter,
+                    producer: ProducerState,
+                    order: (u64, u32),
+                    memory: usize,
+                    send_offsets_us: Vec<u32>|
+         -> std::io::Result<ReadyBatch> {
+            let (records, encoded_len, payload_bytes) = (
+                writer.record_count(),
+                writer.encoded_len(),
+                writer.payload_bytes(),
+            );
+            Ok(ReadyBatch {
+                order,
+                wire: writer.finish(compression, producer)?,
+                records,
+                encoded_len,
+                opened_at: batch.opened_at,
+                send_offsets_us,
+                memory,
+                payload_bytes,
+                producer,
+                attempts: batch.attempts,
+                outcome_unknown: batch.outcome_unknown,
+                possibly_duplicated: batch.possibly_duplicated,
+                last_cause: batch.last_cause.clone(),
+                split_from: Some(batch.encoded_len),
+            })
+        };
+        Ok([
+            half(
+                first,
+                batch.producer,
+                batch.order,
+                first_memory,
+                batch.send_offsets_us[..split_at].to_vec(),
+            )?,
+            half(
+                second,
+                second_producer,
+                (batch.order.0, batch.order.1 + first_records),
+                batch.memory - first_memory,
+                batch.send_offsets_us[split_at..].to_vec(),
+            )?,
+        ])
+    }
+
+    /// The chain of sequences broke: bumps the producer epoch (unless another partition already
+    /// did) and gives every unacknowledged batch a new sequence from 0 under it.
+    async fn resequence(&mut self) {
+        self.reset_pending = false;
+        let (Some(identity), Some(sequence)) = (&self.shared.identity, &mut self.sequence) else {
+            return;
+        };
+        let seen = sequence.identity();
+        let current = match identity.bump_from(seen) {
+            Bump::Bumped(new) => {
+                self.shared.stats.epoch_bumped();
+                tracing::info!(
+                    topic = %self.shared.topic,
+                    partition = self.partition,
+                    producer_id = new.id,
+                    epoch = new.epoch,
+                    "bumped the producer epoch; resending unacknowledged batches from sequence 0"
+                );
+                new
+            }
+            Bump::Moved(current) => current,
+            Bump::Exhausted => match self.shared.transport.init_producer_id().await {
+                Ok(new) => {
+                    let current = identity.replace(seen, new);
+                    if current == new {
+                        self.shared.stats.epoch_bumped();
+                        tracing::info!(
+                            producer_id = new.id,
+                            epoch = new.epoch,
+                            "the producer epoch ran out; took a new producer id"
+                        );
+                    }
+                    current
+                }
+                Err(e) => {
+                    self.shared.fail_run(format!(
+                        "the producer epoch ran out and no new producer id came: {e}"
+                    ));
+                    return;
+                }
+            },
+        };
+        *sequence = PartitionSequence::new(current);
+        for batch in self.retry.iter_mut() {
+            let producer = sequence.assign(batch.records);
+            batch.wire = record_batch::restamp(&batch.wire, producer);
+            batch.producer = producer;
+            // The broker may hold an earlier copy under the old sequence: it cannot recognize
+            // this one as a duplicate.
+            if batch.outcome_unknown {
+                batch.possibly_duplicated = true;
+                batch.outcome_unknown = false;
             }
         }
     }
@@ -444,30 +733,71 @@ impl PartitionSender {
         let mut kept = VecDeque::with_capacity(self.retry.len());
         while let Some(batch) = self.retry.pop_front() {
             if now >= batch.opened_at + timeout {
-                let reason = format!(
-                    "delivery_timeout (last error: {})",
-                    batch.last_error.as_deref().unwrap_or("none")
-                );
-                self.fail(batch, &reason);
+                self.expire(batch);
             } else {
                 kept.push_back(batch);
             }
         }
         self.retry = kept;
-        let last_error = self
-            .retry
-            .front()
-            .and_then(|b| b.last_error.clone())
-            .unwrap_or_else(|| "none".into());
         if let Some(cutoff) = now.checked_sub(timeout) {
-            for batch in self.queue().take_expired(cutoff) {
-                let reason = format!("delivery_timeout (last error: {last_error})");
-                self.fail_raw(batch.memory, u64::from(batch.records()), &reason);
+            let expired = self.queue.take_expired(cutoff);
+            if !expired.is_empty() {
+                let cause = self.queued_cause();
+                for batch in expired {
+                    self.fail_raw(
+                        batch.memory,
+                        batch.records(),
+                        &cause.timeout_reason(),
+                        cause.retry_could_help(),
+                    );
+                }
+                self.end_run_if_topic_gone(&cause);
             }
         }
     }
 
-    fn acked(&self, batch: ReadyBatch, base_offset: i64) {
+    /// Fails a batch whose delivery timeout has passed, for the cause that held it up.
+    fn expire(&mut self, batch: ReadyBatch) {
+        let cause = batch.last_cause.clone().unwrap_or(Cause::Waiting);
+        self.fail(batch, &cause.timeout_reason(), cause.retry_could_help());
+        self.end_run_if_topic_gone(&cause);
+    }
+
+    fn end_run_if_topic_gone(&self, cause: &Cause) {
+        if *cause == Cause::TopicMissing {
+            self.shared.fail_run(format!(
+                "topic {:?} no longer exists (deleted during the run?): records for it cannot be delivered",
+                self.shared.topic
+            ));
+        }
+    }
+
+    /// What queued batches of this partition are waiting for.
+    fn queued_cause(&self) -> Cause {
+        self.last_cause
+            .clone()
+            .or_else(|| self.retry.front().and_then(|b| b.last_cause.clone()))
+            .unwrap_or(Cause::Waiting)
+    }
+
+    /// After a fatal error: fails everything not in flight.
+    fn abort_waiting(&mut self, now: Instant) {
+        while let Some(batch) = self.retry.pop_front() {
+            self.fail(batch, ABORTED, false);
+        }
+        while let Take::Batch(batch) = self.queue.take(Duration::ZERO, true, now) {
+            self.fail_raw(batch.memory, batch.records(), ABORTED, false);
+        }
+    }
+
+    fn acked(&mut self, batch: ReadyBatch, answer: PartitionAnswer) {
+        self.backoff.reset();
+        self.proven = true;
+        self.last_cause = None;
+        if let Some(throttle) = answer.throttle {
+            tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
+            self.throttled_until = Some(Instant::now() + throttle);
+        }
         let now = Instant::now();
         let latencies: Vec<Duration> = batch
             .send_offsets_us
@@ -480,46 +810,76 @@ impl PartitionSender {
             .collect();
         self.shared.stats.batch_acked(
             self.partition,
-            base_offset,
+            answer.base_offset,
             &latencies,
             batch.payload_bytes,
-            batch.outcome_unknown,
+            batch.possibly_duplicated,
         );
+        if let Some(rejected) = batch.split_from {
+            if !self.shared.split_advised.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    topic = %self.shared.topic,
+                    rejected_bytes = rejected,
+                    accepted_bytes = batch.encoded_len,
+                    "the topic takes smaller batches than --batch-size makes (its max.message.bytes \
+                     is lower): batches are split and resent, which costs round trips; pass \
+                     --batch-size {} or less",
+                    batch.encoded_len
+                );
+            }
+        }
         if batch.attempts > 1 {
             tracing::info!(
                 topic = %self.shared.topic,
                 partition = self.partition,
                 records = batch.records,
                 attempts = batch.attempts,
-                possible_duplicates = batch.outcome_unknown,
+                possible_duplicates = batch.possibly_duplicated,
                 "batch delivered after retry"
             );
         }
         if tracing::enabled!(Level::DEBUG) {
-            let records = batch
-                .plain_records
-                .as_deref()
-                .unwrap_or(&batch.wire[record_batch::HEADER_LEN..]);
-            for (i, key) in record_batch::keys(records).into_iter().enumerate() {
-                tracing::debug!(
-                    "produced key={} to topic={} partition={} offset={}",
-                    String::from_utf8_lossy(key),
-                    self.shared.topic,
-                    self.partition,
-                    base_offset + i as i64
-                );
-            }
+            self.log_keys(&batch, answer.base_offset);
         }
-        self.queue()
-            .record_settled(u64::from(batch.records), batch.memory);
         self.shared.memory.release(batch.memory);
     }
 
-    fn fail(&self, batch: ReadyBatch, reason: &str) {
-        self.fail_raw(batch.memory, u64::from(batch.records), reason);
+    /// One debug line per record, as the original Go producer logged them.
+    fn log_keys(&self, batch: &ReadyBatch, base_offset: i64) {
+        let records = match record_batch::records(&batch.wire) {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot read back the keys of an acked batch");
+                return;
+            }
+        };
+        for (i, record) in record_batch::read_records(&records).enumerate() {
+            let Ok(record) = record else { break };
+            let offset = if base_offset < 0 {
+                base_offset
+            } else {
+                base_offset + i as i64
+            };
+            tracing::debug!(
+                "produced key={} to topic={} partition={} offset={}",
+                String::from_utf8_lossy(record.key),
+                self.shared.topic,
+                self.partition,
+                offset
+            );
+        }
     }
 
-    fn fail_raw(&self, memory: usize, records: u64, reason: &str) {
+    /// Fails a batch for good. With idempotence its sequence numbers are now a gap the broker
+    /// would wait for forever: the partition resequences.
+    fn fail(&mut self, batch: ReadyBatch, reason: &str, timed_out: bool) {
+        if batch.producer != ProducerState::NONE {
+            self.reset_pending = true;
+        }
+        self.fail_raw(batch.memory, batch.records, reason, timed_out);
+    }
+
+    fn fail_raw(&self, memory: usize, records: u32, reason: &str, timed_out: bool) {
         tracing::error!(
             topic = %self.shared.topic,
             partition = self.partition,
@@ -529,16 +889,8 @@ impl PartitionSender {
         );
         self.shared
             .stats
-            .batch_failed(self.partition, records, reason);
-        self.queue().record_settled(records, memory);
+            .batch_failed(self.partition, u64::from(records), reason, timed_out);
         self.shared.memory.release(memory);
-    }
-}
-
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 
@@ -546,61 +898,4 @@ async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
     }
-}
-
-/// One produce request to `leader`, bounded by `deadline`.
-async fn attempt(
-    shared: Arc<Shared>,
-    partition: i32,
-    wire: Bytes,
-    leader: LeaderConnection,
-    deadline: Instant,
-) -> AttemptResult {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let request = ProduceBatchRequest {
-        topic: &shared.topic,
-        partition,
-        acks: shared.acks,
-        timeout_ms: i32::try_from(remaining.as_millis())
-            .unwrap_or(i32::MAX)
-            .max(1),
-        batch: &wire,
-    };
-    let response =
-        match tokio::time::timeout_at(deadline, leader.connection.request(&request)).await {
-            Err(_) => return Err((AttemptError::timed_out(), Some(leader))),
-            Ok(Err(error)) => return Err((AttemptError::from_request(&error), Some(leader))),
-            Ok(Ok(response)) => response,
-        };
-    read_response(&response, &shared.topic, partition).map_err(|e| (e, Some(leader)))
-}
-
-fn read_response(
-    response: &ProduceResponse,
-    topic: &str,
-    partition: i32,
-) -> Result<Ack, AttemptError> {
-    let answer = response
-        .responses
-        .iter()
-        .filter(|t| t.name.0 == topic)
-        .flat_map(|t| &t.partition_responses)
-        .find(|p| p.index.0 == partition)
-        .ok_or_else(|| {
-            AttemptError::invalid_response(format!(
-                "the produce response does not mention partition {partition} of {topic}"
-            ))
-        })?;
-    if let Some(error) = answer.error {
-        return Err(AttemptError::from_broker(error));
-    }
-    let throttle = response
-        .throttle_time_ms
-        .map(|t| t.0)
-        .filter(|&ms| ms > 0)
-        .map(|ms| Duration::from_millis(ms as u64));
-    Ok(Ack {
-        base_offset: answer.base_offset.0,
-        throttle,
-    })
 }

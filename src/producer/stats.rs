@@ -1,38 +1,43 @@
 //! Delivery counters, the ack-latency histogram and the fan-out to delivery observers.
 //!
-//! The engine writes here once per record sent and once per batch settled; readers take a
-//! [`StatsSnapshot`] at any time. `acked` and `failed` are read before `sent`, and `sent` only grows,
-//! so every snapshot satisfies `sent == acked + failed + in_flight_records`.
+//! This is the engine's one ledger of records: the engine writes here once per record sent and
+//! once per batch settled (acked or failed), and every record is settled exactly once; readers take
+//! a [`StatsSnapshot`] at any time. `acked` and `failed` are read before `sent`, and `sent` only
+//! grows, so every snapshot satisfies `sent == acked + failed + in_flight_records`. (Bytes have their
+//! own ledger, the memory pool.)
 
 use std::{
     collections::BTreeMap,
-    panic::AssertUnwindSafe,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     time::Duration,
 };
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
-use crate::producer::delivery::{DeliveryObserver, LatencySummary, StatsSnapshot};
+use crate::{
+    kafka::ProducerIdAndEpoch,
+    producer::delivery::{DeliveryObserver, LatencySummary, RequestReport, StatsSnapshot},
+};
 
 /// Shared delivery statistics of one producer.
-pub struct Stats {
+pub(crate) struct Stats {
     sent: AtomicU64,
     acked: AtomicU64,
     failed: AtomicU64,
+    failed_timed_out: AtomicU64,
     possible_duplicates: AtomicU64,
     bytes_acked: AtomicU64,
+    requests_in_flight: AtomicU64,
+    epoch_bumps: AtomicU64,
     failed_by_reason: Mutex<BTreeMap<String, u64>>,
     /// Per-record ack latency in microseconds.
     latency_us: Mutex<Histogram<u64>>,
+    fatal_error: OnceLock<String>,
     observers: Vec<Arc<dyn DeliveryObserver>>,
-    /// Signalled whenever records settle, for `flush`.
-    settled: Notify,
 }
 
 impl std::fmt::Debug for Stats {
@@ -51,15 +56,18 @@ impl Stats {
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            failed_timed_out: AtomicU64::new(0),
             possible_duplicates: AtomicU64::new(0),
             bytes_acked: AtomicU64::new(0),
+            requests_in_flight: AtomicU64::new(0),
+            epoch_bumps: AtomicU64::new(0),
             failed_by_reason: Mutex::new(BTreeMap::new()),
             // 1 µs .. 1 h at 3 significant digits; larger values are clamped.
             latency_us: Mutex::new(
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
             ),
+            fatal_error: OnceLock::new(),
             observers,
-            settled: Notify::new(),
         }
     }
 
@@ -95,44 +103,62 @@ impl Stats {
         }
         self.bytes_acked.fetch_add(payload_bytes, Ordering::Relaxed);
         self.acked.fetch_add(records, Ordering::Release);
-        self.tell_observers(|o| o.acked(partition, base_offset, latencies, payload_bytes));
+        for observer in &self.observers {
+            observer.acked(partition, base_offset, latencies, payload_bytes);
+        }
     }
 
-    /// `records` records of a batch failed for good.
-    pub fn batch_failed(&self, partition: i32, records: u64, reason: &str) {
+    /// `records` records of a batch failed for good; `timed_out` when the delivery timeout ran out
+    /// (a longer one could have saved them).
+    pub fn batch_failed(&self, partition: i32, records: u64, reason: &str, timed_out: bool) {
         *self
             .failed_by_reason
             .lock()
             .entry(reason.to_owned())
             .or_default() += records;
+        if timed_out {
+            self.failed_timed_out.fetch_add(records, Ordering::Relaxed);
+        }
         self.failed.fetch_add(records, Ordering::Release);
-        self.tell_observers(|o| o.failed(partition, records, reason));
-    }
-
-    /// Calls every observer; one that panics loses this report but cannot take the partition's
-    /// sender down with it (that would strand every record behind it).
-    fn tell_observers(&self, report: impl Fn(&dyn DeliveryObserver)) {
         for observer in &self.observers {
-            let observer = observer.as_ref();
-            if std::panic::catch_unwind(AssertUnwindSafe(|| report(observer))).is_err() {
-                tracing::error!("a delivery observer panicked; it missed one batch's report");
-            }
+            observer.failed(partition, records, reason);
         }
     }
 
-    /// Wakes `flush` calls waiting in [`settled`](Self::settled): batches have settled.
-    pub fn notify_settled(&self) {
-        self.settled.notify_waiters();
+    /// A produce request went out.
+    pub fn request_sent(&self) {
+        self.requests_in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Resolves after the next [`notify_settled`](Self::notify_settled) (register before checking
-    /// a condition).
-    pub fn settled(&self) -> tokio::sync::futures::Notified<'_> {
-        self.settled.notified()
+    /// A produce request that went out finished, answered or not.
+    pub fn request_finished(&self, report: &RequestReport<'_>) {
+        self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
+        for observer in &self.observers {
+            observer.request_finished(report);
+        }
     }
 
-    /// The counters now; `buffered_bytes` comes from the memory pool.
-    pub fn snapshot(&self, buffered_bytes: u64) -> StatsSnapshot {
+    /// The idempotent producer bumped its epoch.
+    pub fn epoch_bumped(&self) {
+        self.epoch_bumps.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records the error that ends the run; only the first counts. Returns whether this was it.
+    pub fn set_fatal(&self, message: String) -> bool {
+        self.fatal_error.set(message).is_ok()
+    }
+
+    pub fn fatal_error(&self) -> Option<&str> {
+        self.fatal_error.get().map(String::as_str)
+    }
+
+    /// The counters now; `buffered_bytes` comes from the memory pool, `producer` from the
+    /// idempotent producer's state.
+    pub fn snapshot(
+        &self,
+        buffered_bytes: u64,
+        producer: Option<ProducerIdAndEpoch>,
+    ) -> StatsSnapshot {
         let acked = self.acked.load(Ordering::Acquire);
         let failed = self.failed.load(Ordering::Acquire);
         let sent = self.sent.load(Ordering::Acquire);
@@ -162,12 +188,16 @@ impl Stats {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
+            failed_timed_out: self.failed_timed_out.load(Ordering::Relaxed),
             possible_duplicates: self.possible_duplicates.load(Ordering::Relaxed),
             bytes_acked: self.bytes_acked.load(Ordering::Relaxed),
             in_flight_records: sent.saturating_sub(acked + failed),
             buffered_bytes,
             latency,
-            ..StatsSnapshot::default()
+            requests_in_flight: self.requests_in_flight.load(Ordering::Relaxed),
+            epoch_bumps: self.epoch_bumps.load(Ordering::Relaxed),
+            producer_id_and_epoch: producer.map(|p| (p.id, p.epoch)),
+            fatal_error: self.fatal_error.get().cloned(),
         }
     }
 }
@@ -202,25 +232,23 @@ mod tests {
         }
         let latencies = [Duration::from_millis(2), Duration::from_millis(4)];
         stats.batch_acked(3, 100, &latencies, 150, true);
-        stats.batch_failed(1, 5, "delivery_timeout (last error: NETWORK_EXCEPTION)");
-        stats.batch_failed(2, 1, "MESSAGE_TOO_LARGE");
-        let snap = stats.snapshot(42);
+        stats.batch_failed(1, 5, "delivery_timeout (partition unavailable)", true);
+        stats.batch_failed(2, 1, "MESSAGE_TOO_LARGE", false);
+        let snap = stats.snapshot(42, None);
         assert_eq!(
             (snap.sent, snap.acked, snap.failed, snap.in_flight_records),
             (10, 2, 6, 2)
         );
         assert_eq!(snap.sent, snap.acked + snap.failed + snap.in_flight_records);
         assert_eq!(snap.possible_duplicates, 2);
+        assert_eq!(snap.failed_timed_out, 5);
         assert_eq!(snap.bytes_acked, 150);
         assert_eq!(snap.buffered_bytes, 42);
         assert_eq!(
             snap.failed_by_reason,
             vec![
                 ("MESSAGE_TOO_LARGE".to_string(), 1),
-                (
-                    "delivery_timeout (last error: NETWORK_EXCEPTION)".to_string(),
-                    5
-                )
+                ("delivery_timeout (partition unavailable)".to_string(), 5)
             ]
         );
         assert_eq!(snap.latency.count, 2);

@@ -29,6 +29,16 @@ impl Backoff {
         }
     }
 
+    /// The first pause.
+    pub const fn initial(&self) -> Duration {
+        self.initial
+    }
+
+    /// The longest pause.
+    pub const fn max(&self) -> Duration {
+        self.max
+    }
+
     /// The pause to take after a failure; the one after it is twice as long, up to the cap.
     pub fn next_pause(&mut self) -> Duration {
         let pause = self.next;

@@ -1,15 +1,17 @@
 //! The batching engine against the local stack's real broker (SASL_SSL): everything sent is acked
 //! exactly once, lands on the partition Java's partitioner picks, in order, with every codec; a
-//! non-retriable broker error fails only its batch; backpressure bounds memory; close is final.
+//! batch larger than the topic takes is split; a record larger than the topic takes fails alone and
+//! ends the run; backpressure bounds memory; close delivers what lingers and is final.
 
 use crate::support::engine as engine_support;
 
 use std::{collections::HashSet, sync::atomic::Ordering, time::Duration};
 
-use engine_support::{consume_all, kafka_with_topic, observer};
+use engine_support::{consume_all, kafka_with_topic, observer, set_topic_config, settle};
+use shoe_producer::kafka::Kafka;
 use shoe_producer::{
     app::settings::{Compression, ProducerSettings},
-    producer::{partitioner::java_partition_for_key, Producer, ProducerClosed},
+    producer::{partitioner::java_partition_for_key, Producer, SendError},
 };
 
 fn value_for(id: u64, padding: usize) -> Vec<u8> {
@@ -18,11 +20,25 @@ fn value_for(id: u64, padding: usize) -> Vec<u8> {
     v
 }
 
-/// Sends ids `0..count`, closes, and checks the topic holds exactly them where and how expected.
+/// Sends ids `0..count` to a new topic of 6 partitions, closes, and checks the topic holds exactly
+/// them where and how expected.
 async fn round_trip(prefix: &str, count: u64, settings: ProducerSettings) {
     let (kafka, topic) = kafka_with_topic(prefix, 6).await;
+    round_trip_on(&kafka, &topic, 6, count, &settings).await;
+}
+
+/// [`round_trip`] on an existing topic of `partition_count` partitions.
+async fn round_trip_on(
+    kafka: &Kafka,
+    topic: &str,
+    partition_count: i32,
+    count: u64,
+    settings: &ProducerSettings,
+) {
     let (seen, observers) = observer();
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
+    let producer = Producer::start(kafka, topic, settings, observers)
+        .await
+        .unwrap();
     let handle = producer.handle();
     for id in 0..count {
         let key = id.to_string();
@@ -40,9 +56,14 @@ async fn round_trip(prefix: &str, count: u64, settings: ProducerSettings) {
     assert_eq!(snap.in_flight_records, 0);
     assert_eq!(snap.buffered_bytes, 0);
     assert_eq!(snap.latency.count, count);
+    assert_eq!((snap.possible_duplicates, snap.epoch_bumps), (0, 0));
+    assert_eq!(
+        snap.producer_id_and_epoch.is_some(),
+        settings.enable_idempotence
+    );
     assert_eq!(seen.acked.load(Ordering::Relaxed), count);
 
-    let partitions = consume_all(&kafka, &topic, 6).await;
+    let partitions = consume_all(kafka, topic, partition_count).await;
     let mut keys = HashSet::new();
     for (partition, records) in partitions.iter().enumerate() {
         let mut last_id = None;
@@ -51,7 +72,7 @@ async fn round_trip(prefix: &str, count: u64, settings: ProducerSettings) {
             let id: u64 = key.parse().unwrap();
             assert!(keys.insert(id), "key {id} appears twice");
             assert_eq!(
-                java_partition_for_key(&r.key, 6),
+                java_partition_for_key(&r.key, partition_count),
                 partition as i32,
                 "key {key} on the wrong partition"
             );
@@ -97,11 +118,10 @@ async fn every_codec_is_accepted_by_the_broker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
-async fn small_batches_and_one_request_in_flight_keep_order() {
+async fn small_batches_pipelined_keep_order() {
     let settings = ProducerSettings {
         batch_size: 2_000,
         linger: Duration::ZERO,
-        max_in_flight: 1,
         ..ProducerSettings::default()
     };
     round_trip("engine-small", 5_000, settings).await;
@@ -109,26 +129,48 @@ async fn small_batches_and_one_request_in_flight_keep_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
-async fn a_message_too_large_fails_alone_with_the_brokers_error_name() {
+async fn without_idempotence_one_request_in_flight_keeps_order() {
+    let settings = ProducerSettings {
+        batch_size: 2_000,
+        linger: Duration::ZERO,
+        max_in_flight: 1,
+        enable_idempotence: false,
+        ..ProducerSettings::default()
+    };
+    round_trip("engine-at-least-once", 5_000, settings).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn a_record_too_large_fails_alone_and_ends_the_run() {
     let (kafka, topic) = kafka_with_topic("engine-too-large", 6).await;
     let (seen, observers) = observer();
     let settings = ProducerSettings {
         batch_size: 16 * 1024,
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
-    let handle = producer.handle();
-    // Larger than the broker's default message.max.bytes (1 MiB): a batch of its own, rejected.
-    handle
-        .send(b"huge", &vec![7u8; 2 * 1024 * 1024])
+    let producer = Producer::start(&kafka, &topic, &settings, observers)
         .await
         .unwrap();
+    let handle = producer.handle();
     for id in 0..100u64 {
         handle
             .send(id.to_string().as_bytes(), b"small")
             .await
             .unwrap();
     }
+    settle(&handle).await;
+    // Larger than the broker's default message.max.bytes (1 MiB): a batch of its own, refused.
+    handle
+        .send(b"huge", &vec![7u8; 2 * 1024 * 1024])
+        .await
+        .unwrap();
+    settle(&handle).await;
+    let refused = handle.send(b"after", b"small").await;
+    assert!(
+        matches!(refused, Err(SendError::Fatal(ref m)) if m.contains("max.message.bytes")),
+        "{refused:?}"
+    );
     let snap = producer.close().await;
     assert_eq!(
         (snap.sent, snap.acked, snap.failed),
@@ -139,7 +181,23 @@ async fn a_message_too_large_fails_alone_with_the_brokers_error_name() {
         snap.failed_by_reason,
         vec![("MESSAGE_TOO_LARGE".to_string(), 1)]
     );
+    assert_eq!(snap.failed_timed_out, 0);
+    assert!(snap.fatal_error.is_some());
     assert_eq!(seen.failed_reasons.lock().unwrap()["MESSAGE_TOO_LARGE"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn batches_larger_than_the_topic_takes_are_split_until_they_fit() {
+    let (kafka, topic) = kafka_with_topic("engine-split", 3).await;
+    let configured = topic.clone();
+    tokio::task::spawn_blocking(move || {
+        set_topic_config(&configured, "max.message.bytes", "10000")
+    })
+    .await
+    .unwrap();
+    // Default settings: 1 MiB batches, far above the topic's 10,000 bytes.
+    round_trip_on(&kafka, &topic, 3, 20_000, &ProducerSettings::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,7 +210,9 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
         batch_size: 8 * 1024,
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, vec![]).unwrap();
+    let producer = Producer::start(&kafka, &topic, &settings, vec![])
+        .await
+        .unwrap();
     let handle = producer.handle();
     let mut max_buffered = 0;
     for id in 0..20_000u64 {
@@ -182,26 +242,24 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
-async fn flush_waits_for_acks_and_close_refuses_later_records() {
-    let (kafka, topic) = kafka_with_topic("engine-flush", 6).await;
+async fn close_delivers_lingering_records_and_refuses_later_ones() {
+    let (kafka, topic) = kafka_with_topic("engine-close", 6).await;
     let settings = ProducerSettings {
-        // A long linger: only flush can make these go out quickly.
-        linger: Duration::from_secs(60),
+        // A long linger: only close can make these go out quickly.
+        linger: Duration::from_secs(3_600),
         ..ProducerSettings::default()
     };
-    let producer = Producer::start(kafka.connector(), &topic, 6, &settings, vec![]).unwrap();
+    let producer = Producer::start(&kafka, &topic, &settings, vec![])
+        .await
+        .unwrap();
     let handle = producer.handle();
     for id in 0..10u64 {
         handle.send(id.to_string().as_bytes(), b"v").await.unwrap();
     }
-    tokio::time::timeout(Duration::from_secs(20), handle.flush())
+    let snap = tokio::time::timeout(Duration::from_secs(20), producer.close())
         .await
-        .expect("flush ignores linger");
-    let snap = handle.snapshot();
+        .expect("close does not wait for linger");
     assert_eq!((snap.sent, snap.acked, snap.in_flight_records), (10, 10, 0));
-    handle.send(b"10", b"v").await.unwrap();
-    let snap = producer.close().await;
-    assert_eq!((snap.sent, snap.acked), (11, 11));
-    assert_eq!(handle.send(b"11", b"v").await, Err(ProducerClosed));
-    assert_eq!(handle.snapshot().sent, 11);
+    assert_eq!(handle.send(b"10", b"v").await, Err(SendError::Closed));
+    assert_eq!(handle.snapshot().sent, 10);
 }

@@ -269,16 +269,6 @@ async fn start(
         )
         .await?;
     }
-    let partitions = phase(
-        shutdown,
-        "reading the topic's metadata",
-        kafka.partition_count(topic),
-    )
-    .await?;
-    tracing::info!(topic, partitions, "topic found");
-    // The engine opens its own connections to the partition leaders; the admin one is done.
-    let connector = kafka.connector();
-    drop(kafka);
 
     let delivery_metrics = DeliveryMetrics::new();
     let interval_latency = IntervalLatency::new();
@@ -286,8 +276,12 @@ async fn start(
     if !config.run.progress_interval.is_zero() {
         observers.push(interval_latency.clone());
     }
-    let producer = Producer::start(connector, topic, partitions, &config.producer, observers)
-        .map_err(Failure::usage)?;
+    let producer = phase(
+        shutdown,
+        "starting the producer (topic metadata, producer id)",
+        Producer::start(&kafka, topic, &config.producer, observers),
+    )
+    .await?;
     let handle = producer.handle();
     let metrics_server = match config.run.metrics_addr {
         Some(addr) => Some(

@@ -18,7 +18,7 @@ use std::{
 use shoe_producer::{
     app::settings::{KafkaSettings, RegistrySettings, SaslMechanism, SecurityProtocol},
     kafka::{self, Kafka},
-    producer::delivery::DeliveryObserver,
+    producer::{delivery::DeliveryObserver, ProducerHandle},
     support::secret::Secret,
 };
 
@@ -69,6 +69,19 @@ pub fn init_logs() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
+}
+
+/// Waits until every record sent so far is acked or failed (a test that waits over a minute fails).
+pub async fn settle(handle: &ProducerHandle) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while handle.snapshot().in_flight_records > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "records still unsettled after a minute: {:?}",
+            handle.snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Connects and creates a fresh topic with `partitions` partitions.
@@ -207,4 +220,140 @@ pub fn verify_produced(
         assert!(seen.iter().all(|&n| n == 1), "some ids appear twice");
     }
     total
+}
+
+/// Runs one of Kafka's own command-line tools (`class` with `args`) from the stack's jars; fails
+/// the test with its output when it fails. Returns its stdout.
+pub fn kafka_tool(class: &str, args: &[&str]) -> String {
+    let classpath = format!("{}/*", env("LOCAL_STACK_KAFKA_LIBS"));
+    let output = std::process::Command::new("java")
+        .args(["-Xmx256m", "-XX:+UseSerialGC", "-cp", &classpath, class])
+        .args(args)
+        .output()
+        .expect("run java (the local stack needs it too)");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{class} {args:?} failed: {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Sets a configuration value of `topic` through the broker's PLAINTEXT listener.
+pub fn set_topic_config(topic: &str, key: &str, value: &str) {
+    kafka_tool(
+        "kafka.admin.ConfigCommand",
+        &[
+            "--bootstrap-server",
+            &env("LOCAL_STACK_PLAINTEXT_BOOTSTRAP"),
+            "--alter",
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            topic,
+            "--add-config",
+            &format!("{key}={value}"),
+        ],
+    );
+}
+
+/// Gives `topic` `partitions` partitions in all.
+pub fn add_partitions(topic: &str, partitions: i32) {
+    kafka_tool(
+        "org.apache.kafka.tools.TopicCommand",
+        &[
+            "--bootstrap-server",
+            &env("LOCAL_STACK_PLAINTEXT_BOOTSTRAP"),
+            "--alter",
+            "--topic",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+        ],
+    );
+}
+
+/// One record batch as the broker stored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBatch {
+    pub partition: i32,
+    pub base_offset: i64,
+    pub count: i64,
+    pub producer_id: i64,
+    pub producer_epoch: i64,
+    pub base_sequence: i64,
+}
+
+/// Every batch of `topic` in the broker's log segments, read with Kafka's `DumpLogSegments` from the
+/// stack's state folder (every replica's copy, in a cluster of several brokers).
+pub fn stored_batches(topic: &str) -> Vec<StoredBatch> {
+    let state = std::env::var("LOCAL_STACK_DIR")
+        .ok()
+        .filter(|dir| !dir.is_empty())
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/.local-stack").to_owned());
+    let mut segments = Vec::new();
+    find_segments(std::path::Path::new(&state), topic, &mut segments);
+    assert!(
+        !segments.is_empty(),
+        "no log segment of {topic} under {state}"
+    );
+    let mut batches = Vec::new();
+    for (partition, segment) in segments {
+        let dump = kafka_tool(
+            "kafka.tools.DumpLogSegments",
+            &["--files", segment.to_str().expect("UTF-8 path")],
+        );
+        for line in dump.lines().filter(|l| l.starts_with("baseOffset:")) {
+            let field = |name: &str| -> i64 {
+                let at = line
+                    .find(&format!("{name}: "))
+                    .unwrap_or_else(|| panic!("no {name} in {line:?}"));
+                line[at + name.len() + 2..]
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| panic!("bad {name} in {line:?}"))
+            };
+            batches.push(StoredBatch {
+                partition,
+                base_offset: field("baseOffset"),
+                count: field("count"),
+                producer_id: field("producerId"),
+                producer_epoch: field("producerEpoch"),
+                base_sequence: field("baseSequence"),
+            });
+        }
+    }
+    batches.sort_by_key(|b| (b.partition, b.base_offset));
+    batches
+}
+
+/// The `.log` segment files of `topic`'s partition folders (`<topic>-<partition>`) under `dir`.
+fn find_segments(dir: &std::path::Path, topic: &str, found: &mut Vec<(i32, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let partition = name
+            .strip_prefix(topic)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|p| p.parse::<i32>().ok());
+        match partition {
+            Some(partition) => {
+                for file in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                    if file.path().extension().is_some_and(|e| e == "log") {
+                        found.push((partition, file.path()));
+                    }
+                }
+            }
+            None => find_segments(&path, topic, found),
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //! through reqwest, so the oracle shares no code with the producer under test.
 
 pub mod engine;
+pub mod fault_proxy;
 
 use std::{
     collections::HashMap,

@@ -1,0 +1,182 @@
+//! The connections to one cluster, and the one way every part of a run reaches a broker.
+//!
+//! The admin calls before producing (partition count, topic creation), `check`, and the producer
+//! engine (partition leaders, produce requests, producer ids) all go through one [`Cluster`]: one
+//! connection per broker, opened on first use and forgotten when it fails, so a leader lookup reuses
+//! the connection produce requests travel on and a failed broker is reconnected once, not once per
+//! caller.
+//!
+//! Metadata (and any request that any broker can answer) is asked of a live broker connection
+//! first, then of the bootstrap servers. Every such request is bounded by the connector's open
+//! timeout: a broker that vanished without closing its socket must not hold a lookup for longer, and
+//! a connection that fails or stays silent is dropped so nothing asks it again.
+
+use std::{collections::HashMap, future::Future, sync::Arc};
+
+use tokio::sync::Mutex;
+
+use super::connection::{BrokerConnection, Connector, OpenError};
+
+/// A connection to one broker, identified so that a failure forgets only that connection (a newer
+/// one to the same broker may already have replaced it).
+#[derive(Debug, Clone)]
+pub(crate) struct BrokerLink {
+    pub broker_id: i32,
+    pub address: String,
+    pub connection: Arc<BrokerConnection>,
+    /// Unique per connection opened by this cluster handle.
+    pub generation: u64,
+}
+
+/// Why no broker answered a request that any broker could have answered.
+#[derive(Debug)]
+pub(crate) enum AnyBrokerError {
+    /// A bootstrap server rejected our credentials or we rejected its certificate: retrying
+    /// cannot help.
+    Permanent { address: String, error: OpenError },
+    /// Every connection and bootstrap server failed or stayed silent; the last cause.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for AnyBrokerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Permanent { address, error } => write!(f, "{address}: {error}"),
+            Self::Unavailable(cause) => f.write_str(cause),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Connections {
+    brokers: HashMap<i32, BrokerLink>,
+    /// A connection to a bootstrap server (which broker it reaches is unknown).
+    bootstrap: Option<(String, Arc<BrokerConnection>)>,
+    next_generation: u64,
+}
+
+/// Broker connections of one cluster, shared by everything in the process that talks to it.
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    connector: Arc<Connector>,
+    connections: Mutex<Connections>,
+}
+
+impl Cluster {
+    /// A cluster reached through `connector`, with an already verified bootstrap connection.
+    pub fn new(connector: Arc<Connector>, bootstrap: (String, Arc<BrokerConnection>)) -> Self {
+        Self {
+            connector,
+            connections: Mutex::new(Connections {
+                bootstrap: Some(bootstrap),
+                ..Connections::default()
+            }),
+        }
+    }
+
+    pub fn connector(&self) -> &Arc<Connector> {
+        &self.connector
+    }
+
+    /// The connection to broker `broker_id` at `address`, opened if there is none.
+    pub async fn broker(&self, broker_id: i32, address: &str) -> Result<BrokerLink, OpenError> {
+        let mut connections = self.connections.lock().await;
+        if let Some(link) = connections.brokers.get(&broker_id) {
+            if link.address == address {
+                return Ok(link.clone());
+            }
+        }
+        let connection = self.connector.open(address).await?;
+        connections.next_generation += 1;
+        let link = BrokerLink {
+            broker_id,
+            address: address.to_owned(),
+            connection,
+            generation: connections.next_generation,
+        };
+        connections.brokers.insert(broker_id, link.clone());
+        tracing::debug!(broker = broker_id, %address, "connected to broker");
+        Ok(link)
+    }
+
+    /// Drops connection `generation` to `broker_id` (if it is still that broker's connection): the
+    /// next use reconnects.
+    pub async fn forget(&self, broker_id: i32, generation: u64) {
+        let mut connections = self.connections.lock().await;
+        let current = connections
+            .brokers
+            .get(&broker_id)
+            .is_some_and(|c| c.generation == generation);
+        if let Some(link) = current
+            .then(|| connections.brokers.remove(&broker_id))
+            .flatten()
+        {
+            tracing::debug!(broker = broker_id, address = %link.address, "dropped broken connection");
+        }
+    }
+
+    /// Runs `request` on one live connection: each broker connection, then the bootstrap
+    /// connection, then each bootstrap server, until one answers. Each attempt is bounded by the
+    /// connector's open timeout; a connection that fails or stays silent is dropped.
+    pub async fn ask_any<T, F, Fut>(&self, request: F) -> Result<T, AnyBrokerError>
+    where
+        F: Fn(Arc<BrokerConnection>) -> Fut,
+        Fut: Future<Output = Result<T, String>>,
+    {
+        let bound = self.connector.open_timeout();
+        let bounded = |connection: Arc<BrokerConnection>| {
+            let answer = request(connection);
+            async move {
+                match tokio::time::timeout(bound, answer).await {
+                    Ok(result) => result,
+                    Err(_) => Err(format!(
+                        "no answer within {}",
+                        humantime::format_duration(bound)
+                    )),
+                }
+            }
+        };
+        let mut connections = self.connections.lock().await;
+        let mut last_cause = String::from("no broker reachable");
+        let mut cached: Vec<BrokerLink> = connections.brokers.values().cloned().collect();
+        cached.sort_by_key(|link| link.broker_id);
+        for link in cached {
+            match bounded(Arc::clone(&link.connection)).await {
+                Ok(answer) => return Ok(answer),
+                Err(cause) => {
+                    last_cause = format!("broker {} ({}): {cause}", link.broker_id, link.address);
+                    connections.brokers.remove(&link.broker_id);
+                    tracing::debug!(broker = link.broker_id, error = %last_cause, "dropped a connection that failed a request");
+                }
+            }
+        }
+        if let Some((address, connection)) = connections.bootstrap.clone() {
+            match bounded(connection).await {
+                Ok(answer) => return Ok(answer),
+                Err(cause) => {
+                    last_cause = format!("{address}: {cause}");
+                    connections.bootstrap = None;
+                }
+            }
+        }
+        for address in self.connector.bootstrap() {
+            match self.connector.open(address).await {
+                Ok(connection) => match bounded(Arc::clone(&connection)).await {
+                    Ok(answer) => {
+                        connections.bootstrap = Some((address.clone(), connection));
+                        return Ok(answer);
+                    }
+                    Err(cause) => last_cause = format!("{address}: {cause}"),
+                },
+                Err(error) if error.is_permanent() => {
+                    return Err(AnyBrokerError::Permanent {
+                        address: address.clone(),
+                        error,
+                    })
+                }
+                Err(error) => last_cause = format!("cannot connect to {address}: {error}"),
+            }
+        }
+        Err(AnyBrokerError::Unavailable(last_cause))
+    }
+}
