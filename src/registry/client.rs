@@ -16,12 +16,14 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::error::{
-    hint, tls_advice, unreachable_advice, Operation, RegistryError, PLAIN_HTTP_TO_HTTPS_PORT,
-};
+use super::error::{hint, unreachable_advice, Operation, RegistryError, PLAIN_HTTP_TO_HTTPS_PORT};
 use crate::{
     app::settings::RegistrySettings,
-    support::{backoff::Backoff, secret::Secret},
+    support::{
+        backoff::Backoff,
+        secret::Secret,
+        tls::{classify, TlsFailure},
+    },
 };
 
 /// Confluent's media type for request bodies.
@@ -328,16 +330,27 @@ impl SchemaRegistryClient {
 
     fn transport_error(&self, call: &Call, attempt: u32, error: reqwest::Error) -> RegistryError {
         let error = error.without_url();
-        let cause = error_chain(&error);
-        if let Some(tls) = tls_cause(&error) {
-            return RegistryError::TlsHandshake {
-                operation: call.operation,
-                url: call.shown_url.clone(),
-                target: call.target.clone(),
-                cause,
-                advice: tls_advice(tls, call.url.host_str().unwrap_or_default()),
-            };
+        // Only opening an https:// connection involves a handshake; `classify` reads any reset in
+        // the chain as the server closing the handshake.
+        let handshake = if call.url.scheme() == "https" && error.is_connect() {
+            classify(&error)
+        } else {
+            None
+        };
+        match handshake {
+            // A server that closed the connection may be restarting: tried again below.
+            Some(TlsFailure::Closed) | None => {}
+            Some(failure) => {
+                return RegistryError::TlsHandshake {
+                    operation: call.operation,
+                    url: call.shown_url.clone(),
+                    target: call.target.clone(),
+                    peer: format!("Schema Registry {}", redact(&origin(&call.url))),
+                    failure,
+                }
+            }
         }
+        let cause = error_chain(&error);
         RegistryError::Unreachable {
             operation: call.operation,
             url: call.shown_url.clone(),
@@ -492,25 +505,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     one_line(&text)
 }
 
-/// The rustls error anywhere in the chain (bad certificate, handshake failure), if any. rustls
-/// errors travel inside `std::io::Error`s (tokio-rustls nests one in another), whose `source()`
-/// skips the wrapped error, so look inside those too.
-fn tls_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        let mut io = error.downcast_ref::<std::io::Error>();
-        while let Some(inner) = io.and_then(std::io::Error::get_ref) {
-            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                return Some(tls);
-            }
-            io = inner.downcast_ref::<std::io::Error>();
-        }
-        current = error.source();
-    }
-    None
+/// The URL's scheme, host and port alone.
+fn origin(url: &Url) -> Url {
+    let mut origin = url.clone();
+    origin.set_path("");
+    origin
 }
 
 /// Collapses whitespace (newlines included) and bounds the length, so a message stays one line.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::support::tls::TlsConfigError;
+use crate::support::tls::{TlsConfigError, TlsContext, TlsFailure};
 
 /// The registry call that failed; it decides the hint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,13 +68,14 @@ pub enum RegistryError {
         last_error: Option<String>,
     },
 
-    #[error("TLS handshake with Schema Registry {url} failed while {} for {target}: {cause}; {advice}", .operation.describe())]
+    #[error("{} (while {} for {target} at {url})", failure.explain(&tls_context(peer)), .operation.describe())]
     TlsHandshake {
         operation: Operation,
         url: String,
         target: String,
-        cause: String,
-        advice: String,
+        /// What was contacted, as the message names it: `Schema Registry https://host:port`.
+        peer: String,
+        failure: TlsFailure,
     },
 
     #[error("Schema Registry {url} answered HTTP {status} with a body larger than {} while {} for {target}; stopped reading it: check that SCHEMA_REGISTRY_URL (--schema-registry-url) is the registry's base URL", size_text(*.limit), .operation.describe())]
@@ -180,39 +181,15 @@ pub(crate) fn unreachable_advice(scheme: &str) -> &'static str {
     }
 }
 
-/// What to do about a failed TLS handshake with the registry at `host`, by what went wrong.
-pub(crate) fn tls_advice(cause: &rustls::Error, host: &str) -> String {
-    use rustls::{CertificateError as C, Error as E};
-    const TRUST: &str = "if the registry's certificate comes from a private CA, point SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file) at that CA's PEM file";
-    match cause {
-        E::InvalidCertificate(C::NotValidForNameContext { presented, .. }) => format!(
-            "the certificate is not valid for the name {host} (it names {}): use one of those names in SCHEMA_REGISTRY_URL (--schema-registry-url); a CA file cannot fix a name",
-            presented.iter().map(|name| plain_name(name)).collect::<Vec<_>>().join(", ")
-        ),
-        E::InvalidCertificate(C::NotValidForName) => format!(
-            "the certificate is not valid for the name {host}: use a name the certificate holds in SCHEMA_REGISTRY_URL (--schema-registry-url); a CA file cannot fix a name"
-        ),
-        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-            "the registry's certificate has expired (or this machine's clock is wrong)".to_owned()
-        }
-        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
-            "the registry's certificate is not valid yet (is this machine's clock wrong?)".to_owned()
-        }
-        E::InvalidCertificate(_) | E::NoCertificatesPresented => TRUST.to_owned(),
-        E::InvalidMessage(_) => {
-            "the server did not answer in TLS: if it speaks plain HTTP the URL must start with http://, else check the port".to_owned()
-        }
-        _ => TRUST.to_owned(),
+/// The settings a registry TLS message points at.
+fn tls_context(peer: &str) -> TlsContext<'_> {
+    TlsContext {
+        peer,
+        address_setting: "SCHEMA_REGISTRY_URL (--schema-registry-url)",
+        ca_setting: "SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file)",
+        plaintext_hint: "if the registry speaks plain HTTP the URL must start with http://, \
+                         else check the port in SCHEMA_REGISTRY_URL (--schema-registry-url)",
     }
-}
-
-/// `localhost` from the certificate verifier's `DnsName("localhost")` (or `IpAddress(…)`).
-fn plain_name(presented: &str) -> &str {
-    presented
-        .split_once('(')
-        .and_then(|(_, inner)| inner.strip_suffix(')'))
-        .unwrap_or(presented)
-        .trim_matches('"')
 }
 
 /// The advice for an HTTP 400 that a web server gives a plain-HTTP request on its HTTPS port.
@@ -349,29 +326,34 @@ mod tests {
     }
 
     #[test]
-    fn tls_advice_tells_a_wrong_name_from_an_unknown_ca() {
-        use rustls::{pki_types::ServerName, CertificateError, Error};
-        let wrong_name = Error::InvalidCertificate(CertificateError::NotValidForNameContext {
-            expected: ServerName::try_from("127.0.0.2").unwrap(),
-            presented: vec![
-                "IpAddress(127.0.0.1)".into(),
-                "DnsName(\"localhost\")".into(),
-            ],
+    fn tls_failures_name_the_registrys_settings() {
+        let tls = |failure: TlsFailure| {
+            RegistryError::TlsHandshake {
+                operation: Operation::Register,
+                url: "https://127.0.0.2:8443/subjects/s/versions".into(),
+                target: "subject s".into(),
+                peer: "Schema Registry https://127.0.0.2:8443".into(),
+                failure,
+            }
+            .to_string()
+        };
+        let wrong_name = tls(TlsFailure::WrongName {
+            expected: "127.0.0.2".into(),
+            presented: vec!["127.0.0.1".into(), "localhost".into()],
         });
-        let advice = tls_advice(&wrong_name, "127.0.0.2");
         assert!(
-            advice.contains("not valid for the name 127.0.0.2"),
-            "{advice}"
+            wrong_name.starts_with("the TLS certificate of Schema Registry https://127.0.0.2:8443 is not valid for \"127.0.0.2\" (it holds 127.0.0.1, localhost): connect with a name the certificate holds in SCHEMA_REGISTRY_URL (--schema-registry-url)"),
+            "{wrong_name}"
         );
-        assert!(advice.contains("a CA file cannot fix a name"), "{advice}");
         assert!(
-            !advice.contains("SCHEMA_REGISTRY_SSL_CA_LOCATION"),
-            "{advice}"
+            wrong_name.ends_with("(while registering the schema for subject s at https://127.0.0.2:8443/subjects/s/versions)"),
+            "{wrong_name}"
         );
-
-        let unknown_ca = Error::InvalidCertificate(CertificateError::UnknownIssuer);
-        assert!(tls_advice(&unknown_ca, "h").contains("SCHEMA_REGISTRY_SSL_CA_LOCATION"));
-        let not_tls = Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
-        assert!(tls_advice(&not_tls, "h").contains("http://"));
+        assert!(
+            !wrong_name.contains("SCHEMA_REGISTRY_SSL_CA_LOCATION"),
+            "{wrong_name}"
+        );
+        assert!(tls(TlsFailure::UnknownIssuer).contains("set SCHEMA_REGISTRY_SSL_CA_LOCATION"));
+        assert!(tls(TlsFailure::NotTls).contains("the URL must start with http://"));
     }
 }
