@@ -26,6 +26,7 @@ unreachable, credentials rejected); 2 invalid usage or configuration (found befo
 #[command(
     name = "shoe-producer",
     version,
+    long_version = super::build_info::long_version(),
     about = "Generates random Shoe events, registers their Protobuf schema in a Schema Registry and \
              produces them to Kafka in Confluent's wire format.",
     after_help = PRECEDENCE,

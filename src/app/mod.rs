@@ -2,6 +2,7 @@
 //! the exit-code contract and logging. Everything below this layer receives typed settings and never
 //! parses user input.
 
+mod build_info;
 pub mod cli;
 pub mod config;
 pub mod exit;
