@@ -24,8 +24,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     prost_build::Config::new().compile_fds(descriptors)?;
 
-    println!("cargo:rustc-env=SHOE_PRODUCER_TARGET={}", env::var("TARGET")?);
-    println!("cargo:rustc-env=SHOE_PRODUCER_PROFILE={}", env::var("PROFILE")?);
+    println!(
+        "cargo:rustc-env=SHOE_PRODUCER_TARGET={}",
+        env::var("TARGET")?
+    );
+    println!(
+        "cargo:rustc-env=SHOE_PRODUCER_PROFILE={}",
+        env::var("PROFILE")?
+    );
     // A build without .git (a container build context) can name its commit in the same variable.
     println!("cargo:rerun-if-env-changed=SHOE_PRODUCER_GIT_COMMIT");
     let given = env::var("SHOE_PRODUCER_GIT_COMMIT").ok();
