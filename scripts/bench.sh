@@ -1,154 +1,367 @@
 #!/usr/bin/env bash
-# bench.sh — shoe-producer against librdkafka and the Java producer, same workload, same broker.
+# bench.sh — shoe-producer beside librdkafka, franz-go, sarama and the Java producer: same workload, same
+# broker, with the broker next door ("direct") and 20 ms away ("delayed").
 #
-# Against the local stack's SASL_SSL listener, acks=all, a fresh 6-partition topic per run,
-# BENCH_RECORDS records (2,000,000) whose values are framed Shoes (53 bytes on average), once
-# without compression and once with lz4. Every producer runs with the same engine settings:
-# linger 5 ms, batch 1 MiB, 5 requests in flight, 32 MiB of buffer, no idempotence.
+# Every run produces BENCH_RECORDS records (2,000,000) to a fresh 6-partition topic on the local stack's
+# SASL_SSL/PLAIN listener with acks=all, linger 5 ms, batch 1 MiB, at most 5 requests in flight, 32 MiB of
+# buffer, once without compression and once with lz4, once idempotent and once not:
 #
-#   shoe-producer  target/release/shoe-producer (generates, frames and sends its own shoes)
-#   librdkafka     bench/rdkafka-peer/peer.c linked to the system librdkafka; sends a pool of 10,000
-#                  framed shoes written by bench/payloads, with decimal keys and Java's partitioner
-#   Java           org.apache.kafka.tools.ProducerPerformance from $LOCAL_STACK_KAFKA_LIBS
-#                  (no keys; random uppercase values of the same size — its only payload mode)
+#   shoe-producer       target/release/shoe-producer (glibc); generates and frames its own shoes, keyed by
+#                       their decimal id, inside the measured process. Idempotent by default; the
+#                       non-idempotent run passes --enable-idempotence false. A binary without that flag
+#                       is not idempotent: its idempotent row says "not available".
+#   shoe-producer-musl  the same source built for x86_64-unknown-linux-musl (static), the binary releases ship
+#   librdkafka          bench/rdkafka-peer: librdkafka 2.12.1 built from the source in rdkafka-sys 4.10
+#                       (rdkafka 0.39, cmake), enable.idempotence=true|false, Java's murmur2 partitioner
+#   franz-go            bench/franz-peer: franz-go 1.22, idempotent by default (then it keeps one produce
+#                       request in flight per broker, its only choice), 5 in flight when not idempotent
+#   sarama              bench/sarama-peer: sarama 1.61's AsyncProducer; idempotence needs
+#                       Net.MaxOpenRequests=1 there, 5 otherwise
+#   java                org.apache.kafka.tools.ProducerPerformance from the stack's Kafka (4.1.1)
 #
-# Each tool runs BENCH_RUNS times (3) per codec; the table shows the run with the median records/s.
-# records/s is each tool's own figure (first send to last acknowledgement); CPU (user+sys) and peak
-# RSS are the whole process's, from GNU time. MB/s counts value bytes.
+# The peers send decimal keys 1..N and values taken in turn from a pool of 10,000 framed shoes written by
+# bench/payloads (the same bytes shoe-producer sends, so compression sees the same data). Java's
+# ProducerPerformance cannot send keys: it sends random letters of the same size without a key, so its
+# sticky partitioner fills one partition's batch at a time (fewer, fuller batches than keyed records get).
 #
-# Needs: the local stack up (scripts/local-stack.sh up), cargo, cc, librdkafka-dev, pkg-config,
-# GNU time (/usr/bin/time), java, python3. Exit codes: 0 done, 1 a run failed, 2 missing tool.
+# "delayed": the clients run in a network namespace whose 127.0.0.1 holds bench/delay-proxy's inner half
+# on the broker's SASL_SSL port and the registry's port; it adds BENCH_DELAY (10 ms) to every chunk in each
+# direction (a 20 ms round trip) and reaches the real ports through a Unix socket and the proxy's outer
+# half in the root namespace (this kernel has no netem). The broker advertises 127.0.0.1:<port>, so
+# metadata leads the clients back into the proxy, and TLS still checks the certificate made for
+# 127.0.0.1. The script measures the round trip through the proxy (an echo server behind it) before the
+# runs and prints it. The proxy's own CPU is not counted in any client's figures.
+#
+# Rounds alternate: each round runs every tool once (the order rotated by one per round), then the next
+# round. The table shows, per tool and setting, the median over the rounds of each figure: records/s is
+# the tool's own (first send to last acknowledgement, after connecting), CPU µs/record is the process's
+# user+sys time from GNU time divided by the records, peak RSS is GNU time's maximum resident set size.
+#
+# Options (each also an environment variable):
+#   --records N          BENCH_RECORDS      records per run (2000000)
+#   --rounds N           BENCH_ROUNDS       rounds (3)
+#   --codecs LIST        BENCH_CODECS       "none lz4"
+#   --settings LIST      BENCH_SETTINGS     "direct delayed"
+#   --idempotence LIST   BENCH_IDEMPOTENCE  "true false"
+#   --tools LIST         BENCH_TOOLS        "shoe-producer shoe-producer-musl librdkafka franz-go sarama java"
+#   --delay DURATION     BENCH_DELAY        one-way delay of the delayed setting (10ms)
+#   --results FILE       BENCH_RESULTS      raw output and tables; default bench/RESULTS.md for the full
+#                                           matrix, target/bench-run/RESULTS.md for a subset
+# e.g. scripts/bench.sh --rounds 1 --settings direct --tools "shoe-producer librdkafka"
+#
+# Needs: the local stack up (scripts/local-stack.sh up; its ports from the same LOCAL_STACK_* variables),
+# root (network namespaces), Rust with rustup, Go 1.24+, Java 17+. Installs what else is missing: Debian
+# packages (time, cmake, pkg-config, libssl-dev, libcurl4-openssl-dev, musl-tools, iproute2, python3), the
+# musl Rust target, and the Go modules the peers' go.sum files pin.
+# Exit codes: 0 every run succeeded, 1 a run or the set-up failed, 2 bad usage or a missing tool.
 set -euo pipefail
 
 readonly REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly RECORDS="${BENCH_RECORDS:-2000000}"
-readonly RUNS="${BENCH_RUNS:-3}"
-readonly CODECS="${BENCH_CODECS:-none lz4}"
+RECORDS="${BENCH_RECORDS:-2000000}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+CODECS="${BENCH_CODECS:-none lz4}"
+SETTINGS="${BENCH_SETTINGS:-direct delayed}"
+IDEMPOTENCE="${BENCH_IDEMPOTENCE:-true false}"
+readonly ALL_TOOLS="shoe-producer shoe-producer-musl librdkafka franz-go sarama java"
+TOOLS="${BENCH_TOOLS:-$ALL_TOOLS}"
+DELAY="${BENCH_DELAY:-10ms}"
+RESULTS="${BENCH_RESULTS:-}"
 readonly WORK="${BENCH_WORK_DIR:-$REPO_DIR/target/bench-run}"
+readonly BIN="$REPO_DIR/target/bench"
+readonly ECHO_PORT="${BENCH_ECHO_PORT:-39099}"
+readonly MUSL_TARGET=x86_64-unknown-linux-musl
 
-die() { printf 'bench.sh: %s\n' "$*" >&2; exit "${2:-1}"; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2" 2; }
+die() { printf 'bench.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
+say() { printf '%s\n' "$*" | tee -a "$WORK/raw" >&2; }
 
-need cargo "install Rust"
-need cc "apt-get install gcc"
-need pkg-config "apt-get install pkg-config"
-need java "install a JDK (17+)"
-need python3 "apt-get install python3"
-[[ -x /usr/bin/time ]] || die "GNU time is missing: apt-get install time" 2
-pkg-config --exists rdkafka || die "librdkafka is missing: apt-get install librdkafka-dev" 2
+while (($#)); do
+  case "$1" in
+    --records | --rounds | --codecs | --settings | --idempotence | --tools | --delay | --results)
+      (($# >= 2)) && [[ -n "$2" ]] || die "$1 needs a value" 2
+      case "$1" in
+        --records) RECORDS="$2" ;; --rounds) ROUNDS="$2" ;; --codecs) CODECS="$2" ;;
+        --settings) SETTINGS="$2" ;; --idempotence) IDEMPOTENCE="$2" ;; --tools) TOOLS="$2" ;;
+        --delay) DELAY="$2" ;; --results) RESULTS="$2" ;;
+      esac
+      shift 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" 2 ;;
+  esac
+done
+[[ "$RECORDS" =~ ^[1-9][0-9]*$ ]] || die "--records must be a positive number" 2
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive number" 2
+[[ "$DELAY" =~ ^[0-9]+(ms|us|s)$ ]] || die "--delay must look like 10ms" 2
+for c in $CODECS; do [[ "$c" == none || "$c" == lz4 ]] || die "--codecs: '$c' is not none or lz4" 2; done
+for s in $SETTINGS; do [[ "$s" == direct || "$s" == delayed ]] || die "--settings: '$s' is not direct or delayed" 2; done
+for i in $IDEMPOTENCE; do [[ "$i" == true || "$i" == false ]] || die "--idempotence: '$i' is not true or false" 2; done
+for t in $TOOLS; do [[ " $ALL_TOOLS " == *" $t "* ]] || die "--tools: '$t' is not one of: $ALL_TOOLS" 2; done
+[[ -n "$CODECS" && -n "$SETTINGS" && -n "$IDEMPOTENCE" && -n "$TOOLS" ]] || die "an empty list selects nothing" 2
+full_matrix() {
+  [[ "$ROUNDS" -ge 3 && "$RECORDS" == 2000000 && "$(echo $CODECS)" == "none lz4" && "$(echo $IDEMPOTENCE)" == "true false" \
+     && "$(echo $SETTINGS)" == "direct delayed" && "$(echo $TOOLS)" == "$ALL_TOOLS" ]]
+}
+if [[ -z "$RESULTS" ]]; then
+  if full_matrix; then RESULTS="$REPO_DIR/bench/RESULTS.md"; else RESULTS="$WORK/RESULTS.md"; fi
+fi
+uses() { [[ " $TOOLS " == *" $1 "* ]]; }
+
+# ---- what the run needs ---------------------------------------------------------------------------------
+[[ "$(id -u)" == 0 ]] || die "run as root: the delayed setting uses a network namespace" 2
+command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup" 2
+command -v go >/dev/null || die "go is missing: install Go 1.24 or newer" 2
+command -v java >/dev/null || die "java is missing: install a JDK (17+)" 2
+missing=()
+for pair in /usr/bin/time:time cmake:cmake pkg-config:pkg-config ip:iproute2 python3:python3 musl-gcc:musl-tools; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+for pkg in libssl-dev libcurl4-openssl-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  printf '==> installing %s\n' "${missing[*]}" >&2
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; } \
+    || die "cannot install ${missing[*]} with apt-get" 2
+fi
+if uses shoe-producer-musl && ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
+  rustup target add "$MUSL_TARGET" >&2 || die "cannot add the Rust target $MUSL_TARGET" 2
+fi
 
 cd "$REPO_DIR"
 scripts/local-stack.sh status >/dev/null 2>&1 || die "the local stack is not up: run scripts/local-stack.sh up" 2
 eval "$(scripts/local-stack.sh env)"
-mkdir -p "$WORK"
+readonly SASL_PORT="${BOOTSTRAP_SERVERS##*:}"
+REGISTRY_PORT="${SCHEMA_REGISTRY_URL##*:}"
+readonly REGISTRY_PORT="${REGISTRY_PORT%%/*}"
+mkdir -p "$WORK" "$BIN" "$(dirname "$RESULTS")"
+: >"$WORK/raw"
+: >"$WORK/results"
 
-printf '==> building shoe-producer (release), the payload writer and the librdkafka peer\n' >&2
-cargo build --release --quiet
-cargo build --release --quiet --manifest-path bench/payloads/Cargo.toml --target-dir target/bench
-cc -O2 -Wall -o "$WORK/rdkafka-peer" bench/rdkafka-peer/peer.c $(pkg-config --cflags --libs rdkafka)
-VALUE_SIZE="$(target/bench/release/shoe-payloads "$WORK/values.bin" 10000 1 42)"
+say "==> building shoe-producer (release, glibc and musl), the payload writer and the peers"
+cargo build --release --locked --quiet
+if uses shoe-producer-musl; then cargo build --release --locked --quiet --target "$MUSL_TARGET"; fi
+# The payload writer uses shoe-producer as a library, so its lock file follows the root one: not --locked.
+cargo build --release --quiet --manifest-path bench/payloads/Cargo.toml --target-dir "$BIN"
+cargo build --release --locked --quiet --manifest-path bench/rdkafka-peer/Cargo.toml --target-dir "$BIN"
+for peer in franz-peer sarama-peer delay-proxy; do
+  (cd "bench/$peer" && GOFLAGS="-mod=readonly -buildvcs=false" go build -o "$BIN/$peer" .) || die "cannot build bench/$peer"
+done
+VALUE_SIZE="$("$BIN/release/shoe-payloads" "$WORK/values.bin" 10000 1 42)"
 
-create_topic() {
-  java -cp "$LOCAL_STACK_KAFKA_LIBS/*" org.apache.kafka.tools.TopicCommand \
-    --bootstrap-server "$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" --create --topic "$1" \
-    --partitions 6 --replication-factor 1 >/dev/null 2>&1 || die "cannot create topic $1"
+# shoe-producer is idempotent by default once it has the flag; without it, it never is.
+if target/release/shoe-producer produce --help 2>/dev/null | grep -q -- --enable-idempotence \
+  || target/release/shoe-producer --help 2>/dev/null | grep -q -- --enable-idempotence; then
+  SHOE_IDEMPOTENCE=yes
+else
+  SHOE_IDEMPOTENCE=no
+fi
+
+# ---- the delayed setting: a network namespace and the delaying proxy --------------------------------------
+NETNS=""
+PROXY_PIDS=()
+SOCK_DIR=""
+cleanup() {
+  local pid
+  for pid in "${PROXY_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PROXY_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -z "$NETNS" ]] || ip netns del "$NETNS" 2>/dev/null || true
+  [[ -z "$SOCK_DIR" ]] || rm -rf "$SOCK_DIR"
 }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-delete_topic() {
-  java -cp "$LOCAL_STACK_KAFKA_LIBS/*" org.apache.kafka.tools.TopicCommand \
-    --bootstrap-server "$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" --delete --topic "$1" >/dev/null 2>&1 || true
-}
+if [[ " $SETTINGS " == *" delayed "* ]]; then
+  NETNS="shoe-bench-$$"
+  SOCK_DIR="$(mktemp -d)"
+  ip netns add "$NETNS" || die "cannot create a network namespace"
+  ip netns exec "$NETNS" ip link set lo up
+  "$BIN/delay-proxy" echo "$ECHO_PORT" & PROXY_PIDS+=($!)
+  "$BIN/delay-proxy" outer "$SOCK_DIR" "$SASL_PORT" "$REGISTRY_PORT" "$ECHO_PORT" & PROXY_PIDS+=($!)
+  ip netns exec "$NETNS" "$BIN/delay-proxy" inner "$SOCK_DIR" "$DELAY" "$SASL_PORT" "$REGISTRY_PORT" "$ECHO_PORT" &
+  PROXY_PIDS+=($!)
+  for _ in $(seq 50); do
+    ip netns exec "$NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$ECHO_PORT" 2>/dev/null && break
+    sleep 0.1
+  done
+  say "==> delayed setting: $DELAY each way; measured through the proxy: $(ip netns exec "$NETNS" "$BIN/delay-proxy" ping "$ECHO_PORT" 100)"
+fi
 
-# run TOOL CODEC N: runs one tool once under GNU time; appends "tool codec rec/s cpu_s rss_kb" to
-# $WORK/results.
+# ---- one run ------------------------------------------------------------------------------------------------
+# run SETTING IDEMPOTENT CODEC ROUND TOOL: runs TOOL once under GNU time and appends
+# "setting idempotent codec tool records/s cpu_seconds rss_kb records" to $WORK/results ("failed" for a rate
+# when it failed).
 run() {
-  local tool="$1" codec="$2" n="$3" topic out err rate
-  topic="bench-$tool-$codec-$n-$$"
-  out="$WORK/$tool-$codec-$n.out"
-  err="$WORK/$tool-$codec-$n.time"
-  create_topic "$topic"
+  local setting="$1" idem="$2" codec="$3" round="$4" tool="$5" topic name out timing rate
+  name="$setting-$idem-$codec-$tool-$round"
+  topic="bench-$name-$$"
+  out="$WORK/$name.out"
+  timing="$WORK/$name.time"
+  local -a wrap=(/usr/bin/time -v -o "$timing")
+  [[ "$setting" == direct ]] || wrap=(ip netns exec "$NETNS" "${wrap[@]}")
+  PLAINTEXT_BOOTSTRAP="$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" "$BIN/franz-peer" topic create "$topic" 6 \
+    || die "cannot create topic $topic"
+  local ok=1
   case "$tool" in
-    shoe-producer)
-      /usr/bin/time -v -o "$err" target/release/shoe-producer --topic "$topic" --count "$RECORDS" \
+    shoe-producer | shoe-producer-musl)
+      local binary=target/release/shoe-producer
+      [[ "$tool" == shoe-producer ]] || binary="target/$MUSL_TARGET/release/shoe-producer"
+      local -a idem_flag=()
+      [[ "$SHOE_IDEMPOTENCE" == no ]] || idem_flag=(--enable-idempotence "$idem")
+      "${wrap[@]}" "$binary" --topic "$topic" --count "$RECORDS" "${idem_flag[@]}" \
         --acks all --compression "$codec" --linger 5ms --batch-size 1048576 --max-in-flight 5 \
-        --buffer-memory 33554432 --log-format json --progress-interval 0s --quiet >"$out" \
-        || die "shoe-producer failed (see $out)"
-      rate="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["records_per_sec"])' "$out")"
+        --buffer-memory 33554432 --log-format json --progress-interval 0s --quiet >"$out" 2>&1 || ok=0
+      rate="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["records_per_sec"])' "$out" 2>/dev/null)" || ok=0
       ;;
-    librdkafka)
-      /usr/bin/time -v -o "$err" "$WORK/rdkafka-peer" "$topic" "$RECORDS" "$WORK/values.bin" "$codec" >"$out" \
-        || die "the librdkafka peer failed (see $out)"
-      rate="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["records_per_sec"])' "$out")"
+    librdkafka | franz-go | sarama)
+      local -a cmd=("$BIN/release/rdkafka-peer")
+      [[ "$tool" != franz-go ]] || cmd=("$BIN/franz-peer" produce)
+      [[ "$tool" != sarama ]] || cmd=("$BIN/sarama-peer")
+      "${wrap[@]}" "${cmd[@]}" "$topic" "$RECORDS" "$WORK/values.bin" "$codec" "$idem" >"$out" 2>&1 || ok=0
+      rate="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["records_per_sec"])' "$out" 2>/dev/null)" || ok=0
       ;;
     java)
-      /usr/bin/time -v -o "$err" java -cp "$LOCAL_STACK_KAFKA_LIBS/*" org.apache.kafka.tools.ProducerPerformance \
+      "${wrap[@]}" java -cp "$LOCAL_STACK_KAFKA_LIBS/*" org.apache.kafka.tools.ProducerPerformance \
         --topic "$topic" --num-records "$RECORDS" --record-size "$VALUE_SIZE" --throughput -1 \
         --producer.config "$LOCAL_STACK_KAFKA_CLIENT_CONFIG" --producer-props \
-        "bootstrap.servers=$BOOTSTRAP_SERVERS" acks=all enable.idempotence=false linger.ms=5 \
+        "bootstrap.servers=$BOOTSTRAP_SERVERS" acks=all "enable.idempotence=$idem" linger.ms=5 \
         batch.size=1048576 buffer.memory=33554432 max.in.flight.requests.per.connection=5 \
-        "compression.type=$codec" >"$out" 2>/dev/null || die "ProducerPerformance failed (see $out)"
+        "compression.type=$codec" >"$out" 2>&1 || ok=0
       rate="$(grep -o '[0-9.]* records/sec' "$out" | tail -1 | cut -d' ' -f1)"
+      [[ -n "$rate" ]] || ok=0
       ;;
   esac
-  python3 - "$err" "$tool" "$codec" "$rate" >>"$WORK/results" <<'PY'
+  if ((ok)); then
+    python3 - "$timing" "$setting $idem $codec $tool $rate" "$RECORDS" >>"$WORK/results" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 cpu = sum(float(re.search(p + r" \(seconds\): ([0-9.]+)", text).group(1)) for p in ("User time", "System time"))
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
-print(sys.argv[2], sys.argv[3], sys.argv[4], cpu, rss)
+print(sys.argv[2], cpu, rss, sys.argv[3])
 PY
-  delete_topic "$topic" # 2,000,000 records take ~150 MB of the broker's disk
-  printf '    %-13s %-4s run %s: %s records/s\n' "$tool" "$codec" "$n" "$rate" >&2
+    say "$(printf '    %-7s idempotent=%-5s %-4s round %s %-18s %12.0f records/s  %s' "$setting" "$idem" "$codec" \
+      "$round" "$tool" "$rate" "$(tail -1 "$WORK/results" | awk '{printf "CPU %.2f s, peak RSS %.1f MB", $6, $7/1024}')")"
+  else
+    printf '%s %s %s %s failed 0 0 %s\n' "$setting" "$idem" "$codec" "$tool" "$RECORDS" >>"$WORK/results"
+    say "$(printf '    %-7s idempotent=%-5s %-4s round %s %-18s FAILED: %s' "$setting" "$idem" "$codec" "$round" \
+      "$tool" "$(tail -3 "$out" | tr '\n' ' ' | cut -c1-300)")"
+  fi
+  PLAINTEXT_BOOTSTRAP="$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" "$BIN/franz-peer" topic delete "$topic" \
+    || say "    (could not delete topic $topic)" # 2,000,000 records take ~150 MB of the broker's disk
 }
 
-: >"$WORK/results"
-for codec in $CODECS; do
-  for n in $(seq 1 "$RUNS"); do
-    for tool in shoe-producer librdkafka java; do
-      run "$tool" "$codec" "$n"
+# ---- the rounds ---------------------------------------------------------------------------------------------
+read -r -a tools <<<"$TOOLS"
+started=$SECONDS
+say "==> load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (the broker and any other work share the cores)"
+say "==> $RECORDS records per run, $ROUNDS rounds; settings: $SETTINGS; idempotence: $IDEMPOTENCE; codecs: $CODECS"
+[[ "$SHOE_IDEMPOTENCE" == yes ]] || say "==> this shoe-producer has no --enable-idempotence: it is never idempotent"
+for setting in $SETTINGS; do
+  for codec in $CODECS; do
+    for round in $(seq 1 "$ROUNDS"); do
+      for idem in $IDEMPOTENCE; do
+        for k in "${!tools[@]}"; do
+          tool="${tools[$(((k + round - 1) % ${#tools[@]}))]}"
+          if [[ "$idem" == true && "$SHOE_IDEMPOTENCE" == no && "$tool" == shoe-producer* ]]; then
+            printf '%s %s %s %s n/a 0 0 %s\n' "$setting" "$idem" "$codec" "$tool" "$RECORDS" >>"$WORK/results"
+            continue
+          fi
+          run "$setting" "$idem" "$codec" "$round" "$tool"
+        done
+      done
     done
   done
 done
+say "==> all runs took $((SECONDS - started)) s"
 
-python3 - "$WORK/results" "$RECORDS" "$VALUE_SIZE" <<'PY'
+# ---- the tables ---------------------------------------------------------------------------------------------
+python3 - "$WORK/results" "$VALUE_SIZE" "$DELAY" "$ROUNDS" >"$WORK/table.md" <<'PY'
 import statistics, sys
 from collections import defaultdict
 
-rows = defaultdict(list)
-for line in open(sys.argv[1]):
-    tool, codec, rate, cpu, rss = line.split()
-    rows[(tool, codec)].append((float(rate), float(cpu), int(rss)))
-records, value_size = int(sys.argv[2]), int(sys.argv[3])
+results, value_size, delay, rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs, failed, unavailable = defaultdict(list), defaultdict(int), set()
+for line in open(results):
+    setting, idem, codec, tool, rate, cpu, rss, records = line.split()
+    key = (setting, idem, codec, tool)
+    if rate == "n/a":
+        unavailable.add(key)
+    elif rate == "failed":
+        failed[key] += 1
+    else:
+        runs[key].append((float(rate), float(cpu) / int(records) * 1e6, int(rss) / 1024))
 
-def median_run(runs):
-    runs = sorted(runs)
-    return runs[(len(runs) - 1) // 2]
+TOOLS = ["shoe-producer", "shoe-producer-musl", "librdkafka", "franz-go", "sarama", "java"]
+PEERS = ["librdkafka", "franz-go", "sarama", "java"]
+LABEL = {"shoe-producer": "shoe-producer (glibc)", "shoe-producer-musl": "shoe-producer (musl)",
+         "librdkafka": "librdkafka 2.12.1", "franz-go": "franz-go 1.22.3", "sarama": "sarama 1.61.1",
+         "java": "Java 4.1.1 (no keys)"}
+keys = list(dict.fromkeys(k[:3] for k in list(runs) + list(unavailable) + list(failed)))
 
-print(f"records={records} value≈{value_size} B, SASL_SSL, acks=all, 6 partitions, median of {len(next(iter(rows.values())))} runs")
-print(f"{'codec':<6} {'producer':<14} {'records/s':>11} {'MB/s':>7} {'CPU s':>7} {'CPU µs/rec':>10} {'peak RSS MB':>11}")
-summary = {}
-for codec in dict.fromkeys(c for _, c in rows):
-    for tool in ("shoe-producer", "librdkafka", "java"):
-        if (tool, codec) not in rows:
-            continue
-        rate, cpu, rss = median_run(rows[(tool, codec)])
-        us = cpu / records * 1e6
-        summary[(tool, codec)] = (rate, us, rss / 1024)
-        print(f"{codec:<6} {tool:<14} {rate:>11,.0f} {rate * value_size / 2**20:>7.1f} {cpu:>7.2f} {us:>10.3f} {rss / 1024:>11.1f}")
+def medians(key):
+    rows = runs.get(key)
+    if not rows:
+        return None
+    return tuple(statistics.median(r[i] for r in rows) for i in range(3))
+
+def fmt(key):
+    if key in unavailable:
+        return "not available (no --enable-idempotence in this binary)", "", "", ""
+    m = medians(key)
+    note = f"{len(runs.get(key, []))}" + (f" ({failed[key]} failed)" if failed.get(key) else "")
+    if m is None:
+        return "failed", "", "", note
+    return f"{m[0]:,.0f}", f"{m[1]:.3f}", f"{m[2]:.1f}", note
+
+print(f"Value ≈{value_size} B (framed Shoe), decimal keys, SASL_SSL/PLAIN, acks=all, linger 5 ms, batch 1 MiB, "
+      f"5 in flight (franz-go idempotent: 1 per broker; sarama idempotent: 1), 32 MiB buffer, 6 partitions; "
+      f"median of {rounds} rounds; delayed: {delay} added each way.")
 print()
-print("shoe-producer's ratios (targets: records/s ≥1.0× librdkafka, ≥1.2× Java; CPU µs/record ≤1.0× librdkafka, ≤0.5× Java; RSS ≤64 MB)")
-for codec in dict.fromkeys(c for _, c in rows):
-    ours = summary.get(("shoe-producer", codec))
+print("| setting | idempotent | codec | producer | records/s | CPU µs/record | peak RSS MB | runs |")
+print("|---|---|---|---|---:|---:|---:|---:|")
+for setting, idem, codec in keys:
+    for tool in TOOLS:
+        key = (setting, idem, codec, tool)
+        if key in runs or key in unavailable or key in failed:
+            print(f"| {setting} | {idem} | {codec} | {LABEL[tool]} | " + " | ".join(fmt(key)) + " |")
+print()
+print("shoe-producer (glibc) against the peers. Targets (idempotent): records/s ≥ 1.0× the best peer, "
+      "CPU µs/record ≤ 0.5× the most frugal peer, peak RSS ≤ 64 MB; musl CPU/record ≤ 1.15× glibc.")
+print()
+print("| setting | idempotent | codec | records/s vs best peer | CPU/record vs most frugal peer | peak RSS | musl/glibc CPU |")
+print("|---|---|---|---|---|---|---|")
+verdict = lambda ok: "met" if ok else "MISSED"
+for setting, idem, codec in keys:
+    ours = medians((setting, idem, codec, "shoe-producer"))
+    musl = medians((setting, idem, codec, "shoe-producer-musl"))
+    peers = {p: medians((setting, idem, codec, p)) for p in PEERS}
+    peers = {p: m for p, m in peers.items() if m}
     if not ours:
+        why = "not available" if (setting, idem, codec, "shoe-producer") in unavailable else "no run"
+        print(f"| {setting} | {idem} | {codec} | {why} | | | |")
         continue
-    parts = []
-    for peer, rate_target, cpu_target in (("librdkafka", 1.0, 1.0), ("java", 1.2, 0.5)):
-        theirs = summary.get((peer, codec))
-        if not theirs:
-            continue
-        r, c = ours[0] / theirs[0], ours[1] / theirs[1]
-        parts.append(f"vs {peer}: records/s {r:.2f}× ({'met' if r >= rate_target else 'MISSED'}), "
-                     f"CPU/record {c:.2f}× ({'met' if c <= cpu_target else 'MISSED'})")
-    rss_ok = "met" if ours[2] <= 64 else "MISSED"
-    print(f"{codec:<6} " + "; ".join(parts) + f"; RSS {ours[2]:.1f} MB ({rss_ok})")
+    cells = []
+    if peers:
+        best = max(peers, key=lambda p: peers[p][0])
+        frugal = min(peers, key=lambda p: peers[p][1])
+        r, c = ours[0] / peers[best][0], ours[1] / peers[frugal][1]
+        cells += [f"{r:.2f}× {best} ({verdict(r >= 1.0)})", f"{c:.2f}× {frugal} ({verdict(c <= 0.5)})"]
+    else:
+        cells += ["", ""]
+    cells.append(f"{ours[2]:.1f} MB ({verdict(ours[2] <= 64)})")
+    cells.append(f"{musl[1] / ours[1]:.2f}× ({verdict(musl[1] / ours[1] <= 1.15)}; musl RSS {musl[2]:.1f} MB)" if musl else "")
+    print(f"| {setting} | {idem} | {codec} | " + " | ".join(cells) + " |")
 PY
+cat "$WORK/table.md"
+
+{
+  printf '# Raw output of the latest benchmark run\n\n'
+  printf '`scripts/bench.sh%s` on %s (%s cores, %s; the local stack on the same machine).\n' \
+    "$([[ "$RESULTS" == "$REPO_DIR/bench/RESULTS.md" ]] || printf ' (a subset)')" "$(date -u +%Y-%m-%d)" "$(nproc)" \
+    "$(uname -r)"
+  printf 'shoe-producer: %s. The README'"'"'s Performance section explains how to read it.\n\n' \
+    "$(git -C "$REPO_DIR" log -1 --format='commit %h, %cs')"
+  printf '```\n'; cat "$WORK/raw"; printf '```\n\n'
+  cat "$WORK/table.md"
+} >"$RESULTS"
+printf '==> wrote %s\n' "$RESULTS" >&2
+! grep -q ' failed ' "$WORK/results" || die "some runs failed: see the FAILED lines above and $WORK/*.out"

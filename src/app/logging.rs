@@ -5,6 +5,10 @@
 //! with what scripts parse. While a live progress bar is drawn, each log line briefly lifts the bar so
 //! the two never garble each other. The final error line goes through [`print_failure`], which
 //! prints regardless of the level, in the same format as the logs.
+//!
+//! Logging never ends a run: a log line that cannot be written (stderr closed, a full disk, a
+//! terminal gone with SIGHUP) is dropped, and nothing is reported about it — there is nowhere left
+//! to report it, and the run's outcome is in its summary and exit code, not in its logs.
 
 use std::{
     io::{self, IsTerminal, Write},
@@ -35,12 +39,14 @@ impl From<LoggingError> for Failure {
 }
 
 /// The filter directives for `-v`/`-q` counts: our own crate one step chattier than its dependencies.
+/// rskafka's own lines (its errors in Rust debug text) only from `-vv`: every failure it reports
+/// reaches the user as our one line anyway.
 pub fn default_directives(verbose: u8, quiet: u8) -> &'static str {
     match (verbose, quiet) {
-        (_, q) if q >= 2 => "error",
-        (_, 1) => "warn",
-        (0, _) => "warn,shoe_producer=info",
-        (1, _) => "info,shoe_producer=debug",
+        (_, q) if q >= 2 => "error,rskafka=off",
+        (_, 1) => "warn,rskafka=off",
+        (0, _) => "warn,rskafka=off,shoe_producer=info",
+        (1, _) => "info,rskafka=off,shoe_producer=debug",
         _ => "debug,shoe_producer=trace",
     }
 }
@@ -64,7 +70,10 @@ pub fn init(format: LogFormat, verbose: u8, quiet: u8) -> Result<(), LoggingErro
     let filter = filter(rust_log.as_deref(), verbose, quiet)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Stderr);
+        .with_writer(Stderr)
+        // Its report of a failed write goes to stderr with `eprintln!`, which panics when stderr
+        // fails too; a panic aborts the release binary.
+        .log_internal_errors(false);
     let installed = match format {
         LogFormat::Text => builder
             .with_ansi(io::stderr().is_terminal())
@@ -99,16 +108,18 @@ pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {
 }
 
 /// stderr for tracing: each formatted event arrives in one `write`, so it can lift the bar once.
+/// What cannot be written is dropped: the writer always reports success.
 #[derive(Clone, Copy)]
 struct Stderr;
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_stderr(buf)?;
+        let _dropped_if_unwritable = write_stderr(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
+        let _dropped_if_unwritable = io::stderr().flush();
+        Ok(())
     }
 }
 
@@ -134,7 +145,7 @@ pub fn failure_line(format: LogFormat, failure: &Failure) -> String {
     }
 }
 
-/// Prints [`failure_line`] on stderr, whatever the log level.
+/// Prints [`failure_line`] on stderr, whatever the log level (dropped if stderr cannot take it).
 pub fn print_failure(format: LogFormat, failure: &Failure) {
     let mut line = failure_line(format, failure);
     line.push('\n');
@@ -147,18 +158,27 @@ mod tests {
 
     #[test]
     fn verbosity_maps_to_levels() {
-        assert_eq!(default_directives(0, 0), "warn,shoe_producer=info");
-        assert_eq!(default_directives(1, 0), "info,shoe_producer=debug");
+        assert_eq!(
+            default_directives(0, 0),
+            "warn,rskafka=off,shoe_producer=info"
+        );
+        assert_eq!(
+            default_directives(1, 0),
+            "info,rskafka=off,shoe_producer=debug"
+        );
         assert_eq!(default_directives(3, 0), "debug,shoe_producer=trace");
-        assert_eq!(default_directives(0, 1), "warn");
-        assert_eq!(default_directives(0, 2), "error");
+        assert_eq!(default_directives(0, 1), "warn,rskafka=off");
+        assert_eq!(default_directives(0, 2), "error,rskafka=off");
     }
 
     #[test]
     fn rust_log_overrides_and_bad_filters_name_the_variable() {
         let chosen = filter(Some("shoe_producer=trace"), 0, 2).unwrap();
         assert_eq!(chosen.to_string(), "shoe_producer=trace");
-        assert_eq!(filter(Some("  "), 0, 1).unwrap().to_string(), "warn");
+        assert_eq!(
+            filter(Some("  "), 0, 1).unwrap().to_string(),
+            "rskafka=off,warn"
+        );
         let error = filter(Some("shoe_producer=loud"), 0, 0)
             .unwrap_err()
             .to_string();

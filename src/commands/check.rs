@@ -3,18 +3,17 @@
 //! reachable and authorized, subject and its latest version — like kcat's `-L`, but answering the
 //! questions people have before a first run. Exit 0 when every check passed, 1 otherwise.
 
-use std::io::Write;
-
 use crate::{
     app::exit::Failure,
     app::settings::{Config, KafkaSettings, LogFormat},
+    commands::{sections, stdout},
     kafka::{self, KafkaError},
     registry::{subject_name, RegistryError, SchemaRegistryClient},
 };
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+enum Status {
     Ok,
     Fail,
     /// Not run: an earlier check failed, or the service is not configured.
@@ -33,10 +32,10 @@ impl Status {
 
 /// One printed line: what was checked, how it went, and the detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckLine {
-    pub name: &'static str,
-    pub status: Status,
-    pub detail: String,
+struct CheckLine {
+    name: &'static str,
+    status: Status,
+    detail: String,
 }
 
 impl CheckLine {
@@ -49,7 +48,7 @@ impl CheckLine {
     }
 
     /// `ok   brokers   reached …` or a JSON object with `"event":"check"`.
-    pub fn render(&self, format: LogFormat) -> String {
+    fn render(&self, format: LogFormat) -> String {
         match format {
             LogFormat::Text => format!(
                 "{:<4} {:<9} {}",
@@ -69,15 +68,12 @@ impl CheckLine {
 }
 
 /// Runs every check, printing each line on stdout as soon as it is known.
-pub async fn check(config: &Config) -> Result<(), Failure> {
+pub(crate) async fn check(config: &Config) -> Result<(), Failure> {
+    let kafka_settings = sections::kafka(config, "check")?;
     let mut out = Printer {
         format: config.log_format,
         failures: 0,
     };
-    let kafka_settings = config
-        .kafka
-        .as_ref()
-        .expect("check validates the Kafka settings");
     check_kafka(kafka_settings, &config.topic, &mut out).await;
     check_registry(config, &mut out).await;
     match out.failures {
@@ -99,9 +95,10 @@ impl Printer {
         if status == Status::Fail {
             self.failures += 1;
         }
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", line.render(self.format));
-        let _ = stdout.flush();
+        stdout::print(
+            &format!("{}\n", line.render(self.format)),
+            "check's results",
+        );
     }
 }
 
@@ -183,10 +180,10 @@ fn connect_failure_stage(error: &KafkaError) -> &'static str {
     match error {
         KafkaError::AuthenticationFailed { .. }
         | KafkaError::MechanismNotEnabled { .. }
+        | KafkaError::SaslNotEnabled { .. }
+        | KafkaError::SaslExpected { .. }
         | KafkaError::Sasl { .. } => "sasl",
-        KafkaError::UntrustedCertificate { .. }
-        | KafkaError::TlsHandshake { .. }
-        | KafkaError::TlsSetup(_) => "tls",
+        KafkaError::Tls { .. } | KafkaError::TlsSetup(_) => "tls",
         _ => "brokers",
     }
 }
@@ -311,9 +308,9 @@ mod tests {
             mechanism: "PLAIN".into(),
         };
         assert_eq!(connect_failure_stage(&auth), "sasl");
-        let tls = KafkaError::UntrustedCertificate {
+        let tls = KafkaError::Tls {
             broker: "b:1".into(),
-            reason: "x".into(),
+            failure: crate::support::tls::TlsFailure::UnknownIssuer,
         };
         assert_eq!(connect_failure_stage(&tls), "tls");
         let down = KafkaError::Unreachable {

@@ -3,9 +3,12 @@
 //! configuration — `check`, `register`, `sample`.
 
 pub mod check;
+mod instance;
 pub mod produce;
 pub mod register;
 pub mod sample;
+mod sections;
+mod stdout;
 
 use crate::{app::cli::Command, app::exit::Failure, app::settings::Config};
 

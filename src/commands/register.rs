@@ -4,21 +4,17 @@
 //! It settles the id exactly as `produce` does (`--no-auto-register`, `--use-latest-version`), so
 //! running it twice prints the same id.
 
-use std::io::Write;
-
 use crate::{
     app::exit::Failure,
     app::settings::{Config, LogFormat},
+    commands::{sections, stdout},
     registry::{resolve_schema, subject_name, Resolution, SchemaRegistryClient},
 };
 
 /// Resolves the schema id and prints it on stdout: the bare id, or a JSON line with
 /// `"event":"schema"`, the subject and how the id was obtained.
-pub async fn register(config: &Config) -> Result<(), Failure> {
-    let settings = config
-        .registry
-        .as_ref()
-        .expect("register validates the registry settings");
+pub(crate) async fn register(config: &Config) -> Result<(), Failure> {
+    let settings = sections::registry(config, "register")?;
     let client = SchemaRegistryClient::new(settings).map_err(Failure::runtime)?;
     let subject = subject_name(config.schema.subject_name_strategy, &config.topic);
     let (id, resolution) = resolve_schema(&client, &subject, &config.schema)
@@ -26,10 +22,8 @@ pub async fn register(config: &Config) -> Result<(), Failure> {
         .map_err(Failure::runtime)?;
     tracing::info!(subject = %subject, schema_id = id, "schema {} on {}", describe(resolution), client.base_url());
     let line = render(config.log_format, &subject, id, resolution);
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::runtime(format!("cannot write the schema id to stdout: {e}")))
+    stdout::print(&format!("{line}\n"), "the schema id");
+    Ok(())
 }
 
 fn describe(resolution: Resolution) -> &'static str {
@@ -41,18 +35,14 @@ fn describe(resolution: Resolution) -> &'static str {
 }
 
 /// The stdout line: `100001`, or `{"event":"schema","subject":…,"schema_id":…,"resolution":…}`.
-pub fn render(format: LogFormat, subject: &str, id: u32, resolution: Resolution) -> String {
+fn render(format: LogFormat, subject: &str, id: u32, resolution: Resolution) -> String {
     match format {
         LogFormat::Text => id.to_string(),
         LogFormat::Json => serde_json::json!({
             "event": "schema",
             "subject": subject,
             "schema_id": id,
-            "resolution": match resolution {
-                Resolution::Registered => "registered",
-                Resolution::LookedUp => "looked_up",
-                Resolution::Latest => "latest",
-            },
+            "resolution": resolution.as_str(),
         })
         .to_string(),
     }

@@ -1,30 +1,50 @@
 //! `sample`: print generated shoes as JSON lines, without touching the network — to see what the
 //! producer would send, or to feed other tools.
 //!
-//! Fields keep their `.proto` names and JSON types (`"id":1`, `"sale_price":129.99`), which is what
-//! people grep and `jq` for; `--seed` and `--id-start` give the exact sequence a `produce` run with the
-//! same values sends.
+//! Each line is the shoe in Protobuf's JSON mapping, as Confluent's Protobuf console consumer prints
+//! it: the `.proto` field names, doubles as numbers, and the 64-bit `id` as a string (`"id":"1"`),
+//! because a JSON number above 2^53 is rounded by JavaScript and jq 1.6. `--seed` and `--id-start`
+//! give the exact sequence a `produce` run with the same values sends.
 
 use std::io::{self, Write};
 
 use crate::{
-    app::exit::Failure, app::settings::Config, shoe::generator::ShoeGenerator, shoe::Shoe,
+    app::exit::Failure,
+    app::settings::Config,
+    commands::{instance::Share, stdout},
+    shoe::generator::ShoeGenerator,
+    shoe::Shoe,
 };
 
-/// Shoes printed when `--count` is not given.
-pub const DEFAULT_SAMPLE_COUNT: u64 = 10;
+/// Shoes printed when `--count` is not given (or, with several instances, this instance's first ones).
+const DEFAULT_SAMPLE_COUNT: u64 = 10;
 
-/// Writes `--count` shoes (10 by default) to stdout. A closed pipe (`| head`) ends it quietly.
-pub fn sample(config: &Config) -> Result<(), Failure> {
+/// Writes `--count` shoes (10 by default) to stdout. Its output is its only work, so it stops at
+/// the first write that fails: quietly when the reader went away (`| head`), with exit code 1
+/// otherwise (the shoes asked for were lost).
+pub(crate) fn sample(config: &Config) -> Result<(), Failure> {
     let seed = config.run.seed.unwrap_or_else(|| {
         let seed = crate::support::random_seed::random_seed();
-        tracing::info!("seed {seed} (pass --seed {seed} to get these shoes again)");
+        tracing::info!(
+            seed = %seed,
+            "seed {seed} (pass --seed {seed} to get these shoes again)"
+        );
         seed
     });
-    let count = config.run.count.unwrap_or(DEFAULT_SAMPLE_COUNT);
+    // With `--instance`/`--instances`, the shoes that instance would produce.
+    let share = Share::of(&config.run, seed);
+    let count = match config.run.count {
+        Some(_) => share.count.unwrap_or(DEFAULT_SAMPLE_COUNT),
+        None => DEFAULT_SAMPLE_COUNT.min(share.count.unwrap_or(u64::MAX)),
+    };
     let stdout = io::stdout().lock();
-    match write_sample(io::BufWriter::new(stdout), seed, config.run.id_start, count) {
-        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(Failure::runtime(format!(
+    match write_sample(
+        io::BufWriter::new(stdout),
+        share.seed,
+        share.first_id,
+        count,
+    ) {
+        Err(error) if !stdout::is_closed(&error) => Err(Failure::runtime(format!(
             "cannot write the sample to stdout: {error}"
         ))),
         _ => Ok(()),
@@ -32,12 +52,13 @@ pub fn sample(config: &Config) -> Result<(), Failure> {
 }
 
 /// Writes `count` shoes from `ShoeGenerator::new(seed, id_start)` as JSON lines to `out`.
-pub fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -> io::Result<()> {
+fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -> io::Result<()> {
     let mut generator = ShoeGenerator::new(seed, id_start);
     let mut shoe = Shoe::default();
+    let mut id = itoa::Buffer::new();
     for _ in 0..count {
         generator.next_into(&mut shoe);
-        serde_json::to_writer(&mut out, &shoe_line(&shoe))?;
+        serde_json::to_writer(&mut out, &shoe_line(&shoe, id.format(shoe.id)))?;
         out.write_all(b"\n")?;
     }
     out.flush()
@@ -46,16 +67,16 @@ pub fn write_sample(mut out: impl Write, seed: u64, id_start: i64, count: u64) -
 /// One shoe as JSON, fields in `.proto` order with their `.proto` names.
 #[derive(serde::Serialize)]
 struct ShoeLine<'a> {
-    id: i64,
+    id: &'a str,
     brand: &'a str,
     name: &'a str,
     sale_price: f64,
     rating: f64,
 }
 
-fn shoe_line(shoe: &Shoe) -> ShoeLine<'_> {
+fn shoe_line<'a>(shoe: &'a Shoe, id: &'a str) -> ShoeLine<'a> {
     ShoeLine {
-        id: shoe.id,
+        id,
         brand: &shoe.brand,
         name: &shoe.name,
         sale_price: shoe.sale_price,
@@ -82,8 +103,8 @@ mod tests {
         let first = lines(42, 1_000, 5);
         assert_eq!(first, lines(42, 1_000, 5));
         assert_ne!(first, lines(43, 1_000, 5));
-        let ids: Vec<i64> = first.iter().map(|s| s["id"].as_i64().unwrap()).collect();
-        assert_eq!(ids, [1_000, 1_001, 1_002, 1_003, 1_004]);
+        let ids: Vec<&str> = first.iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["1000", "1001", "1002", "1003", "1004"]);
     }
 
     #[test]
@@ -91,7 +112,7 @@ mod tests {
         let mut out = Vec::new();
         write_sample(&mut out, 1, 5, 1).unwrap();
         let line = String::from_utf8(out).unwrap();
-        assert!(line.starts_with("{\"id\":5,\"brand\":"), "{line}");
+        assert!(line.starts_with("{\"id\":\"5\",\"brand\":"), "{line}");
         let order: Vec<usize> = ["\"brand\"", "\"name\"", "\"sale_price\"", "\"rating\""]
             .iter()
             .map(|key| line.find(key).unwrap())
@@ -110,5 +131,15 @@ mod tests {
             assert_eq!(line["rating"].as_f64().unwrap(), shoe.rating);
             assert_eq!(line.as_object().unwrap().len(), 5);
         }
+    }
+
+    #[test]
+    fn ids_beyond_two_to_the_53_survive_as_strings() {
+        let first = 9_007_199_254_740_993_i64; // 2^53 + 1: no double holds it
+        let ids: Vec<i64> = lines(7, first, 2)
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ids, [first, first + 1]);
     }
 }

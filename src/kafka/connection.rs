@@ -5,18 +5,27 @@
 //! version negotiation and SASL exchange here ourselves (over rskafka's `Messenger`, which frames and
 //! multiplexes requests) lets [`Connector::open`] say exactly which step failed, so the caller can stop
 //! at once on a bad credential and retry only what may heal (a broker that is restarting).
+//!
+//! The same place tells a wrong port from a broken one: the first answer is checked before it is
+//! buffered (see `first_answer`), a TLS handshake cut off by a plaintext listener is confirmed by
+//! asking that port in plaintext, and a SASL listener reached without SASL is found by the first
+//! request after ApiVersions — each becomes a message that names the setting to change.
+
+mod first_answer;
 
 use std::{
     fmt, io,
+    net::SocketAddr,
     pin::Pin,
     sync::Arc,
-    task::{Context, Poll},
+    task::{ready, Context, Poll},
     time::Duration,
 };
 
 use rskafka::{
-    client::{Credentials, SaslConfig},
-    messenger::{Messenger, SaslError, SyncVersionsError},
+    client::{error::ProtocolError, Credentials, SaslConfig},
+    messenger::{Messenger, RequestError, SaslError, SyncVersionsError},
+    protocol::{frame::ReadError as FrameError, messages::SaslHandshakeRequest},
 };
 use rustls_pki_types::ServerName;
 use tokio::{
@@ -25,51 +34,84 @@ use tokio::{
 };
 use tokio_rustls::{client::TlsStream, TlsConnector};
 
-use crate::app::settings::{KafkaSettings, SaslMechanism};
+use first_answer::FirstAnswer;
+pub use first_answer::NotKafka;
+
+use crate::{
+    app::settings::{KafkaSettings, SaslMechanism},
+    support::tls::{self, TlsFailure},
+};
 
 /// A live, authenticated broker connection. Requests on it are pipelined; responses come back in order.
 pub type BrokerConnection = Messenger<BufStream<Stream>>;
 
-/// The largest response frame we accept (metadata and produce responses are small).
-const MAX_MESSAGE_SIZE: usize = 100 * 1024 * 1024;
+/// The largest response accepted on an established connection. The producer only reads metadata,
+/// produce and producer-id responses, each far below this; a larger length means the stream is out of
+/// step, and the frame reader allocates up to this much before it says so.
+pub const MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
 
 /// The client id brokers see in their request logs and quotas.
 pub const CLIENT_ID: &str = concat!("shoe-producer/", env!("CARGO_PKG_VERSION"));
 
-/// Which step of opening a connection failed, with the underlying cause.
+/// Which step of opening a connection failed, with the underlying cause. The messages complete
+/// "cannot connect to <broker>: …".
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("{0} is not a valid host:port")]
     BadAddress(String),
-    #[error("TCP connect failed: {0}")]
+    #[error("cannot resolve host {host} ({source})")]
+    Resolve {
+        host: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}", describe_io(.0))]
     Tcp(#[source] io::Error),
-    #[error("TLS handshake failed: {0}")]
-    Tls(#[source] io::Error),
-    #[error("API version negotiation failed: {0}")]
-    Versions(#[source] SyncVersionsError),
-    #[error("SASL authentication failed: {0}")]
-    Sasl(#[source] SaslError),
-    #[error("no answer within {0:?}")]
+    /// The TLS handshake failed; `failure` is `None` when the cause is not a TLS one (a reset).
+    #[error("TLS handshake failed: {}", .failure.as_ref().map_or_else(|| describe_io(.source), ToString::to_string))]
+    Tls {
+        failure: Option<TlsFailure>,
+        #[source]
+        source: io::Error,
+    },
+    /// The handshake was cut off, and the same port answers a plaintext Kafka request.
+    #[error("the port answers plaintext Kafka, not TLS")]
+    PlaintextPort,
+    /// The first answer is not a Kafka response.
+    #[error("{0}")]
+    NotKafka(NotKafka),
+    #[error("API version negotiation failed: {}", describe_versions(.0))]
+    Versions(SyncVersionsError),
+    /// Without SASL configured, the broker closed the connection on the first request after
+    /// ApiVersions: its listener expects a SASL handshake first.
+    #[error("the listener expects SASL authentication")]
+    SaslExpected,
+    #[error("the first request failed: {}", describe_request(.0))]
+    Request(RequestError),
+    #[error("SASL authentication failed: {}", describe_sasl(.0))]
+    Sasl(SaslError),
+    #[error("no answer within {}", humantime::format_duration(*.0))]
     TimedOut(Duration),
 }
 
 impl OpenError {
-    /// The rustls error behind a failed handshake, if that is what happened.
-    pub fn tls_cause(&self) -> Option<&rustls::Error> {
-        match self {
-            Self::Tls(e) => e.get_ref().and_then(|inner| inner.downcast_ref()),
-            _ => None,
-        }
-    }
-
-    /// True when retrying cannot help: the broker rejected who we are or we reject who it is.
+    /// True when retrying cannot help: the broker rejected who we are, we reject who it is, or the
+    /// port speaks another protocol than the one configured.
     pub fn is_permanent(&self) -> bool {
         match self {
             // The connection dropping mid-exchange says nothing about the credentials.
             Self::Sasl(SaslError::RequestError(_)) => false,
             Self::BadAddress(_) | Self::Sasl(_) => true,
-            Self::Tls(_) => self.tls_cause().is_some(),
-            Self::Tcp(_) | Self::Versions(_) | Self::TimedOut(_) => false,
+            Self::PlaintextPort | Self::NotKafka(_) | Self::SaslExpected => true,
+            Self::Tls { failure, .. } => matches!(
+                failure,
+                Some(f) if !matches!(f, TlsFailure::Closed)
+            ),
+            Self::Resolve { .. }
+            | Self::Tcp(_)
+            | Self::Versions(_)
+            | Self::Request(_)
+            | Self::TimedOut(_) => false,
         }
     }
 }
@@ -156,40 +198,200 @@ impl Connector {
     }
 
     async fn open_unbounded(&self, address: &str) -> Result<Arc<BrokerConnection>, OpenError> {
-        let host = host_of(address).ok_or_else(|| OpenError::BadAddress(address.to_owned()))?;
-        let tcp = TcpStream::connect(address).await.map_err(OpenError::Tcp)?;
-        // Requests are whole frames written at once; never hold the tail of one back.
-        tcp.set_nodelay(true).map_err(OpenError::Tcp)?;
-        let stream = match &self.tls {
-            None => Stream::Plain(tcp),
-            Some(config) => {
-                // A host name is sent as SNI (Confluent Cloud routes on it); an IP address is checked
-                // against the certificate's IP SANs instead.
-                let server_name = ServerName::try_from(host.to_owned())
-                    .map_err(|_| OpenError::BadAddress(address.to_owned()))?;
-                let tls = TlsConnector::from(Arc::clone(config))
-                    .connect(server_name, tcp)
-                    .await
-                    .map_err(OpenError::Tls)?;
-                Stream::Tls(Box::new(tls))
-            }
-        };
-        let mut messenger = Messenger::new(
-            BufStream::new(stream),
-            MAX_MESSAGE_SIZE,
-            Arc::from(CLIENT_ID),
-        );
+        let mut messenger = new_messenger(self.open_socket(address).await?);
         messenger
             .sync_versions()
             .await
-            .map_err(OpenError::Versions)?;
-        if let Some(sasl) = &self.sasl {
-            messenger
+            .map_err(|e| match not_kafka(&e) {
+                Some(not_kafka) => OpenError::NotKafka(not_kafka),
+                None => OpenError::Versions(e),
+            })?;
+        match &self.sasl {
+            Some(sasl) => messenger
                 .do_sasl(sasl.clone())
                 .await
-                .map_err(OpenError::Sasl)?;
+                .map_err(OpenError::Sasl)?,
+            // A SASL listener answers ApiVersions, then closes the connection on any other request
+            // that does not start a SASL handshake: find that out here, where it can be named.
+            None => match super::metadata::request_metadata(&messenger, &[]).await {
+                Ok(_) => {}
+                Err(e) if closed_by_peer(&e) && self.expects_sasl(address).await => {
+                    return Err(OpenError::SaslExpected)
+                }
+                Err(e) => return Err(OpenError::Request(e)),
+            },
         }
         Ok(Arc::new(messenger))
+    }
+
+    /// TCP to `address`, and TLS over it when configured.
+    async fn open_socket(&self, address: &str) -> Result<Socket, OpenError> {
+        let host = host_of(address).ok_or_else(|| OpenError::BadAddress(address.to_owned()))?;
+        let (tcp, peer) = connect_tcp(address, host).await?;
+        let Some(config) = &self.tls else {
+            return Ok(Socket::Plain(tcp));
+        };
+        // A host name is sent as SNI (Confluent Cloud routes on it); an IP address is checked
+        // against the certificate's IP SANs instead.
+        let server_name = ServerName::try_from(host.to_owned())
+            .map_err(|_| OpenError::BadAddress(address.to_owned()))?;
+        match TlsConnector::from(Arc::clone(config))
+            .connect(server_name, tcp)
+            .await
+        {
+            Ok(tls) => Ok(Socket::Tls(Box::new(tls))),
+            Err(source) => {
+                let failure = tls::classify(&source);
+                // A plaintext listener closes on a ClientHello without a word: ask it in
+                // plaintext to be sure before saying so.
+                if failure == Some(TlsFailure::Closed) && answers_plain_kafka(peer).await {
+                    return Err(OpenError::PlaintextPort);
+                }
+                Err(OpenError::Tls { failure, source })
+            }
+        }
+    }
+
+    /// Whether the listener at `address` takes a SASL handshake (a broker that merely went away
+    /// mid-request does not answer one).
+    async fn expects_sasl(&self, address: &str) -> bool {
+        let Ok(socket) = self.open_socket(address).await else {
+            return false;
+        };
+        let mut messenger = new_messenger(socket);
+        if messenger.sync_versions().await.is_err() {
+            return false;
+        }
+        // A listener without SASL answers ILLEGAL_SASL_STATE; a SASL one lists its mechanisms.
+        matches!(
+            messenger.request(SaslHandshakeRequest::new("PLAIN")).await,
+            Ok(answer) if answer.error_code != Some(ProtocolError::IllegalSaslState)
+        )
+    }
+}
+
+/// A messenger over `socket` whose first answer is checked before it is buffered.
+fn new_messenger(socket: Socket) -> BrokerConnection {
+    let stream = Stream {
+        socket,
+        first_answer: Some(FirstAnswer::default()),
+    };
+    Messenger::new(
+        BufStream::new(stream),
+        MAX_RESPONSE_SIZE,
+        Arc::from(CLIENT_ID),
+    )
+}
+
+/// Resolves `address` and connects to the first of its addresses that accepts.
+async fn connect_tcp(address: &str, host: &str) -> Result<(TcpStream, SocketAddr), OpenError> {
+    let resolved = tokio::net::lookup_host(address)
+        .await
+        .map_err(|source| OpenError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?;
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
+    for peer in resolved {
+        match TcpStream::connect(peer).await {
+            Ok(tcp) => {
+                // Requests are whole frames written at once; never hold the tail of one back.
+                tcp.set_nodelay(true).map_err(OpenError::Tcp)?;
+                return Ok((tcp, peer));
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(OpenError::Tcp(last))
+}
+
+/// Whether `peer` answers an ApiVersions request sent without TLS.
+async fn answers_plain_kafka(peer: SocketAddr) -> bool {
+    let Ok(tcp) = TcpStream::connect(peer).await else {
+        return false;
+    };
+    new_messenger(Socket::Plain(tcp))
+        .sync_versions()
+        .await
+        .is_ok()
+}
+
+/// The connection's read side failed with `error` (rskafka poisons the connection with it).
+fn read_failure(error: &RequestError) -> Option<&io::Error> {
+    match error {
+        RequestError::Poisoned(inner) => read_failure(inner),
+        RequestError::ReadFramedMessageError(FrameError::IO(e)) | RequestError::IO(e) => Some(e),
+        _ => None,
+    }
+}
+
+/// Whether the first answer was not Kafka's, as [`FirstAnswer`] found.
+fn not_kafka(error: &SyncVersionsError) -> Option<NotKafka> {
+    let SyncVersionsError::RequestError(e) = error else {
+        return None;
+    };
+    read_failure(e)?
+        .get_ref()?
+        .downcast_ref::<NotKafka>()
+        .copied()
+}
+
+/// Whether the broker closed the connection instead of answering.
+fn closed_by_peer(error: &RequestError) -> bool {
+    read_failure(error).is_some_and(|e| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+        )
+    })
+}
+
+/// A socket error in words, without the OS error number.
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => {
+            "connection refused (nothing listens on that port)".into()
+        }
+        io::ErrorKind::ConnectionReset => "the connection was reset".into(),
+        io::ErrorKind::UnexpectedEof => "the server closed the connection".into(),
+        io::ErrorKind::TimedOut => "the TCP connection timed out".into(),
+        io::ErrorKind::HostUnreachable => "no route to the host".into(),
+        io::ErrorKind::NetworkUnreachable => "the network is unreachable".into(),
+        _ => error.to_string(),
+    }
+}
+
+/// A failed request on a new connection, in words.
+fn describe_request(error: &RequestError) -> String {
+    match read_failure(error) {
+        Some(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            "the broker closed the connection without answering".into()
+        }
+        Some(e) => describe_io(e),
+        None => match error {
+            RequestError::Poisoned(inner) => describe_request(inner),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// A version negotiation failure, in words.
+fn describe_versions(error: &SyncVersionsError) -> String {
+    match error {
+        SyncVersionsError::RequestError(e) => describe_request(e),
+        SyncVersionsError::NoWorkingVersion => {
+            "the server answers no ApiVersions version we speak".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A SASL failure, in words (the password never appears in rskafka's errors).
+fn describe_sasl(error: &SaslError) -> String {
+    match error {
+        SaslError::RequestError(e) => describe_request(e),
+        SaslError::ApiError(code) => super::error::protocol_error_name(*code),
+        other => other.to_string(),
     }
 }
 
@@ -204,9 +406,16 @@ pub fn host_of(address: &str) -> Option<&str> {
     (!host.is_empty()).then_some(host)
 }
 
-/// A broker socket, with or without TLS.
+/// A broker socket, with or without TLS, that checks the first answer it reads.
 #[derive(Debug)]
-pub enum Stream {
+pub struct Stream {
+    socket: Socket,
+    /// Watches the first answer until it looks like Kafka's.
+    first_answer: Option<FirstAnswer>,
+}
+
+#[derive(Debug)]
+enum Socket {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -217,10 +426,28 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        ready!(match &mut this.socket {
+            Socket::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Socket::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        })?;
+        if let Some(watch) = &mut this.first_answer {
+            let read = &buf.filled()[before..];
+            if !read.is_empty() {
+                match watch.inspect(read) {
+                    Ok(true) => this.first_answer = None,
+                    Ok(false) => {}
+                    Err(not_kafka) => {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            not_kafka,
+                        )))
+                    }
+                }
+            }
         }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -230,9 +457,9 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        match &mut self.get_mut().socket {
+            Socket::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Socket::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -241,30 +468,30 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        match &mut self.get_mut().socket {
+            Socket::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Socket::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            Self::Plain(s) => s.is_write_vectored(),
-            Self::Tls(s) => s.is_write_vectored(),
+        match &self.socket {
+            Socket::Plain(s) => s.is_write_vectored(),
+            Socket::Tls(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        match &mut self.get_mut().socket {
+            Socket::Plain(s) => Pin::new(s).poll_flush(cx),
+            Socket::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        match &mut self.get_mut().socket {
+            Socket::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Socket::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -196,10 +196,7 @@ impl Kafka {
         let client = self.client().await?;
         let controller = client
             .controller_client()
-            .map_err(|e| KafkaError::CreateTopic {
-                topic: topic.to_owned(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| KafkaError::topic_not_created(topic, &e, None))?;
         // rskafka retries under its deadline but does not bound one attempt; the broker gets 30 s.
         let bound = self.connect_timeout + std::time::Duration::from_secs(30);
         let creation = tokio::time::timeout(
@@ -209,7 +206,10 @@ impl Kafka {
         .await
         .map_err(|_| KafkaError::CreateTopic {
             topic: topic.to_owned(),
-            reason: format!("the controller did not answer within {bound:?}"),
+            reason: format!(
+                "the controller did not answer within {}",
+                humantime::format_duration(bound)
+            ),
         })?;
         let created = match creation {
             Ok(()) => true,
@@ -218,10 +218,8 @@ impl Kafka {
                 ..
             }) => false,
             Err(e) => {
-                return Err(KafkaError::CreateTopic {
-                    topic: topic.to_owned(),
-                    reason: e.to_string(),
-                })
+                let brokers = self.cluster_info().await.ok().map(|c| c.brokers.len());
+                return Err(KafkaError::topic_not_created(topic, &e, brokers));
             }
         };
         self.await_leaders(topic).await?;

@@ -24,7 +24,7 @@ use rskafka::{
 use tokio::time::Instant;
 
 pub use connection::{BrokerConnection, Connector, OpenError};
-pub use error::KafkaError;
+pub use error::{protocol_error_name, KafkaError};
 pub use metadata::{BrokerInfo, ClusterInfo};
 pub use producer_id::ProducerIdAndEpoch;
 
@@ -100,7 +100,7 @@ async fn open_any(
             None => {
                 return Err(KafkaError::Unreachable {
                     bootstrap: connector.bootstrap().join(","),
-                    waited: started.elapsed(),
+                    waited: timeout,
                     cause: last_cause,
                 })
             }
@@ -157,7 +157,7 @@ impl Kafka {
                 None => {
                     return Err(KafkaError::Unreachable {
                         bootstrap: self.cluster.connector().bootstrap().join(","),
-                        waited: started.elapsed(),
+                        waited: self.connect_timeout,
                         cause,
                     })
                 }
@@ -180,6 +180,7 @@ fn rskafka_backoff(backoff: &Backoff, deadline: Duration) -> BackoffConfig {
 async fn rskafka_client(connector: &Connector, deadline: Duration) -> Result<Client, KafkaError> {
     let mut builder = ClientBuilder::new(connector.bootstrap().to_vec())
         .client_id(connection::CLIENT_ID)
+        .max_message_size(connection::MAX_RESPONSE_SIZE)
         .backoff_config(rskafka_backoff(&ADMIN_BACKOFF, deadline));
     if let Some(tls) = connector.tls_config() {
         builder = builder.tls_config(tls);

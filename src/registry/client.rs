@@ -1,25 +1,27 @@
 //! The HTTP side of the Schema Registry: one reqwest client (rustls with the shared TLS config, Basic
-//! auth, timeouts), Confluent's REST paths and media type, bounded retries, and the translation of
-//! every failure into a [`RegistryError`] that names the URL without credentials.
+//! auth), Confluent's REST paths and media type, and the bounds every call is held to — one deadline
+//! over all its attempts and pauses (`--registry-timeout`), a few retries with the shared
+//! [`Backoff`] inside it, and a cap on the size of an answer's body, which is read as a stream and
+//! abandoned past the cap — with every failure translated into a [`RegistryError`] that names the
+//! URL without credentials.
 
-use bytes::Bytes;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
 use reqwest::{
     header::{HeaderValue, ACCEPT, CONTENT_TYPE},
     Method, StatusCode,
 };
 use serde::Deserialize;
+use tokio::time::Instant;
 use url::Url;
 
-use std::sync::{Arc, Mutex};
-
-use super::{
-    error::{hint, Operation, RegistryError},
-    resolve::Resolution,
-    retry::RetryPolicy,
+use super::error::{
+    hint, tls_advice, unreachable_advice, Operation, RegistryError, PLAIN_HTTP_TO_HTTPS_PORT,
 };
 use crate::{
-    app::settings::{RegistrySettings, SchemaSettings},
-    support::secret::Secret,
+    app::settings::RegistrySettings,
+    support::{backoff::Backoff, secret::Secret},
 };
 
 /// Confluent's media type for request bodies.
@@ -28,6 +30,14 @@ const SCHEMA_REGISTRY_JSON: &str = "application/vnd.schemaregistry.v1+json";
 const ACCEPTED: &str = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5";
 /// Longest registry error message kept in our error (registries can answer with whole HTML pages).
 const MAX_MESSAGE_CHARS: usize = 300;
+/// The largest answer body read. Registry answers are a few kilobytes (a schema, an error); anything
+/// far larger is not a registry talking, and reading it would only cost memory.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Attempts per call, the first included: a registry that restarts or blips is ridden out, while a
+/// refused connection fails the call within about two seconds instead of at the deadline.
+const MAX_ATTEMPTS: u32 = 4;
+/// Pauses between attempts: 250 ms, 500 ms, 1 s (cut short by the deadline).
+const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
 
 /// A schema as a subject holds it (`lookup` and `latest` answers).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -85,29 +95,30 @@ pub struct SchemaRegistryClient {
     base_url: Url,
     api_key: Option<String>,
     api_secret: Option<Secret>,
-    retry: RetryPolicy,
-    /// Schema ids already resolved, per subject and settings; shared by clones.
-    resolved: Arc<Mutex<Vec<ResolvedEntry>>>,
+    /// The deadline of each call, every attempt and pause included.
+    timeout: Duration,
 }
 
-#[derive(Debug)]
-struct ResolvedEntry {
-    subject: String,
-    settings: SchemaSettings,
-    resolution: (u32, Resolution),
+/// One call to the registry, as sent on every attempt and named in errors.
+struct Call {
+    operation: Operation,
+    /// What the call is about (`subject shoes-value`, `schema id 7`).
+    target: String,
+    method: Method,
+    url: Url,
+    /// The URL as shown in messages (never with credentials).
+    shown_url: String,
+    body: Option<Bytes>,
 }
 
 impl SchemaRegistryClient {
-    /// Builds the client: TLS from the bundled roots plus `settings.ca_file`, `settings.timeout`
-    /// per request (and for connecting), Basic auth if an API key is set, the default [`RetryPolicy`].
-    /// No network I/O happens here.
+    /// Builds the client: TLS from the bundled roots plus `settings.ca_file`, Basic auth if an API
+    /// key is set, `settings.timeout` as the deadline of each call. No network I/O happens here.
     pub fn new(settings: &RegistrySettings) -> Result<Self, RegistryError> {
         let base_url = parse_base_url(&settings.url)?;
         let tls = crate::support::tls::client_config(settings.ca_file.as_deref())?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
             .user_agent(concat!("shoe-producer/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| RegistryError::ClientSetup {
@@ -118,15 +129,8 @@ impl SchemaRegistryClient {
             base_url,
             api_key: settings.api_key.clone(),
             api_secret: settings.api_secret.clone(),
-            retry: RetryPolicy::default(),
-            resolved: Arc::default(),
+            timeout: settings.timeout,
         })
-    }
-
-    /// The same client with another retry policy.
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
     }
 
     /// The registry's base URL, as shown in messages (never with credentials).
@@ -201,38 +205,6 @@ impl SchemaRegistryClient {
         .await
     }
 
-    pub(super) fn cached_resolution(
-        &self,
-        subject: &str,
-        settings: &SchemaSettings,
-    ) -> Option<(u32, Resolution)> {
-        let resolved = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        resolved
-            .iter()
-            .find(|entry| entry.subject == subject && &entry.settings == settings)
-            .map(|entry| entry.resolution)
-    }
-
-    pub(super) fn cache_resolution(
-        &self,
-        subject: &str,
-        settings: &SchemaSettings,
-        resolution: (u32, Resolution),
-    ) {
-        let mut resolved = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        resolved.push(ResolvedEntry {
-            subject: subject.to_owned(),
-            settings: settings.clone(),
-            resolution,
-        });
-    }
-
     /// The base URL with `segments` appended, each percent-encoded as one path segment (a subject
     /// holding `/` or `%` stays one segment).
     fn endpoint(&self, segments: &[&str]) -> Url {
@@ -244,8 +216,8 @@ impl SchemaRegistryClient {
         url
     }
 
-    /// Sends `method` to the endpoint at `segments` (with retries, see [`Self::send`]) and parses the
-    /// JSON answer; `target` names what the request is about in errors.
+    /// Sends `method` to the endpoint at `segments` (see [`Self::send`]) and parses the JSON answer;
+    /// `target` names what the request is about in errors.
     async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         operation: Operation,
@@ -255,144 +227,152 @@ impl SchemaRegistryClient {
         body: Option<Bytes>,
     ) -> Result<T, RegistryError> {
         let url = self.endpoint(segments);
-        self.send(operation, target, method, url, body)
-            .await?
-            .parse()
-    }
-
-    /// Sends one request with retries: transport failures (except TLS) and 5xx answers are retried
-    /// under the retry policy; any other answer is final.
-    async fn send(
-        &self,
-        operation: Operation,
-        target: String,
-        method: Method,
-        url: Url,
-        body: Option<Bytes>,
-    ) -> Result<Answer, RegistryError> {
-        let shown_url = redact(&url);
-        let mut attempt = 1;
-        loop {
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .header(ACCEPT, HeaderValue::from_static(ACCEPTED));
-            if let Some(body) = &body {
-                request = request
-                    .header(CONTENT_TYPE, HeaderValue::from_static(SCHEMA_REGISTRY_JSON))
-                    .body(body.clone());
-            }
-            if let Some(key) = &self.api_key {
-                request = request.basic_auth(key, self.api_secret.as_ref().map(Secret::expose));
-            }
-
-            let failure = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    match response.bytes().await {
-                        Ok(bytes) if status.is_success() => {
-                            return Ok(Answer {
-                                operation,
-                                url: shown_url,
-                                target,
-                                bytes,
-                            })
-                        }
-                        Ok(bytes) => {
-                            let error =
-                                http_error(operation, &method, &shown_url, &target, status, &bytes);
-                            if !status.is_server_error() {
-                                return Err(error);
-                            }
-                            Failure::Retriable(error)
-                        }
-                        Err(error) => {
-                            self.transport_failure(operation, &shown_url, &target, attempt, error)
-                        }
-                    }
-                }
-                Err(error) => {
-                    self.transport_failure(operation, &shown_url, &target, attempt, error)
-                }
-            };
-            match failure {
-                Failure::Final(error) => return Err(error),
-                Failure::Retriable(error) => match self.retry.backoff_after(attempt) {
-                    None => return Err(error),
-                    Some(pause) => {
-                        tracing::warn!(
-                            url = %shown_url,
-                            %target,
-                            attempt,
-                            retry_in_ms = pause.as_millis() as u64,
-                            "Schema Registry request failed, retrying: {error}"
-                        );
-                        tokio::time::sleep(pause).await;
-                        attempt += 1;
-                    }
-                },
-            }
-        }
-    }
-
-    fn transport_failure(
-        &self,
-        operation: Operation,
-        url: &str,
-        target: &str,
-        attempt: u32,
-        error: reqwest::Error,
-    ) -> Failure {
-        let error = error.without_url();
-        let cause = error_chain(&error);
-        if is_tls_failure(&error) {
-            return Failure::Final(RegistryError::TlsHandshake {
-                operation,
-                url: url.to_owned(),
-                target: target.to_owned(),
-                cause,
-            });
-        }
-        let cause = if error.is_timeout() {
-            format!("no answer within the request timeout ({cause})")
-        } else {
-            cause
-        };
-        Failure::Retriable(RegistryError::Unreachable {
+        let call = Call {
             operation,
-            url: url.to_owned(),
-            target: target.to_owned(),
-            attempts: attempt,
-            cause,
-        })
-    }
-}
-
-enum Failure {
-    Retriable(RegistryError),
-    Final(RegistryError),
-}
-
-/// A successful answer's body, with what is needed to report it as unexpected.
-struct Answer {
-    operation: Operation,
-    url: String,
-    target: String,
-    bytes: Bytes,
-}
-
-impl Answer {
-    fn parse<T: for<'de> Deserialize<'de>>(self) -> Result<T, RegistryError> {
-        serde_json::from_slice(&self.bytes).map_err(|error| RegistryError::BadResponse {
-            operation: self.operation,
-            url: self.url,
-            target: self.target,
+            target,
+            method,
+            shown_url: redact(&url),
+            url,
+            body,
+        };
+        let bytes = self.send(&call).await?;
+        serde_json::from_slice(&bytes).map_err(|error| RegistryError::BadResponse {
+            operation: call.operation,
+            url: call.shown_url,
+            target: call.target,
             detail: format!(
                 "{error} in body `{}`",
-                one_line(&String::from_utf8_lossy(&self.bytes))
+                one_line(&String::from_utf8_lossy(&bytes))
             ),
         })
     }
+
+    /// Sends `call` until it gets an answer, within the client's deadline: transport failures
+    /// (except TLS) and 5xx answers are tried again, up to [`MAX_ATTEMPTS`], after a pause; any
+    /// other answer is final. Returns the body of a 2xx answer.
+    async fn send(&self, call: &Call) -> Result<Bytes, RegistryError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut backoff = RETRY_BACKOFF;
+        let mut last_error = None;
+        for attempt in 1.. {
+            let error = match tokio::time::timeout_at(deadline, self.attempt(call, attempt)).await {
+                Ok(Ok(body)) => return Ok(body),
+                Ok(Err(error)) => error,
+                Err(_elapsed) => {
+                    return Err(RegistryError::Deadline {
+                        operation: call.operation,
+                        url: call.shown_url.clone(),
+                        target: call.target.clone(),
+                        timeout: self.timeout,
+                        attempts: attempt,
+                        last_error,
+                    })
+                }
+            };
+            if !error.is_retriable() || attempt >= MAX_ATTEMPTS {
+                return Err(error);
+            }
+            let Some(pause) = backoff.next_pause_before(Instant::now(), deadline) else {
+                return Err(error);
+            };
+            tracing::warn!(
+                url = %call.shown_url,
+                target = %call.target,
+                attempt,
+                retry_in_ms = pause.as_millis() as u64,
+                "Schema Registry request failed, retrying: {error}"
+            );
+            last_error = Some(error.to_string());
+            tokio::time::sleep(pause).await;
+        }
+        unreachable!("the attempts loop only ends by returning")
+    }
+
+    /// One attempt of `call`: the request, then the answer's body, read up to [`MAX_BODY_BYTES`].
+    async fn attempt(&self, call: &Call, attempt: u32) -> Result<Bytes, RegistryError> {
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .header(ACCEPT, HeaderValue::from_static(ACCEPTED));
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, HeaderValue::from_static(SCHEMA_REGISTRY_JSON))
+                .body(body.clone());
+        }
+        if let Some(key) = &self.api_key {
+            request = request.basic_auth(key, self.api_secret.as_ref().map(Secret::expose));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| self.transport_error(call, attempt, error))?;
+        let status = response.status();
+        let body = read_capped(response, MAX_BODY_BYTES)
+            .await
+            .map_err(|error| match error {
+                BodyError::TooLarge => RegistryError::TooLarge {
+                    operation: call.operation,
+                    url: call.shown_url.clone(),
+                    target: call.target.clone(),
+                    status: status.as_u16(),
+                    limit: MAX_BODY_BYTES,
+                },
+                BodyError::Transport(error) => self.transport_error(call, attempt, error),
+            })?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(http_error(call, status, &body))
+        }
+    }
+
+    fn transport_error(&self, call: &Call, attempt: u32, error: reqwest::Error) -> RegistryError {
+        let error = error.without_url();
+        let cause = error_chain(&error);
+        if let Some(tls) = tls_cause(&error) {
+            return RegistryError::TlsHandshake {
+                operation: call.operation,
+                url: call.shown_url.clone(),
+                target: call.target.clone(),
+                cause,
+                advice: tls_advice(tls, call.url.host_str().unwrap_or_default()),
+            };
+        }
+        RegistryError::Unreachable {
+            operation: call.operation,
+            url: call.shown_url.clone(),
+            target: call.target.clone(),
+            attempts: attempt,
+            cause,
+            advice: unreachable_advice(call.url.scheme()),
+        }
+    }
+}
+
+/// Why an answer's body was not read to its end.
+enum BodyError {
+    /// It is larger than the cap (by its `Content-Length`, or by what arrived).
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads `response`'s body chunk by chunk, giving up as soon as it exceeds `limit` bytes, so an
+/// oversized answer costs at most `limit` bytes of memory.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn subject_target(subject: &str) -> String {
@@ -407,31 +387,40 @@ fn schema_request_body(schema: &str) -> Bytes {
     Bytes::from(serde_json::to_vec(&request).expect("a struct of strings serializes"))
 }
 
-fn http_error(
-    operation: Operation,
-    method: &Method,
-    url: &str,
-    target: &str,
-    status: StatusCode,
-    body: &[u8],
-) -> RegistryError {
+fn http_error(call: &Call, status: StatusCode, body: &[u8]) -> RegistryError {
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
     let error_code = parsed.as_ref().and_then(|body| body.error_code);
     let message = parsed
         .and_then(|body| body.message)
+        .or_else(|| page_title(body))
         .map(|message| one_line(&message))
         .filter(|message| !message.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_owned());
+    let plain_http_to_https_port =
+        call.url.scheme() == "http" && status == StatusCode::BAD_REQUEST && error_code.is_none();
     RegistryError::Http {
-        operation,
-        method: static_method(method),
-        url: url.to_owned(),
-        target: target.to_owned(),
+        operation: call.operation,
+        method: static_method(&call.method),
+        url: call.shown_url.clone(),
+        target: call.target.clone(),
         status: status.as_u16(),
         error_code,
         message,
-        hint: hint(operation, status.as_u16(), error_code),
+        hint: if plain_http_to_https_port {
+            PLAIN_HTTP_TO_HTTPS_PORT
+        } else {
+            hint(call.operation, status.as_u16(), error_code)
+        },
     }
+}
+
+/// The `<title>` of an HTML answer (what web servers and proxies put their error in), if any.
+fn page_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    Some(text[start..end].to_owned())
 }
 
 fn static_method(method: &Method) -> &'static str {
@@ -503,25 +492,25 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     one_line(&text)
 }
 
-/// True if a TLS error (bad certificate, handshake failure) is anywhere in the chain. rustls errors
-/// travel inside `std::io::Error`s (tokio-rustls nests one in another), whose `source()` skips the
-/// wrapped error, so look inside those too.
-fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+/// The rustls error anywhere in the chain (bad certificate, handshake failure), if any. rustls
+/// errors travel inside `std::io::Error`s (tokio-rustls nests one in another), whose `source()`
+/// skips the wrapped error, so look inside those too.
+fn tls_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut current = Some(error);
     while let Some(error) = current {
-        if error.is::<rustls::Error>() {
-            return true;
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls);
         }
         let mut io = error.downcast_ref::<std::io::Error>();
         while let Some(inner) = io.and_then(std::io::Error::get_ref) {
-            if inner.is::<rustls::Error>() {
-                return true;
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(tls);
             }
             io = inner.downcast_ref::<std::io::Error>();
         }
         current = error.source();
     }
-    false
+    None
 }
 
 /// Collapses whitespace (newlines included) and bounds the length, so a message stays one line.
@@ -609,13 +598,23 @@ mod tests {
         assert_secret_hidden(&format!("{client:?}"));
     }
 
+    fn call(url: &str, method: Method) -> Call {
+        let url = Url::parse(url).unwrap();
+        Call {
+            operation: Operation::Register,
+            target: "subject s".into(),
+            method,
+            shown_url: redact(&url),
+            url,
+            body: None,
+        }
+    }
+
     #[test]
     fn error_bodies_become_one_line_messages() {
+        let post = call("https://sr.example/subjects/s/versions", Method::POST);
         let error = http_error(
-            Operation::Register,
-            &Method::POST,
-            "https://sr.example/subjects/s/versions",
-            "subject s",
+            &post,
             StatusCode::UNAUTHORIZED,
             b"<html>\n<body>401 Authorization Required</body>\n</html>",
         );
@@ -625,10 +624,7 @@ mod tests {
         assert!(!text.contains('\n'));
 
         let error = http_error(
-            Operation::Register,
-            &Method::POST,
-            "https://sr.example/subjects/s/versions",
-            "subject s",
+            &post,
             StatusCode::CONFLICT,
             br#"{"error_code":409,"message":"Schema being registered is incompatible\nwith an earlier schema"}"#,
         );
@@ -636,6 +632,30 @@ mod tests {
         assert!(error
             .to_string()
             .contains("HTTP 409 (error_code 409): Schema being registered is incompatible with an earlier schema;"));
+    }
+
+    #[test]
+    fn a_plain_http_request_to_an_https_port_asks_for_https() {
+        let nginx = b"<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>...</body></html>";
+        let text = http_error(
+            &call("http://sr.example:8443/subjects/s/versions", Method::POST),
+            StatusCode::BAD_REQUEST,
+            nginx,
+        )
+        .to_string();
+        assert!(
+            text.contains("HTTP 400: 400 The plain HTTP request was sent to HTTPS port;"),
+            "{text}"
+        );
+        assert!(text.contains("is it an https:// URL?"), "{text}");
+        // Over HTTPS the same status is the registry's own answer, with its own hint.
+        let text = http_error(
+            &call("https://sr.example/subjects/s/versions", Method::POST),
+            StatusCode::BAD_REQUEST,
+            br#"{"error_code":400,"message":"bad"}"#,
+        )
+        .to_string();
+        assert!(!text.contains("https:// URL?"), "{text}");
     }
 
     #[test]
@@ -648,20 +668,20 @@ mod tests {
     #[tokio::test]
     async fn unreachable_registry_names_url_and_cause_and_hides_the_secret() {
         // Port 9 (discard) on loopback: nothing listens there, so the connection is refused.
-        let client = SchemaRegistryClient::new(&settings("http://127.0.0.1:9"))
-            .unwrap()
-            .with_retry_policy(RetryPolicy {
-                attempts: 2,
-                first_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(1),
-            });
+        let client = SchemaRegistryClient::new(&settings("http://127.0.0.1:9")).unwrap();
         let error = client
             .register("shoes-value", crate::shoe::schema::SHOE_PROTO)
             .await
             .unwrap_err();
         let text = error.to_string();
         assert!(
-            matches!(error, RegistryError::Unreachable { attempts: 2, .. }),
+            matches!(
+                error,
+                RegistryError::Unreachable {
+                    attempts: MAX_ATTEMPTS,
+                    ..
+                }
+            ),
             "{text}"
         );
         assert!(
@@ -673,5 +693,76 @@ mod tests {
         assert!(text.contains("SCHEMA_REGISTRY_URL"), "{text}");
         assert_secret_hidden(&text);
         assert_secret_hidden(&format!("{error:?}"));
+    }
+
+    #[tokio::test]
+    async fn the_deadline_bounds_every_attempt_and_pause() {
+        // A listener that accepts and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        let _held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((stream, _)) = silent.accept().await {
+                open.push(stream);
+            }
+        });
+        let client = SchemaRegistryClient::new(&RegistrySettings {
+            timeout: Duration::from_millis(300),
+            ..settings(&url)
+        })
+        .unwrap();
+        let error = client.latest("s").await.unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(error, RegistryError::Deadline { attempts: 1, .. }),
+            "{text}"
+        );
+        assert!(
+            text.contains("no answer within 300ms (--registry-timeout)"),
+            "{text}"
+        );
+    }
+
+    /// A one-connection HTTP server on loopback that answers every request with `answer`, written
+    /// as fast as the client reads it.
+    async fn answering(answer: impl Fn() -> Vec<u8> + Send + 'static) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let _ = stream.write_all(&answer()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_refused_by_its_length_or_while_it_streams() {
+        let declared = answering(|| {
+            b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 52428800\r\n\r\n".to_vec()
+        })
+        .await;
+        let streamed = answering(|| {
+            let mut answer = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..40 {
+                answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                answer.extend_from_slice(&chunk);
+                answer.extend_from_slice(b"\r\n");
+            }
+            answer
+        })
+        .await;
+        for (url, status) in [(declared, 500), (streamed, 200)] {
+            let client = SchemaRegistryClient::new(&settings(&url)).unwrap();
+            let error = client.latest("s").await.unwrap_err();
+            assert!(
+                matches!(&error, RegistryError::TooLarge { status: s, .. } if *s == status),
+                "{error}"
+            );
+        }
     }
 }

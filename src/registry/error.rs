@@ -4,6 +4,8 @@
 //! The hint depends on the operation as much as on the code: a 40401 while looking up means
 //! "auto-register is off", while fetching the latest version it means "nothing registered yet".
 
+use std::time::Duration;
+
 use crate::support::tls::TlsConfigError;
 
 /// The registry call that failed; it decides the hint.
@@ -45,21 +47,43 @@ pub enum RegistryError {
     #[error("cannot build the Schema Registry HTTP client: {cause}")]
     ClientSetup { cause: String },
 
-    #[error("Schema Registry {url} unreachable while {} for {target} (after {attempts} attempts): {cause}; check SCHEMA_REGISTRY_URL (--schema-registry-url) and that the registry is up", .operation.describe())]
+    #[error("Schema Registry {url} unreachable while {} for {target} (after {attempts} attempts): {cause}; {advice}", .operation.describe())]
     Unreachable {
         operation: Operation,
         url: String,
         target: String,
         attempts: u32,
         cause: String,
+        advice: &'static str,
     },
 
-    #[error("TLS handshake with Schema Registry {url} failed while {} for {target}: {cause}; if the registry's certificate comes from a private CA, point SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file) at that CA's PEM file", .operation.describe())]
+    #[error("Schema Registry {url} gave no answer within {} (--registry-timeout) while {} for {target} ({attempts} attempt(s){}); check that the registry is up and reachable, or raise --registry-timeout", humantime::format_duration(*.timeout), .operation.describe(), last_error_suffix(.last_error.as_deref()))]
+    Deadline {
+        operation: Operation,
+        url: String,
+        target: String,
+        timeout: Duration,
+        attempts: u32,
+        /// The failure of the attempt before the one the deadline cut short, if any.
+        last_error: Option<String>,
+    },
+
+    #[error("TLS handshake with Schema Registry {url} failed while {} for {target}: {cause}; {advice}", .operation.describe())]
     TlsHandshake {
         operation: Operation,
         url: String,
         target: String,
         cause: String,
+        advice: String,
+    },
+
+    #[error("Schema Registry {url} answered HTTP {status} with a body larger than {} while {} for {target}; stopped reading it: check that SCHEMA_REGISTRY_URL (--schema-registry-url) is the registry's base URL", size_text(*.limit), .operation.describe())]
+    TooLarge {
+        operation: Operation,
+        url: String,
+        target: String,
+        status: u16,
+        limit: usize,
     },
 
     #[error("Schema Registry {method} {url} failed while {} for {target}: HTTP {status}{}: {message}; {hint}", .operation.describe(), error_code_suffix(*.error_code))]
@@ -113,6 +137,16 @@ impl RegistryError {
     pub fn is_subject_not_found(&self) -> bool {
         self.error_code() == Some(40401)
     }
+
+    /// Whether another attempt could succeed: the registry could not be reached, or it failed to
+    /// serve the request (5xx). Any other answer is the registry's final word.
+    pub(crate) fn is_retriable(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Http { status, .. } => (500..=599).contains(status),
+            _ => false,
+        }
+    }
 }
 
 fn error_code_suffix(error_code: Option<i64>) -> String {
@@ -120,6 +154,69 @@ fn error_code_suffix(error_code: Option<i64>) -> String {
         .map(|code| format!(" (error_code {code})"))
         .unwrap_or_default()
 }
+
+fn last_error_suffix(last_error: Option<&str>) -> String {
+    last_error
+        .map(|error| format!("; the one before failed: {error}"))
+        .unwrap_or_default()
+}
+
+/// `1 MiB` for whole mebibytes, else bytes.
+fn size_text(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// What to do when the registry could not be reached over `scheme`.
+pub(crate) fn unreachable_advice(scheme: &str) -> &'static str {
+    if scheme == "http" {
+        "check SCHEMA_REGISTRY_URL (--schema-registry-url) and that the registry is up; if it speaks HTTPS, the URL must start with https://"
+    } else {
+        "check SCHEMA_REGISTRY_URL (--schema-registry-url) and that the registry is up"
+    }
+}
+
+/// What to do about a failed TLS handshake with the registry at `host`, by what went wrong.
+pub(crate) fn tls_advice(cause: &rustls::Error, host: &str) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    const TRUST: &str = "if the registry's certificate comes from a private CA, point SCHEMA_REGISTRY_SSL_CA_LOCATION (--schema-registry-ca-file) at that CA's PEM file";
+    match cause {
+        E::InvalidCertificate(C::NotValidForNameContext { presented, .. }) => format!(
+            "the certificate is not valid for the name {host} (it names {}): use one of those names in SCHEMA_REGISTRY_URL (--schema-registry-url); a CA file cannot fix a name",
+            presented.iter().map(|name| plain_name(name)).collect::<Vec<_>>().join(", ")
+        ),
+        E::InvalidCertificate(C::NotValidForName) => format!(
+            "the certificate is not valid for the name {host}: use a name the certificate holds in SCHEMA_REGISTRY_URL (--schema-registry-url); a CA file cannot fix a name"
+        ),
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "the registry's certificate has expired (or this machine's clock is wrong)".to_owned()
+        }
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            "the registry's certificate is not valid yet (is this machine's clock wrong?)".to_owned()
+        }
+        E::InvalidCertificate(_) | E::NoCertificatesPresented => TRUST.to_owned(),
+        E::InvalidMessage(_) => {
+            "the server did not answer in TLS: if it speaks plain HTTP the URL must start with http://, else check the port".to_owned()
+        }
+        _ => TRUST.to_owned(),
+    }
+}
+
+/// `localhost` from the certificate verifier's `DnsName("localhost")` (or `IpAddress(…)`).
+fn plain_name(presented: &str) -> &str {
+    presented
+        .split_once('(')
+        .and_then(|(_, inner)| inner.strip_suffix(')'))
+        .unwrap_or(presented)
+        .trim_matches('"')
+}
+
+/// The advice for an HTTP 400 that a web server gives a plain-HTTP request on its HTTPS port.
+pub(crate) const PLAIN_HTTP_TO_HTTPS_PORT: &str = "the server answered HTTP 400 to a plain http:// request, which is what an HTTPS port does: is it an https:// URL? Set SCHEMA_REGISTRY_URL (--schema-registry-url) to https://…";
 
 /// What to do about an HTTP error answer, by Confluent's `error_code` first and the status second.
 pub(crate) fn hint(operation: Operation, status: u16, error_code: Option<i64>) -> &'static str {
@@ -203,5 +300,78 @@ mod tests {
         assert_eq!(error.status(), Some(404));
         assert_eq!(error.error_code(), Some(40401));
         assert!(error.is_subject_not_found());
+    }
+
+    #[test]
+    fn only_transport_failures_and_server_errors_are_retried() {
+        let unreachable = RegistryError::Unreachable {
+            operation: Operation::Register,
+            url: "https://sr.example".into(),
+            target: "subject s".into(),
+            attempts: 1,
+            cause: "connection refused".into(),
+            advice: unreachable_advice("https"),
+        };
+        assert!(unreachable.is_retriable());
+        assert!(http_error(Operation::Register, 503, Some(50003)).is_retriable());
+        assert!(!http_error(Operation::Register, 401, Some(40101)).is_retriable());
+        assert!(!http_error(Operation::Register, 429, None).is_retriable());
+    }
+
+    #[test]
+    fn the_deadline_is_printed_as_configured() {
+        let error = RegistryError::Deadline {
+            operation: Operation::Register,
+            url: "https://sr.example".into(),
+            target: "subject s".into(),
+            timeout: Duration::from_secs(9),
+            attempts: 2,
+            last_error: Some("HTTP 503".into()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Schema Registry https://sr.example gave no answer within 9s (--registry-timeout) while registering the schema for subject s (2 attempt(s); the one before failed: HTTP 503); check that the registry is up and reachable, or raise --registry-timeout"
+        );
+    }
+
+    #[test]
+    fn an_oversized_body_is_one_line_with_the_limit() {
+        let error = RegistryError::TooLarge {
+            operation: Operation::Latest,
+            url: "https://sr.example".into(),
+            target: "subject s".into(),
+            status: 500,
+            limit: 1024 * 1024,
+        };
+        assert!(error
+            .to_string()
+            .starts_with("Schema Registry https://sr.example answered HTTP 500 with a body larger than 1 MiB while fetching the latest schema for subject s; stopped reading it"));
+    }
+
+    #[test]
+    fn tls_advice_tells_a_wrong_name_from_an_unknown_ca() {
+        use rustls::{pki_types::ServerName, CertificateError, Error};
+        let wrong_name = Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("127.0.0.2").unwrap(),
+            presented: vec![
+                "IpAddress(127.0.0.1)".into(),
+                "DnsName(\"localhost\")".into(),
+            ],
+        });
+        let advice = tls_advice(&wrong_name, "127.0.0.2");
+        assert!(
+            advice.contains("not valid for the name 127.0.0.2"),
+            "{advice}"
+        );
+        assert!(advice.contains("a CA file cannot fix a name"), "{advice}");
+        assert!(
+            !advice.contains("SCHEMA_REGISTRY_SSL_CA_LOCATION"),
+            "{advice}"
+        );
+
+        let unknown_ca = Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert!(tls_advice(&unknown_ca, "h").contains("SCHEMA_REGISTRY_SSL_CA_LOCATION"));
+        let not_tls = Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert!(tls_advice(&not_tls, "h").contains("http://"));
     }
 }

@@ -1,5 +1,5 @@
-//! The one call the producer makes to the registry: turn the subject and the schema settings into
-//! the schema id every record is framed with, once per run.
+//! The one question the producer asks the registry: which schema id to frame every record with,
+//! settled once per run from the subject and the schema settings.
 
 use super::{client::SchemaRegistryClient, error::RegistryError};
 use crate::{app::settings::SchemaSettings, shoe::schema};
@@ -15,34 +15,30 @@ pub enum Resolution {
     Latest,
 }
 
-/// The schema id for `subject`, as Confluent's serializer settles it:
+impl Resolution {
+    /// The stable word for JSON output and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::LookedUp => "looked_up",
+            Self::Latest => "latest",
+        }
+    }
+}
+
+/// The schema id for `subject`, as Confluent's serializer settles it, with one registry call:
 /// - `use_latest_version`: the subject's latest version, refused unless it describes the `Shoe` we
-///   serialize (see [`SubjectSchema::difference_from_ours`](super::SubjectSchema::difference_from_ours)); takes precedence, as in Confluent's serializer;
+///   serialize (see [`SubjectSchema::difference_from_ours`](super::SubjectSchema::difference_from_ours));
+///   takes precedence, as in Confluent's serializer;
 /// - else `auto_register` (default): register `proto/shoe.proto`, which returns the existing id if
 ///   the subject already holds it;
 /// - else look it up only, for read-only API keys.
-///
-/// The answer is cached in the client per subject and settings, so calling this again costs nothing.
-pub async fn resolve_schema_id(
-    client: &SchemaRegistryClient,
-    subject: &str,
-    settings: &SchemaSettings,
-) -> Result<u32, RegistryError> {
-    resolve_schema(client, subject, settings)
-        .await
-        .map(|(id, _)| id)
-}
-
-/// [`resolve_schema_id`], also saying how the id was obtained.
 pub async fn resolve_schema(
     client: &SchemaRegistryClient,
     subject: &str,
     settings: &SchemaSettings,
 ) -> Result<(u32, Resolution), RegistryError> {
-    if let Some(cached) = client.cached_resolution(subject, settings) {
-        return Ok(cached);
-    }
-    let resolved = if settings.use_latest_version {
+    if settings.use_latest_version {
         let latest = client.latest(subject).await?;
         if let Some(difference) = latest.difference_from_ours() {
             return Err(RegistryError::LatestMismatch {
@@ -53,14 +49,12 @@ pub async fn resolve_schema(
                 difference,
             });
         }
-        (latest.id, Resolution::Latest)
+        Ok((latest.id, Resolution::Latest))
     } else if settings.auto_register {
         let id = client.register(subject, schema::SHOE_PROTO).await?;
-        (id, Resolution::Registered)
+        Ok((id, Resolution::Registered))
     } else {
         let found = client.lookup(subject, schema::SHOE_PROTO).await?;
-        (found.id, Resolution::LookedUp)
-    };
-    client.cache_resolution(subject, settings, resolved);
-    Ok(resolved)
+        Ok((found.id, Resolution::LookedUp))
+    }
 }

@@ -1,7 +1,9 @@
 //! The commands as users meet them, run as the real binary against the local stack: `check` green
 //! and red (wrong Kafka or registry secret, which never shows up in the output), `register` stable
-//! across runs, `sample` reproducible without any network, and a Confluent `client.properties` file
-//! producing exactly what the same settings as environment variables produce.
+//! across runs and saying what is wrong with a registry URL (`http://` to the HTTPS port, a host name
+//! the certificate does not hold), `sample` reproducible without any network, and a Confluent
+//! `client.properties` file producing exactly what the same settings as environment variables
+//! produce.
 
 use crate::support;
 
@@ -176,6 +178,95 @@ fn register_prints_the_same_id_twice_and_the_registry_agrees() {
     assert!(schema.contains("message Shoe"), "{schema}");
 }
 
+/// The `error: …` line of a failed run (exactly one).
+fn error_line(run: &Finished) -> &str {
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.transcript());
+    errors[0]
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn an_http_url_to_the_https_port_asks_whether_it_is_an_https_url() {
+    let https = stack_env("SCHEMA_REGISTRY_URL");
+    let http = https.replacen("https://", "http://", 1);
+    assert_ne!(http, https, "the stack's registry URL is https://");
+    let run = run_to_end(
+        stack_command().env("SCHEMA_REGISTRY_URL", &http).args([
+            "register",
+            "--topic",
+            &unique_name("cmd-http"),
+        ]),
+        QUICK,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let line = error_line(&run);
+    assert!(line.contains(&format!("POST {http}/subjects/")), "{line}");
+    assert!(
+        line.contains("HTTP 400: 400 The plain HTTP request was sent to HTTPS port;"),
+        "{line}"
+    );
+    assert!(
+        line.contains("the server answered HTTP 400 to a plain http:// request, which is what an HTTPS port does: is it an https:// URL?"),
+        "{line}"
+    );
+}
+
+/// Forwards every connection to `127.0.0.2:<port>` to `target`: the same server under a name (an
+/// address) its certificate does not hold.
+fn forward_from_another_loopback_address(target: String) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(&target) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    port
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_registry_name_not_in_its_certificate_is_named_as_the_problem() {
+    let url = url::Url::parse(&stack_env("SCHEMA_REGISTRY_URL")).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let port = forward_from_another_loopback_address(target);
+    let run = run_to_end(
+        stack_command()
+            .env("SCHEMA_REGISTRY_URL", format!("https://127.0.0.2:{port}"))
+            .args(["register", "--topic", &unique_name("cmd-name")]),
+        QUICK,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let line = error_line(&run);
+    assert!(
+        line.contains(
+            "the certificate is not valid for the name 127.0.0.2 (it names 127.0.0.1, localhost)"
+        ),
+        "{line}"
+    );
+    assert!(line.contains("a CA file cannot fix a name"), "{line}");
+    assert!(
+        !line.contains("point SCHEMA_REGISTRY_SSL_CA_LOCATION"),
+        "{line}"
+    );
+}
+
 fn sample(args: &[&str]) -> Finished {
     run_to_end(bare_command().arg("sample").args(args), QUICK)
 }
@@ -197,8 +288,8 @@ fn sample_is_reproducible_offline_with_ids_from_id_start() {
         .map(|line| serde_json::from_str(line).expect("a JSON line"))
         .collect();
     assert_eq!(shoes.len(), 5, "{}", first.transcript());
-    let ids: Vec<i64> = shoes.iter().map(|s| s["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, [1000, 1001, 1002, 1003, 1004]);
+    let ids: Vec<&str> = shoes.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1000", "1001", "1002", "1003", "1004"]);
     for shoe in &shoes {
         let fields: Vec<&String> = shoe.as_object().unwrap().keys().collect();
         assert_eq!(fields.len(), 5, "{shoe}");
@@ -227,6 +318,74 @@ fn sample_makes_no_connection_even_when_kafka_and_registry_are_configured() {
     assert_eq!(run.code(), Some(0), "{}", run.transcript());
     assert_eq!(run.stdout.lines().count(), 3, "{}", run.transcript());
     assert!(!trap.was_contacted(), "sample connected to {address}");
+}
+
+/// A seed above 2^53 that no double holds: as a JSON number it would come back as another seed.
+const BIG_SEED: &str = "18446744073709551557";
+
+#[test]
+fn a_logged_random_seed_replays_the_same_shoes() {
+    let sample_json = |args: &[&str]| {
+        run_to_end(
+            bare_command()
+                .args(["--log-format", "json", "sample", "--count", "20"])
+                .args(args),
+            QUICK,
+        )
+    };
+    let first = sample_json(&[]);
+    assert_eq!(first.code(), Some(0), "{}", first.transcript());
+    let logged: serde_json::Value = first
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .find(|line: &serde_json::Value| line.get("seed").is_some())
+        .unwrap_or_else(|| panic!("no seed logged\n{}", first.transcript()));
+    let seed = logged["seed"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the seed is not a JSON string: {logged}"));
+    let replay = sample_json(&["--seed", seed]);
+    assert_eq!(replay.code(), Some(0), "{}", replay.transcript());
+    assert_eq!(replay.stdout, first.stdout);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_seed_above_two_to_the_53_in_the_json_summary_replays_to_the_same_shoes() {
+    assert_ne!(
+        (BIG_SEED.parse::<f64>().unwrap() as u64).to_string(),
+        BIG_SEED,
+        "the seed must be one a JSON number would round"
+    );
+    let topic = create_topic("cmd-big-seed", 6);
+    let run = run_to_end(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(["--count", "300", "--seed", BIG_SEED]),
+        QUICK,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.transcript());
+    let summary = run.summary();
+    assert_eq!(summary["seed"], BIG_SEED, "{summary}");
+    let seed = summary["seed"].as_str().unwrap();
+
+    let sample = sample(&["--count", "300", "--seed", seed]);
+    assert_eq!(sample.code(), Some(0), "{}", sample.transcript());
+    let on_topic = records_by_key(&topic);
+    assert_eq!(on_topic.len(), 300);
+    for line in sample.stdout.lines() {
+        let shown: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = shown["id"].as_str().unwrap();
+        let (_, _, sent) = &on_topic[key];
+        assert_eq!(shown["brand"], sent.brand.as_str(), "key {key}");
+        assert_eq!(shown["name"], sent.name.as_str(), "key {key}");
+        assert_eq!(
+            shown["sale_price"].as_f64(),
+            Some(sent.sale_price),
+            "key {key}"
+        );
+        assert_eq!(shown["rating"].as_f64(), Some(sent.rating), "key {key}");
+    }
 }
 
 /// The stack's settings as a Confluent Cloud `client.properties` (with the local CA files added).
@@ -350,7 +509,7 @@ fn client_properties_file_produces_what_the_environment_produces() {
     assert_eq!(sample.code(), Some(0), "{}", sample.transcript());
     for line in sample.stdout.lines() {
         let shown: serde_json::Value = serde_json::from_str(line).unwrap();
-        let key = shown["id"].to_string();
+        let key = shown["id"].as_str().expect("the id as a string").to_owned();
         let (_, _, sent) = &file_records[&key];
         assert_eq!(shown["brand"], sent.brand.as_str(), "key {key}");
         assert_eq!(shown["name"], sent.name.as_str(), "key {key}");

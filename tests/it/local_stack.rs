@@ -1,5 +1,6 @@
 //! Proves the local stack is real and that the libraries we build on can talk to it exactly as they
-//! will talk to Confluent Cloud: rskafka over SASL_SSL/PLAIN with the stack's CA, and reqwest + rustls
+//! will talk to Confluent Cloud: rskafka over SASL_SSL/PLAIN (and SCRAM-SHA-256/512, which the stack
+//! enables for the same key and secret) with the stack's CA, and reqwest + rustls
 //! over HTTPS with Basic auth to the registry's Confluent API. These use the crates directly (here and
 //! through `tests/support`, which does too), not our modules, so a failure here points at the stack
 //! or the dependency, not at our code.
@@ -9,12 +10,15 @@ use crate::support;
 use std::{path::Path, time::Duration};
 
 use rskafka::{
-    client::partition::{Compression, UnknownTopicHandling},
+    client::{
+        partition::{Compression, UnknownTopicHandling},
+        ClientBuilder, Credentials, SaslConfig,
+    },
     record::Record,
 };
 use support::{
     registry_get_json, registry_http_client, registry_request, sasl_ssl_client, stack_env,
-    unique_name,
+    stack_tls_config, unique_name,
 };
 
 /// How long rskafka keeps retrying a connection before it reports the error.
@@ -105,6 +109,37 @@ async fn tls_handshake_is_refused_without_the_stack_ca() {
         chain.contains("UnknownIssuer") || chain.contains("certificate"),
         "expected an untrusted-certificate error, got {chain}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn rskafka_authenticates_with_scram_sha_256_and_512_for_the_same_key_and_secret() {
+    let credentials =
+        || Credentials::new(stack_env("KAFKA_API_KEY"), stack_env("KAFKA_API_SECRET"));
+    for (name, sasl) in [
+        ("SCRAM-SHA-256", SaslConfig::ScramSha256(credentials())),
+        ("SCRAM-SHA-512", SaslConfig::ScramSha512(credentials())),
+    ] {
+        let client = ClientBuilder::new(vec![stack_env("BOOTSTRAP_SERVERS")])
+            .tls_config(stack_tls_config(Path::new(&stack_env(
+                "KAFKA_SSL_CA_LOCATION",
+            ))))
+            .sasl_config(sasl)
+            .backoff_config(rskafka::BackoffConfig {
+                init_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_millis(500),
+                base: 2.0,
+                deadline: Some(CONNECT_DEADLINE),
+            })
+            .build()
+            .await
+            .unwrap_or_else(|e| panic!("{name} with the stack's key and secret: {e}"));
+        let topics = client.list_topics().await.expect("metadata over SCRAM");
+        assert!(
+            topics.iter().any(|t| t.name == stack_env("KAFKA_TOPIC")),
+            "{name}: {topics:?}"
+        );
+    }
 }
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";

@@ -131,3 +131,46 @@ fn a_missing_topic_exits_1_with_what_to_do() {
     assert!(stderr.contains("--create-topic"), "{stderr}");
     assert_no_secrets(&[&stdout, &stderr]);
 }
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_deleted_topic_stops_the_generator_and_fails_the_run_once() {
+    let topic = crate::support::create_topic("bin-deleted", 6);
+    let mut running = crate::support::spawn(
+        crate::support::stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(["--rate", "2000", "--delivery-timeout", "5s"])
+            .args(["--progress-interval", "0s"]),
+    );
+    running.wait_for_stderr("generating shoes", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(1));
+    crate::support::block_on(async {
+        crate::support::stack_kafka_client()
+            .await
+            .controller_client()
+            .expect("controller client")
+            .delete_topic(&topic, 10_000)
+            .await
+            .expect("delete the topic");
+    });
+    // Without --count or --duration only a fatal error (or a signal) can end this run.
+    let run = running.finish(Duration::from_secs(120));
+
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let summary = run.summary();
+    assert_eq!(summary["stop_reason"], "fatal_error", "{summary}");
+    assert!(summary["fatal_error"].is_string(), "{summary}");
+    assert_eq!(summary["unresolved"], 0, "{summary}");
+    let errors: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["event"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.transcript());
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("stopped at the first fatal error: "),
+        "{message}"
+    );
+}

@@ -1,10 +1,11 @@
 //! How a run is paced, watched and stopped, seen from outside the real binary against the local
-//! stack: `--rate` holds its target over 10 s, SIGINT/SIGTERM mid-run flush every record and exit 0
-//! with the summary, a second signal exits at once with 130 and the unresolved count, and `/metrics`
-//! scraped during a run moves consistently towards the summary's figures.
+//! stack: `--rate` holds its target over 10 s, SIGINT/SIGTERM/SIGHUP mid-run flush every record and
+//! exit 0 with the summary, a signal while a slow flush runs ends it after the grace with the
+//! unresolved records counted, a second signal exits at once with 130 and the unresolved count, and
+//! `/metrics` scraped during a run moves consistently towards the summary's figures.
 //!
-//! The rate test is the one place a timing is asserted: issue 5 names "within ±2 % of the target over
-//! 10 s" as the behaviour to show.
+//! The rate test is the one place a timing is asserted, because holding the rate is the behaviour
+//! under test: within ±2 % of the target over 10 s.
 
 use crate::support;
 
@@ -130,12 +131,31 @@ fn graceful_stop(prefix: &str, rate: &str, signal: &str, after: Duration) {
 
     let summary = assert_all_acked(&run);
     assert_eq!(summary["topic"], topic.as_str());
+    assert_eq!(summary["stop_reason"], "signal", "{summary}");
+    // Progress lines describe their own interval.
+    let progress: Vec<Value> = run
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["event"] == "progress")
+        .collect();
+    assert!(!progress.is_empty(), "{}", run.transcript());
+    for line in &progress {
+        assert!(line["interval_secs"].as_f64().unwrap() > 0.5, "{line}");
+        assert!(line["records_per_sec"].is_number(), "{line}");
+    }
     assert!(
-        run.stderr.contains("signal received"),
+        progress
+            .iter()
+            .any(|line| line["p99_ms"].is_number() && line["max_ms"].is_number()),
+        "{progress:?}"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("SIG{signal} received: stopping the run")),
         "{}",
         run.transcript()
     );
-    assert!(run.stderr.contains("Interrupted"), "{}", run.transcript());
     assert_topic_holds(&topic, &summary);
 }
 
@@ -153,20 +173,69 @@ fn sigterm_mid_run_is_as_graceful_as_sigint() {
 
 #[test]
 #[ignore = "needs the local stack: run scripts/test.sh"]
-fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
-    let topic = create_topic("run-second-signal", PARTITIONS);
-    // Unlimited rate into tiny batches with one request in flight per partition: the buffer fills
-    // far faster than it drains, so the flush after the first signal takes many seconds.
+fn sighup_mid_run_is_as_graceful_as_sigterm() {
+    graceful_stop("run-sighup", "5000", "HUP", Duration::from_secs(1));
+}
+
+/// A run whose buffer drains slowly: tiny batches, one request in flight per partition.
+const SLOW_DRAIN: [&str; 4] = ["--batch-size", "300", "--max-in-flight", "1"];
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_signal_during_a_slow_flush_ends_the_run_with_the_unresolved_records_counted() {
+    let topic = create_topic("run-signal-flush", PARTITIONS);
+    // Every record fits in the buffer at once, so the generator stops at the count and the run is
+    // left flushing, for far longer than the grace.
     let mut running = spawn(
         stack_command()
             .args(["--log-format", "json", "produce", "--topic", &topic])
-            .args(["--batch-size", "300", "--max-in-flight", "1"])
+            .args(["--count", "200000", "--buffer-memory", "134217728"])
+            .args(SLOW_DRAIN)
+            .args(["--progress-interval", "0s"]),
+    );
+    running.wait_for_stderr("delivering what is buffered", LIMIT);
+    running.signal("TERM");
+    let run = running.finish(LIMIT);
+
+    assert_eq!(run.code(), Some(1), "{}", run.transcript());
+    let summary = run.summary();
+    assert_eq!(summary["stop_reason"], "count_reached", "{summary}");
+    let unresolved = number(&summary, "unresolved");
+    assert!(unresolved > 0, "{summary}");
+    assert_eq!(
+        number(&summary, "acked") + number(&summary, "failed") + unresolved,
+        200_000,
+        "{summary}"
+    );
+    let last: Value = serde_json::from_str(run.stderr.lines().last().expect("a last line"))
+        .unwrap_or_else(|_| panic!("the last stderr line is not JSON\n{}", run.transcript()));
+    assert_eq!(last["exit_code"], 1, "{last}");
+    assert_eq!(
+        last["message"],
+        format!(
+            "{unresolved} of 200000 records unresolved: delivery stopped 2s after the signal, \
+             before Kafka answered for them (they may or may not be on the topic)"
+        ),
+        "{last}"
+    );
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
+    let topic = create_topic("run-second-signal", PARTITIONS);
+    // Unlimited rate into a slowly draining buffer: it fills far faster than it drains, so the
+    // delivery after the first signal lasts the whole grace, and the second signal comes within it.
+    let mut running = spawn(
+        stack_command()
+            .args(["--log-format", "json", "produce", "--topic", &topic])
+            .args(SLOW_DRAIN)
             .args(["--progress-interval", "0s"]),
     );
     running.wait_for_stderr(GENERATING, LIMIT);
     std::thread::sleep(Duration::from_secs(1));
     running.signal("INT");
-    running.wait_for_stderr("signal received", LIMIT);
+    running.wait_for_stderr("SIGINT received", LIMIT);
     assert!(
         running.is_running(),
         "the flush ended before the second signal"
@@ -237,7 +306,7 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
             scrapes.push(Scrape {
                 sent: get("shoe_producer_records_sent_total"),
                 acked: get("shoe_producer_records_acked_total"),
-                bytes_acked: get("shoe_producer_bytes_acked_total"),
+                bytes_acked: get("shoe_producer_acked_bytes_total"),
                 latency_count: get("shoe_producer_ack_latency_seconds_count"),
                 in_flight: get("shoe_producer_in_flight_records"),
             });
@@ -267,7 +336,7 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
             "shoe_producer_records_possible_duplicates_total",
             "possible_duplicates",
         ),
-        ("shoe_producer_bytes_acked_total", "bytes_acked"),
+        ("shoe_producer_acked_bytes_total", "bytes_acked"),
         ("shoe_producer_ack_latency_seconds_count", "acked"),
     ] {
         assert_eq!(
@@ -288,14 +357,17 @@ fn metrics_scraped_during_a_run_agree_with_the_summary() {
         summary["bytes_acked"]
     );
 
-    // Every metric the issue lists, with the run's topic, subject and schema id on the info metric.
+    // Every metric the README lists, with the run's topic, subject and schema id on the info metric.
     // (`shoe_producer_records_failed_by_reason_total{reason=…}` only appears once a record failed: an
     // empty labelled family is not exposed; the unlabelled total is always there.)
     for name in [
         "# TYPE shoe_producer_records_sent counter",
         "# TYPE shoe_producer_records_failed counter",
         "# TYPE shoe_producer_records_acked counter",
-        "# TYPE shoe_producer_bytes_acked counter",
+        "# TYPE shoe_producer_acked_bytes counter",
+        "# TYPE shoe_producer_produce_requests counter",
+        "# TYPE shoe_producer_batch_size_bytes histogram",
+        "# TYPE shoe_producer_produce_requests_in_flight gauge",
         "# TYPE shoe_producer_ack_latency_seconds histogram",
         "shoe_producer_ack_latency_seconds_bucket{le=",
         "shoe_producer_ack_latency_seconds_sum ",

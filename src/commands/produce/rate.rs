@@ -13,11 +13,11 @@ use tokio::time::Instant;
 
 /// How far the virtual timeline may lag behind real time: the bucket's capacity, in time. Large
 /// enough to absorb timer granularity (1 ms) and scheduling jitter, small enough to stay smooth.
-pub const BURST_WINDOW: Duration = Duration::from_millis(20);
+const BURST_WINDOW: Duration = Duration::from_millis(20);
 
 /// The pure arithmetic of the bucket: given "now", when may `n` more tokens be used?
 #[derive(Debug, Clone)]
-pub struct TokenSchedule {
+struct TokenSchedule {
     /// Time per token, in nanoseconds (fractional, so odd rates do not drift).
     nanos_per_token: f64,
     /// The end of the last reservation, in nanoseconds since `origin`.
@@ -28,7 +28,7 @@ pub struct TokenSchedule {
 
 impl TokenSchedule {
     /// A schedule for `per_second` tokens per second, starting empty at `now` (no initial burst).
-    pub fn new(per_second: u64, now: Instant) -> Self {
+    fn new(per_second: u64, now: Instant) -> Self {
         assert!(per_second > 0, "a rate of zero never hands out a token");
         Self {
             nanos_per_token: 1e9 / per_second as f64,
@@ -39,7 +39,7 @@ impl TokenSchedule {
     }
 
     /// Reserves `n` tokens at `now` and returns the instant the caller may use them (≤ `now`: at once).
-    pub fn reserve(&mut self, n: u64, now: Instant) -> Instant {
+    fn reserve(&mut self, n: u64, now: Instant) -> Instant {
         let now_nanos = now.saturating_duration_since(self.origin).as_nanos() as f64;
         let start = self.reserved_until.max(now_nanos - self.burst_nanos);
         self.reserved_until = start + n as f64 * self.nanos_per_token;
@@ -49,25 +49,25 @@ impl TokenSchedule {
 
 /// Paces callers to a rate; `None` is unlimited and never waits. Shareable (`&self`) across tasks.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     schedule: Option<Mutex<TokenSchedule>>,
 }
 
 impl RateLimiter {
     /// `records_per_sec` of `None` or `Some(0)` means unlimited.
-    pub fn new(records_per_sec: Option<u64>) -> Self {
+    pub(crate) fn new(records_per_sec: Option<u64>) -> Self {
         let schedule = records_per_sec
             .filter(|&r| r > 0)
             .map(|r| Mutex::new(TokenSchedule::new(r, Instant::now())));
         Self { schedule }
     }
 
-    pub fn is_unlimited(&self) -> bool {
+    pub(crate) fn is_unlimited(&self) -> bool {
         self.schedule.is_none()
     }
 
     /// Waits until `n` more records may be sent.
-    pub async fn acquire(&self, n: u64) {
+    pub(crate) async fn acquire(&self, n: u64) {
         let Some(schedule) = &self.schedule else {
             return;
         };

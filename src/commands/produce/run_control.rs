@@ -1,12 +1,10 @@
 //! When the generator may make the next records, and when it must stop: `--count`, `--duration`,
-//! `--rate` and the first SIGINT/SIGTERM, in one place.
+//! `--rate` and the first signal, in one place.
 //!
 //! The produce loop asks [`RunControl::permit`] before generating each small batch; the answer is how
 //! many records it may make now, or `None` to stop. Waiting for the rate limiter races the stop
 //! signal and the deadline, so even a slow `--rate` stops on time. Batches are capped at one
 //! millisecond's worth of the rate, which keeps the pacing smooth.
-
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -22,13 +20,27 @@ pub enum StopReason {
     CountReached,
     /// `--duration` is over.
     DurationOver,
-    /// A signal (or [`Shutdown::request`]) asked for a graceful stop.
-    Interrupted,
+    /// A signal (or [`Shutdown::request`]) asked the run to stop.
+    Signal,
+    /// The producer refused more records after a non-retriable error.
+    FatalError,
+}
+
+impl StopReason {
+    /// The stable word for the summary and the logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CountReached => "count_reached",
+            Self::DurationOver => "duration_over",
+            Self::Signal => "signal",
+            Self::FatalError => "fatal_error",
+        }
+    }
 }
 
 /// Paces and bounds the generator of one run.
 #[derive(Debug)]
-pub struct RunControl {
+pub(crate) struct RunControl {
     rate: RateLimiter,
     /// Largest batch the rate allows at once (1 ms of records, at least 1).
     rate_batch: u64,
@@ -40,7 +52,7 @@ pub struct RunControl {
 
 impl RunControl {
     /// Starts the clock for `--duration` now.
-    pub fn new(run: &RunSettings, shutdown: Shutdown) -> Self {
+    pub(crate) fn new(run: &RunSettings, shutdown: Shutdown) -> Self {
         let rate_batch = run.rate.map_or(u64::MAX, |r| (r / 1000).max(1));
         Self {
             rate: RateLimiter::new(run.rate),
@@ -54,7 +66,7 @@ impl RunControl {
 
     /// Waits until more records may be generated and returns how many (1 to `max`), or `None` once
     /// the run must stop (see [`RunControl::stop_reason`]).
-    pub async fn permit(&mut self, max: u64) -> Option<u64> {
+    pub(crate) async fn permit(&mut self, max: u64) -> Option<u64> {
         if self.stopped.is_some() {
             return None;
         }
@@ -77,7 +89,7 @@ impl RunControl {
             tokio::select! {
                 biased;
                 _ = self.shutdown.wait() => {
-                    self.stopped = Some(StopReason::Interrupted);
+                    self.stopped = Some(StopReason::Signal);
                     return None;
                 }
                 _ = until_deadline => {
@@ -96,7 +108,7 @@ impl RunControl {
     /// The stop that applies right now, if any.
     fn due_stop(&self) -> Option<StopReason> {
         if self.shutdown.requested() {
-            Some(StopReason::Interrupted)
+            Some(StopReason::Signal)
         } else if self.remaining == Some(0) {
             Some(StopReason::CountReached)
         } else if self.deadline.is_some_and(|at| Instant::now() >= at) {
@@ -107,20 +119,15 @@ impl RunControl {
     }
 
     /// Why [`RunControl::permit`] returned `None`; `None` while the run goes on.
-    pub fn stop_reason(&self) -> Option<StopReason> {
+    pub(crate) fn stop_reason(&self) -> Option<StopReason> {
         self.stopped
-    }
-
-    /// Time left of `--duration`, if one was given.
-    pub fn time_left(&self) -> Option<Duration> {
-        self.deadline
-            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn settings(count: Option<u64>, duration: Option<Duration>, rate: Option<u64>) -> RunSettings {
         RunSettings {
@@ -186,7 +193,7 @@ mod tests {
         });
         let start = Instant::now();
         assert_eq!(control.permit(1).await, None);
-        assert_eq!(control.stop_reason(), Some(StopReason::Interrupted));
+        assert_eq!(control.stop_reason(), Some(StopReason::Signal));
         assert!(start.elapsed() < Duration::from_secs(1));
     }
 
@@ -199,6 +206,6 @@ mod tests {
         }
         shutdown.request();
         assert_eq!(control.permit(100).await, None);
-        assert_eq!(control.stop_reason(), Some(StopReason::Interrupted));
+        assert_eq!(control.stop_reason(), Some(StopReason::Signal));
     }
 }

@@ -1,30 +1,64 @@
-//! SIGINT/SIGTERM as a type: the first signal asks the run to stop gracefully, a second one ends the
-//! process at once.
+//! SIGINT, SIGTERM and SIGHUP as a type: the first signal asks the run to stop, a second one ends
+//! the process at once.
 //!
-//! A graceful stop lets the produce loop stop generating, flush what is buffered within the delivery
-//! timeout and print the summary; the loop observes it through [`Shutdown::requested`] or
-//! [`Shutdown::wait`]. Someone who presses Ctrl-C twice wants out now: the second signal prints how many
-//! records were still unresolved (sent, neither acked nor failed) and exits with code 130, without
-//! waiting for anything.
+//! The handler is installed before the run does anything else, and every phase races the stop
+//! request: a lookup in the registry, connecting to Kafka or creating the topic is abandoned at once,
+//! the generator stops at its next record, and what is buffered gets [`GRACE`] to be delivered
+//! before the run ends with the summary (records still without an answer are counted as
+//! unresolved). SIGHUP — the terminal went away — is treated as SIGTERM, so a run started from a
+//! closed terminal still ends with its summary and the usual exit code. Someone who presses Ctrl-C
+//! twice wants out now: the second signal prints how many records were still unresolved (sent,
+//! neither acked nor failed) and exits with code 130, without waiting for anything.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    future::Future,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
-use tokio::sync::{mpsc, watch};
+use tokio::{
+    sync::{mpsc, watch},
+    time::Instant,
+};
 
 use crate::{app::exit::Failure, app::settings::LogFormat};
 
+/// How long what is buffered may still be delivered after a signal, so one signal ends any run
+/// within a couple of seconds however slow the brokers are.
+pub(crate) const GRACE: Duration = Duration::from_secs(2);
+
 /// Counts records sent but not yet acked or failed, for the second-signal message.
-pub type UnresolvedCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
+type UnresolvedCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// What the second signal does with the number of unresolved records.
 type ForceAction = Box<dyn FnOnce(u64) + Send>;
 
+/// A signal that asks the run to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Signal {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+            Self::Hangup => "SIGHUP",
+        }
+    }
+}
+
 /// A cloneable view of the stop request. Cheap to check in a hot loop.
 #[derive(Clone)]
 pub struct Shutdown {
-    requested: watch::Receiver<bool>,
-    trigger: Arc<watch::Sender<bool>>,
-    unresolved: Arc<Mutex<Option<UnresolvedCounter>>>,
+    /// When the stop was asked for; `None` while the run goes on.
+    requested: watch::Receiver<Option<Instant>>,
+    trigger: Arc<watch::Sender<Option<Instant>>>,
+    /// Set once the producer runs; until then nothing can be unresolved.
+    unresolved: Arc<OnceLock<UnresolvedCounter>>,
 }
 
 impl std::fmt::Debug for Shutdown {
@@ -36,9 +70,9 @@ impl std::fmt::Debug for Shutdown {
 }
 
 impl Shutdown {
-    /// Listens for SIGINT and SIGTERM (needs a Tokio runtime). The first asks for a graceful stop;
+    /// Listens for SIGINT, SIGTERM and SIGHUP (needs a Tokio runtime). The first asks for a stop;
     /// the second prints the unresolved count in `format` and exits with code 130.
-    pub fn install(format: LogFormat) -> std::io::Result<Self> {
+    pub(crate) fn install(format: LogFormat) -> std::io::Result<Self> {
         let (signal_tx, signal_rx) = mpsc::unbounded_channel();
         forward_signals(signal_tx)?;
         let force: ForceAction = Box::new(move |unresolved| {
@@ -56,20 +90,21 @@ impl Shutdown {
     }
 
     /// The state machine over a stream of signals: first → request, second → `force(unresolved)`.
-    fn from_signals(mut signals: mpsc::UnboundedReceiver<()>, force: ForceAction) -> Self {
-        let (tx, rx) = watch::channel(false);
+    fn from_signals(mut signals: mpsc::UnboundedReceiver<Signal>, force: ForceAction) -> Self {
+        let (tx, rx) = watch::channel(None);
         let shutdown = Self {
             requested: rx,
             trigger: Arc::new(tx),
-            unresolved: Arc::new(Mutex::new(None)),
+            unresolved: Arc::default(),
         };
         let watcher = shutdown.clone();
         tokio::spawn(async move {
-            if signals.recv().await.is_none() {
+            let Some(signal) = signals.recv().await else {
                 return;
-            }
+            };
             tracing::warn!(
-                "signal received: stopping the generator and flushing; a second signal exits at once"
+                "{} received: stopping the run; a second signal exits at once",
+                signal.name()
             );
             watcher.request();
             if signals.recv().await.is_some() {
@@ -79,41 +114,59 @@ impl Shutdown {
         shutdown
     }
 
-    /// Tells the second-signal handler how to count unresolved records (e.g. the engine's in-flight
-    /// count). Until then it reports 0.
-    pub fn track_unresolved(&self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
-        *self.unresolved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(counter));
+    /// Tells the second-signal handler how to count unresolved records (the engine's in-flight
+    /// count), once the engine runs; a later call is ignored. Until then it reports 0.
+    pub(crate) fn track_unresolved(&self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
+        let _ = self.unresolved.set(Arc::new(counter));
     }
 
     fn unresolved(&self) -> u64 {
-        let counter = self
-            .unresolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        counter.map_or(0, |count| count())
+        self.unresolved.get().map_or(0, |count| count())
     }
 
-    /// Asks for a graceful stop, as a first signal does.
-    pub fn request(&self) {
-        self.trigger.send_replace(true);
+    /// Asks for a stop, as a first signal does. Asking again changes nothing.
+    pub(crate) fn request(&self) {
+        self.trigger.send_if_modified(|requested| {
+            let first = requested.is_none();
+            if first {
+                *requested = Some(Instant::now());
+            }
+            first
+        });
     }
 
     /// Whether a stop was asked for.
-    pub fn requested(&self) -> bool {
-        *self.requested.borrow()
+    pub(crate) fn requested(&self) -> bool {
+        self.requested.borrow().is_some()
     }
 
     /// Resolves once a stop is asked for (at once if it already was).
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let mut requested = self.requested.clone();
-        // The sender lives in `self.trigger`, so `wait_for` can only end by seeing `true`.
-        let _ = requested.wait_for(|&stop| stop).await;
+        // The sender lives in `self.trigger`, so `wait_for` can only end by seeing a request.
+        let _ = requested.wait_for(Option::is_some).await;
+    }
+
+    /// Resolves [`GRACE`] after the stop was asked for: when what is still buffered is given up on.
+    pub(crate) async fn grace_over(&self) {
+        self.wait().await;
+        let asked_at = (*self.requested.borrow()).unwrap_or_else(Instant::now);
+        tokio::time::sleep_until(asked_at + GRACE).await;
+    }
+
+    /// Runs `work` unless a stop is asked for first: `None` when the stop came first (`work` is
+    /// dropped where it stands).
+    pub(crate) async fn unless_stopped<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            biased;
+            () = self.wait() => None,
+            done = work => Some(done),
+        }
     }
 }
 
 /// The second-signal line: how many records were left without an outcome.
-pub fn interrupted_message(unresolved: u64) -> String {
+fn interrupted_message(unresolved: u64) -> String {
     format!(
         "interrupted by a second signal: exiting at once with {unresolved} record(s) unresolved \
          (sent but neither acknowledged nor failed; they may or may not be on the topic)"
@@ -121,18 +174,20 @@ pub fn interrupted_message(unresolved: u64) -> String {
 }
 
 #[cfg(unix)]
-fn forward_signals(tx: mpsc::UnboundedSender<()>) -> std::io::Result<()> {
+fn forward_signals(tx: mpsc::UnboundedSender<Signal>) -> std::io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     tokio::spawn(async move {
         loop {
-            tokio::select! {
-                Some(()) = interrupt.recv() => {}
-                Some(()) = terminate.recv() => {}
+            let received = tokio::select! {
+                Some(()) = interrupt.recv() => Signal::Interrupt,
+                Some(()) = terminate.recv() => Signal::Terminate,
+                Some(()) = hangup.recv() => Signal::Hangup,
                 else => return,
-            }
-            if tx.send(()).is_err() {
+            };
+            if tx.send(received).is_err() {
                 return;
             }
         }
@@ -141,10 +196,10 @@ fn forward_signals(tx: mpsc::UnboundedSender<()>) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn forward_signals(tx: mpsc::UnboundedSender<()>) -> std::io::Result<()> {
+fn forward_signals(tx: mpsc::UnboundedSender<Signal>) -> std::io::Result<()> {
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            if tx.send(()).is_err() {
+            if tx.send(Signal::Interrupt).is_err() {
                 return;
             }
         }
@@ -155,7 +210,6 @@ fn forward_signals(tx: mpsc::UnboundedSender<()>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use tokio::sync::oneshot;
 
     #[tokio::test]
@@ -171,13 +225,13 @@ mod tests {
         shutdown.track_unresolved(|| 17);
         assert!(!shutdown.requested());
 
-        signal_tx.send(()).unwrap();
+        signal_tx.send(Signal::Hangup).unwrap();
         tokio::time::timeout(Duration::from_secs(5), shutdown.wait())
             .await
             .unwrap();
         assert!(shutdown.requested());
 
-        signal_tx.send(()).unwrap();
+        signal_tx.send(Signal::Terminate).unwrap();
         let unresolved = tokio::time::timeout(Duration::from_secs(5), forced_rx)
             .await
             .unwrap()
@@ -195,6 +249,32 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_abandons_work_in_progress_and_the_grace_counts_from_it() {
+        let shutdown = Shutdown::manual();
+        let stopper = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            stopper.request();
+        });
+        let start = Instant::now();
+        let never = shutdown.unless_stopped(std::future::pending::<()>()).await;
+        assert_eq!(never, None);
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        // A second request does not move the grace's start.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        shutdown.request();
+        shutdown.grace_over().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(3) + GRACE);
+        assert_eq!(shutdown.unless_stopped(async { 5 }).await, None);
+    }
+
+    #[tokio::test]
+    async fn work_that_ends_first_gives_its_result() {
+        let shutdown = Shutdown::manual();
+        assert_eq!(shutdown.unless_stopped(async { 5 }).await, Some(5));
     }
 
     #[test]

@@ -2,13 +2,19 @@
 //! one JSON line that scripts can check without parsing prose.
 //!
 //! It is built from the engine's final [`StatsSnapshot`] plus what the run knows (elapsed time, topic,
-//! subject, schema id) and printed on stdout, apart from the logs on stderr.
+//! subject, schema id, why it stopped, the seed and ids that replay it) and printed on stdout, apart
+//! from the logs on stderr. In JSON, the seed and the ids are strings: they are 64-bit numbers, and
+//! a JSON number above 2^53 is rounded by JavaScript and jq 1.6, which would replay other shoes.
 
-use std::{io::Write, time::Duration};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::{app::settings::LogFormat, producer::delivery::StatsSnapshot};
+use crate::{
+    app::settings::{Instance, LogFormat},
+    commands::produce::StopReason,
+    producer::delivery::StatsSnapshot,
+};
 
 /// Where the records went: the topic, and the subject and schema id they were framed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,20 +24,47 @@ pub struct Destination {
     pub schema_id: Option<u32>,
 }
 
+/// What the run generated and why it stopped: what it takes to replay it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation {
+    pub stop_reason: StopReason,
+    /// The generator's seed (`--seed` replays it).
+    pub seed: u64,
+    /// The first shoe id; the run's ids are `first_id ..` one per record sent.
+    pub first_id: i64,
+    /// Which of several parallel instances this run was.
+    pub instance: Instance,
+}
+
+impl Generation {
+    /// The last id generated after `sent` records, if any were.
+    fn last_id(&self, sent: u64) -> Option<i64> {
+        let before_last = i64::try_from(sent.checked_sub(1)?).ok()?;
+        self.first_id.checked_add(before_last)
+    }
+}
+
 /// The figures of one finished run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub stats: StatsSnapshot,
     pub elapsed: Duration,
     pub destination: Destination,
+    pub generation: Generation,
 }
 
 impl Summary {
-    pub fn new(stats: StatsSnapshot, elapsed: Duration, destination: Destination) -> Self {
+    pub(crate) fn new(
+        stats: StatsSnapshot,
+        elapsed: Duration,
+        destination: Destination,
+        generation: Generation,
+    ) -> Self {
         Self {
             stats,
             elapsed,
             destination,
+            generation,
         }
     }
 
@@ -48,22 +81,18 @@ impl Summary {
         )
     }
 
-    /// Records sent but neither acked nor failed (only non-zero after an interrupted flush).
+    /// Records sent but neither acked nor failed (only non-zero when delivery was cut short).
     pub fn unresolved(&self) -> u64 {
         self.stats
             .sent
             .saturating_sub(self.stats.acked + self.stats.failed)
     }
 
-    /// Whether every record sent was acknowledged (the exit-code-0 condition).
-    pub fn all_acked(&self) -> bool {
-        self.stats.acked == self.stats.sent
-    }
-
-    /// perf-test's line, then ours: outcomes, destination and failures by reason.
-    pub fn text(&self) -> String {
+    /// perf-test's line, then ours: outcomes and destination, how to replay, failures by reason.
+    pub(crate) fn text(&self) -> String {
         let s = &self.stats;
         let l = &s.latency;
+        let g = &self.generation;
         let mut out = format!(
             "{} records sent, {:.1} records/sec ({:.2} MB/sec), {:.2} ms avg latency, {:.2} ms max latency, \
              {:.2} ms 50th, {:.2} ms 95th, {:.2} ms 99th.\n",
@@ -95,6 +124,27 @@ impl Summary {
             out.push_str(&format!(", schema id {id}"));
         }
         out.push('\n');
+        out.push_str(&format!(
+            "stopped: {}; seed {}",
+            g.stop_reason.as_str(),
+            g.seed
+        ));
+        if let Some(last) = g.last_id(s.sent) {
+            out.push_str(&format!(", ids {}..={last}", g.first_id));
+        }
+        if g.instance.count > 1 {
+            out.push_str(&format!(
+                ", instance {} of {}",
+                g.instance.index, g.instance.count
+            ));
+        }
+        if let Some((producer_id, epoch)) = s.producer_id_and_epoch {
+            out.push_str(&format!(
+                "; producer id {producer_id} epoch {epoch}, {} epoch bumps",
+                s.epoch_bumps
+            ));
+        }
+        out.push('\n');
         if !s.failed_by_reason.is_empty() {
             let reasons: Vec<String> = s
                 .failed_by_reason
@@ -103,13 +153,17 @@ impl Summary {
                 .collect();
             out.push_str(&format!("failed by reason: {}\n", reasons.join(", ")));
         }
+        if let Some(fatal) = &s.fatal_error {
+            out.push_str(&format!("fatal error: {fatal}\n"));
+        }
         out
     }
 
-    /// One JSON object; the keys scripts rely on are fixed by DESIGN.md ("Final summary").
-    pub fn json(&self) -> Value {
+    /// One JSON object; the keys are a contract with the scripts that read it (see the README).
+    pub(crate) fn json(&self) -> Value {
         let s = &self.stats;
         let l = &s.latency;
+        let g = &self.generation;
         let reasons: Map<String, Value> = s
             .failed_by_reason
             .iter()
@@ -123,6 +177,7 @@ impl Summary {
             "unresolved": self.unresolved(),
             "possible_duplicates": s.possible_duplicates,
             "failed_by_reason": reasons,
+            "fatal_error": s.fatal_error,
             "bytes_acked": s.bytes_acked,
             "records_per_sec": round(self.records_per_sec(), 1),
             "mb_per_sec": round(self.mb_per_sec(), 3),
@@ -135,22 +190,24 @@ impl Summary {
             "topic": self.destination.topic,
             "subject": self.destination.subject,
             "schema_id": self.destination.schema_id,
+            "stop_reason": g.stop_reason.as_str(),
+            "seed": g.seed.to_string(),
+            "first_id": g.last_id(s.sent).map(|_| g.first_id.to_string()),
+            "last_id": g.last_id(s.sent).map(|id| id.to_string()),
+            "instance": g.instance.index,
+            "instances": g.instance.count,
+            "producer_id": s.producer_id_and_epoch.map(|(id, _)| id.to_string()),
+            "producer_epoch": s.producer_id_and_epoch.map(|(_, epoch)| epoch),
+            "epoch_bumps": s.epoch_bumps,
         })
     }
 
     /// The summary as printed for `format`: text lines, or one JSON line.
-    pub fn render(&self, format: LogFormat) -> String {
+    pub(crate) fn render(&self, format: LogFormat) -> String {
         match format {
             LogFormat::Text => self.text(),
             LogFormat::Json => format!("{}\n", self.json()),
         }
-    }
-
-    /// Prints the summary on stdout and flushes it.
-    pub fn print(&self, format: LogFormat) -> std::io::Result<()> {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(self.render(format).as_bytes())?;
-        stdout.flush()
     }
 }
 
@@ -195,6 +252,8 @@ mod tests {
                     p99_ms: 10.0,
                     max_ms: 12.25,
                 },
+                epoch_bumps: 1,
+                producer_id_and_epoch: Some((4_001, 2)),
                 ..StatsSnapshot::default()
             },
             Duration::from_secs(2),
@@ -202,6 +261,12 @@ mod tests {
                 topic: "shoes".into(),
                 subject: Some("shoes-value".into()),
                 schema_id: Some(100_001),
+            },
+            Generation {
+                stop_reason: StopReason::CountReached,
+                seed: u64::MAX - 1,
+                first_id: 9_007_199_254_740_993,
+                instance: Instance { index: 1, count: 3 },
             },
         )
     }
@@ -223,6 +288,31 @@ mod tests {
         assert_eq!(json["schema_id"], 100_001);
         assert_eq!(json["failed_by_reason"]["delivery_timeout"], 6);
         assert_eq!(json["latency_max_ms"], 12.25);
+        assert_eq!(json["stop_reason"], "count_reached");
+        assert_eq!(json["fatal_error"], Value::Null);
+        assert_eq!(
+            (json["instance"].clone(), json["instances"].clone()),
+            (json!(1), json!(3))
+        );
+        assert_eq!(
+            (json["producer_id"].clone(), json["producer_epoch"].clone()),
+            (json!("4001"), json!(2))
+        );
+        assert_eq!(json["epoch_bumps"], 1);
+    }
+
+    #[test]
+    fn sixty_four_bit_numbers_are_strings_that_read_back_exactly() {
+        let json: Value = serde_json::from_str(&summary().render(LogFormat::Json)).unwrap();
+        assert_eq!(json["seed"], "18446744073709551614");
+        assert_eq!(
+            json["seed"].as_str().unwrap().parse::<u64>().unwrap(),
+            u64::MAX - 1
+        );
+        assert_eq!(json["first_id"], "9007199254740993");
+        assert_eq!(json["last_id"], "9007199254741992");
+        // As a JSON number the id would not survive a double: 2^53 + 1 has no exact one.
+        assert_ne!(9_007_199_254_740_993_f64 as i64, 9_007_199_254_740_993);
     }
 
     #[test]
@@ -240,18 +330,39 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
+            "stopped: count_reached; seed 18446744073709551614, ids 9007199254740993..=9007199254741992, \
+             instance 1 of 3; producer id 4001 epoch 2, 1 epoch bumps"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
             "failed by reason: NOT_LEADER_OR_FOLLOWER 4, delivery_timeout 6"
         );
-        assert!(!summary().all_acked());
     }
 
     #[test]
-    fn unresolved_records_are_shown_and_zero_elapsed_is_safe() {
+    fn an_empty_run_has_no_ids_and_zero_elapsed_is_safe() {
+        let mut s = summary();
+        s.stats = StatsSnapshot::default();
+        s.elapsed = Duration::ZERO;
+        let json = s.json();
+        assert_eq!(json["records_per_sec"], 0.0);
+        assert_eq!(
+            (json["first_id"].clone(), json["last_id"].clone()),
+            (Value::Null, Value::Null)
+        );
+        assert!(!s.text().contains("ids"));
+    }
+
+    #[test]
+    fn unresolved_records_and_a_fatal_error_are_shown() {
         let mut s = summary();
         s.stats.sent = 1_005;
-        s.elapsed = Duration::ZERO;
+        s.stats.fatal_error = Some("TOPIC_AUTHORIZATION_FAILED".into());
         assert_eq!(s.unresolved(), 5);
-        assert!(s.text().contains(", 5 unresolved in 0.00 s"));
-        assert_eq!(s.json()["records_per_sec"], 0.0);
+        assert!(s.text().contains(", 5 unresolved in 2.00 s"));
+        assert!(s
+            .text()
+            .ends_with("fatal error: TOPIC_AUTHORIZATION_FAILED\n"));
+        assert_eq!(s.json()["fatal_error"], "TOPIC_AUTHORIZATION_FAILED");
     }
 }

@@ -1,0 +1,3 @@
+module shoe-producer.bench/delay-proxy
+
+go 1.24
