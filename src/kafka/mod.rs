@@ -180,6 +180,7 @@ fn rskafka_backoff(backoff: &Backoff, deadline: Duration) -> BackoffConfig {
 async fn rskafka_client(connector: &Connector, deadline: Duration) -> Result<Client, KafkaError> {
     let mut builder = ClientBuilder::new(connector.bootstrap().to_vec())
         .client_id(connection::CLIENT_ID)
+        .max_message_size(connection::MAX_RESPONSE_SIZE)
         .backoff_config(rskafka_backoff(&ADMIN_BACKOFF, deadline));
     if let Some(tls) = connector.tls_config() {
         builder = builder.tls_config(tls);

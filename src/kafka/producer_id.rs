@@ -186,10 +186,10 @@ pub(crate) async fn init_producer_id(
                 Some(ProtocolError::ClusterAuthorizationFailed) => {
                     return Err(KafkaError::IdempotenceUnauthorized)
                 }
-                Some(error) if retriable(error) => crate::producer::errors::kafka_error_name(error),
+                Some(error) if retriable(error) => super::protocol_error_name(error),
                 Some(error) => {
                     return Err(KafkaError::IdempotenceRefused {
-                        reason: crate::producer::errors::kafka_error_name(error),
+                        reason: super::protocol_error_name(error),
                     })
                 }
             },
@@ -210,7 +210,7 @@ pub(crate) async fn init_producer_id(
             None => {
                 return Err(KafkaError::Unreachable {
                     bootstrap: cluster.connector().bootstrap().join(","),
-                    waited: started.elapsed(),
+                    waited: deadline,
                     cause: format!("InitProducerId: {cause}"),
                 })
             }

@@ -15,7 +15,7 @@ use std::{borrow::Cow, fmt};
 
 use rskafka::{client::error::ProtocolError, messenger::RequestError};
 
-use crate::kafka::{KafkaError, OpenError};
+use crate::kafka::{protocol_error_name, KafkaError, OpenError};
 
 /// What to forget before the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +143,7 @@ impl AttemptError {
                 E::RequestTimedOut | E::NotEnoughReplicasAfterAppend | E::NetworkException
             ),
             refresh,
-            ..Self::new(kafka_error_name(error), "", kind)
+            ..Self::new(protocol_error_name(error), "", kind)
         }
     }
 
@@ -314,45 +314,9 @@ impl Cause {
     }
 }
 
-/// Kafka's documented error name (`NOT_LEADER_OR_FOLLOWER`) for a protocol error.
-pub(crate) fn kafka_error_name(error: ProtocolError) -> String {
-    if let ProtocolError::Unknown(code) = error {
-        return format!("UNKNOWN_ERROR_CODE_{code}");
-    }
-    let camel = format!("{error:?}");
-    let mut name = String::with_capacity(camel.len() + 8);
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_uppercase());
-    }
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_names_follow_kafkas_spelling() {
-        assert_eq!(
-            kafka_error_name(ProtocolError::NotLeaderOrFollower),
-            "NOT_LEADER_OR_FOLLOWER"
-        );
-        assert_eq!(
-            kafka_error_name(ProtocolError::MessageTooLarge),
-            "MESSAGE_TOO_LARGE"
-        );
-        assert_eq!(
-            kafka_error_name(ProtocolError::TopicAuthorizationFailed),
-            "TOPIC_AUTHORIZATION_FAILED"
-        );
-        assert_eq!(
-            kafka_error_name(ProtocolError::Unknown(999)),
-            "UNKNOWN_ERROR_CODE_999"
-        );
-    }
 
     #[test]
     fn leader_changes_are_retried_with_fresh_metadata() {

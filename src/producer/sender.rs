@@ -13,13 +13,18 @@
 //! With idempotence (see [`super::idempotence`]) that is enough for exactly once and in order: each
 //! batch carries its sequence number through every retry, so the broker refuses a batch that
 //! overtook a failed one (`OUT_OF_ORDER_SEQUENCE_NUMBER`, retried behind it) and answers a batch it
-//! already holds as a duplicate (counted as acked). A partition whose chain of sequences breaks
-//! stops sending, lets its requests in flight answer, bumps the producer epoch and resends what is
-//! unacknowledged from sequence 0. Without idempotence, batches pipelined behind a failed one that
-//! the broker accepted are written ahead of it, as with the Java client without idempotence and more
-//! than one request in flight; so until the partition's leader has acknowledged a request (at start
-//! and after any failure) only one request is in flight. A batch retried after an unknown outcome
-//! may then be written twice and counts as a possible duplicate.
+//! already holds as a duplicate (counted as acked). One gap remains: a broker takes any first
+//! sequence from a producer id and epoch it holds no state for, so a partition sends one request at
+//! a time until its first batch under the current producer id and epoch is acknowledged (at start,
+//! and after moving to a new epoch). A partition whose chain of sequences breaks stops sending, lets
+//! its requests in flight answer, bumps the producer epoch and resends what is unacknowledged from
+//! sequence 0.
+//!
+//! Without idempotence, batches pipelined behind a failed one that the broker accepted are written
+//! ahead of it, as with the Java client without idempotence and more than one request in flight; so
+//! until the partition's leader has acknowledged a request (at start and after any failure) only one
+//! request is in flight. A batch retried after an unknown outcome may then be written twice and
+//! counts as a possible duplicate.
 //!
 //! A batch the topic finds too large (`MESSAGE_TOO_LARGE`) is cut in two and the halves go out in
 //! its place, with its sequence numbers; a single record too large fails alone and ends the run.
@@ -215,7 +220,8 @@ struct PartitionSender {
     retry_at: Instant,
     backoff: Backoff,
     throttled_until: Option<Instant>,
-    /// Without idempotence: the last request of this partition succeeded, pipelining is safe.
+    /// Pipelining is safe: without idempotence, the last request of this partition succeeded; with
+    /// it, a batch under the current producer id and epoch was acknowledged (see the module comment).
     proven: bool,
     /// With idempotence: the partition's next sequence number.
     sequence: Option<PartitionSequence>,
@@ -282,12 +288,7 @@ impl PartitionSender {
         let shared = Arc::clone(&self.shared);
         let settings = &shared.settings;
         let force = shared.closing.load(Ordering::Acquire);
-        let limit = if self.sequence.is_some() || self.proven {
-            settings.max_in_flight
-        } else {
-            1
-        };
-        while self.in_flight.len() < limit {
+        while self.in_flight.len() < self.in_flight_limit() {
             if let Some(until) = self.throttled_until {
                 if now < until {
                     return Some(until);
@@ -303,6 +304,7 @@ impl PartitionSender {
                         return None;
                     }
                     *sequence = PartitionSequence::new(current);
+                    self.proven = false;
                 }
             }
             let batch = match self.queue.take(settings.linger, force, now) {
@@ -333,6 +335,16 @@ impl PartitionSender {
             }
         }
         None
+    }
+
+    /// Requests this partition may have in flight now: one until pipelining is safe (see the
+    /// module comment).
+    fn in_flight_limit(&self) -> usize {
+        if self.proven {
+            self.shared.settings.max_in_flight
+        } else {
+            1
+        }
     }
 
     /// Finishes an open batch into wire bytes (header, producer state, compression, CRC); a batch
@@ -522,7 +534,9 @@ impl PartitionSender {
         leader: Option<&Leader>,
         sent_as: ProducerState,
     ) -> bool {
-        self.proven = false;
+        if self.sequence.is_none() {
+            self.proven = false;
+        }
         self.shared
             .transport
             .invalidate(leader, error.refresh)
@@ -714,6 +728,7 @@ impl PartitionSender {
             },
         };
         *sequence = PartitionSequence::new(current);
+        self.proven = false;
         for batch in self.retry.iter_mut() {
             let producer = sequence.assign(batch.records);
             batch.wire = record_batch::restamp(&batch.wire, producer);

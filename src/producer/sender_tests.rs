@@ -182,12 +182,14 @@ async fn no_more_than_max_in_flight_requests_per_partition() {
         send(&handle, id).await;
     }
     idle().await;
-    assert_eq!(fake.sent().len(), 2);
-    assert_eq!(producer.snapshot().requests_in_flight, 2);
-    let first = fake.try_next().unwrap();
-    first.ack(0);
+    assert_eq!(fake.sent().len(), 1, "one request until the first is acked");
+    fake.try_next().unwrap().ack(0);
     idle().await;
-    assert_eq!(fake.sent().len(), 3, "one slot freed, one more request");
+    assert_eq!(fake.sent().len(), 3, "then two in flight");
+    assert_eq!(producer.snapshot().requests_in_flight, 2);
+    fake.try_next().unwrap().ack(1);
+    idle().await;
+    assert_eq!(fake.sent().len(), 4, "one slot freed, one more request");
     let snap = close_acking(producer, &fake).await;
     assert_eq!(snap.acked, 6);
     let sequences: Vec<i32> = fake
@@ -196,6 +198,49 @@ async fn no_more_than_max_in_flight_requests_per_partition() {
         .map(|s| s.producer.base_sequence)
         .collect();
     assert_eq!(sequences, [0, 1, 2, 3, 4, 5]);
+}
+
+/// A broker takes any first sequence from a producer id and epoch it knows nothing of: a batch
+/// pipelined behind a refused first one would be written ahead of it.
+#[tokio::test(start_paused = true)]
+async fn the_first_batch_under_a_producer_id_and_epoch_goes_alone_until_acked() {
+    let (producer, handle, fake) = start(1, &one_record_batches());
+    for id in 0..3 {
+        send(&handle, id).await;
+    }
+    let first = fake.next_request().await;
+    first.reject(ProtocolError::NotLeaderOrFollower);
+    let resent = fake.next_request().await;
+    idle().await;
+    assert_eq!(
+        fake.sent().len(),
+        2,
+        "nothing pipelined behind the unacknowledged first batch"
+    );
+    resent.ack(0);
+    idle().await;
+    assert_eq!(
+        fake.sent().len(),
+        4,
+        "pipelined once the first batch is acked"
+    );
+    // After an epoch bump the partition starts over: one request until one is acked.
+    fake.try_next()
+        .unwrap()
+        .reject(ProtocolError::UnknownProducerId);
+    fake.try_next()
+        .unwrap()
+        .reject(ProtocolError::OutOfOrderSequenceNumber);
+    for id in 3..5 {
+        send(&handle, id).await;
+    }
+    let after_bump = fake.next_request().await;
+    idle().await;
+    assert_eq!(after_bump.producer().epoch, 1);
+    assert!(fake.try_next().is_none(), "one request under the new epoch");
+    after_bump.ack(1);
+    let snap = close_acking(producer, &fake).await;
+    assert_eq!((snap.acked, snap.epoch_bumps), (5, 1));
 }
 
 #[tokio::test(start_paused = true)]
@@ -362,7 +407,9 @@ async fn a_duplicate_answer_counts_as_acked() {
 #[tokio::test(start_paused = true)]
 async fn batches_refused_behind_a_failed_one_are_resent_in_order_with_their_sequences() {
     let (producer, handle, fake) = start(1, &one_record_batches());
-    for id in 0..3 {
+    send(&handle, 0).await;
+    fake.next_request().await.ack(0);
+    for id in 1..4 {
         send(&handle, id).await;
     }
     idle().await;
@@ -377,13 +424,17 @@ async fn batches_refused_behind_a_failed_one_are_resent_in_order_with_their_sequ
         request.reject(ProtocolError::OutOfOrderSequenceNumber);
     }
     let snap = close_acking(producer, &fake).await;
-    assert_eq!((snap.acked, snap.epoch_bumps), (3, 0));
+    assert_eq!((snap.acked, snap.epoch_bumps), (4, 0));
     let sent: Vec<i32> = fake
         .sent()
         .iter()
         .map(|s| s.producer.base_sequence)
         .collect();
-    assert_eq!(sent, [0, 1, 2, 0, 1, 2], "resent in order, same sequences");
+    assert_eq!(
+        sent,
+        [0, 1, 2, 3, 1, 2, 3],
+        "resent in order, same sequences"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -451,22 +502,23 @@ async fn a_batch_expired_after_an_unknown_outcome_resequences_the_rest_and_other
     let p0 = ids_for(0, 2, 0, 3);
     let p1 = ids_for(1, 2, 0, 2);
     send(&handle, p1[0]).await;
-    let p1_first = fake.next_request().await;
-    p1_first.ack(0);
+    fake.next_request().await.ack(0);
     send(&handle, p0[0]).await;
-    let lost = fake.next_request().await;
-    assert_eq!(lost.partition, 0);
-    lost.lose();
+    let p0_first = fake.next_request().await;
+    assert_eq!(p0_first.partition, 0);
+    p0_first.ack(0);
+    send(&handle, p0[1]).await;
+    fake.next_request().await.lose();
     // The resend is never answered: it times out at the delivery timeout (2 s after it opened).
     let unanswered = fake.next_request().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    send(&handle, p0[1]).await;
+    send(&handle, p0[2]).await;
     let behind = fake.next_request().await;
-    assert_eq!(behind.producer().base_sequence, 1);
+    assert_eq!(behind.producer().base_sequence, 2);
     behind.reject(ProtocolError::OutOfOrderSequenceNumber);
     let resequenced = fake.next_request().await;
     drop(unanswered);
-    assert_eq!(resequenced.keys(), [p0[1].to_string()]);
+    assert_eq!(resequenced.keys(), [p0[2].to_string()]);
     assert_eq!(
         (
             resequenced.producer().epoch,
@@ -488,7 +540,7 @@ async fn a_batch_expired_after_an_unknown_outcome_resequences_the_rest_and_other
     );
     p1_next.ack(1);
     let snap = close_acking(producer, &fake).await;
-    assert_eq!((snap.acked, snap.failed, snap.epoch_bumps), (3, 1, 1));
+    assert_eq!((snap.acked, snap.failed, snap.epoch_bumps), (4, 1, 1));
     assert_eq!(
         snap.failed_by_reason,
         [("delivery_timeout (partition unavailable)".to_string(), 1)]

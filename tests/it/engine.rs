@@ -7,7 +7,9 @@ use crate::support::engine as engine_support;
 
 use std::{collections::HashSet, sync::atomic::Ordering, time::Duration};
 
-use engine_support::{consume_all, kafka_with_topic, observer, set_topic_config, settle};
+use engine_support::{
+    add_partitions, consume_all, kafka_with_topic, observer, set_topic_config, settle,
+};
 use shoe_producer::kafka::Kafka;
 use shoe_producer::{
     app::settings::{Compression, ProducerSettings},
@@ -262,4 +264,78 @@ async fn close_delivers_lingering_records_and_refuses_later_ones() {
     assert_eq!((snap.sent, snap.acked, snap.in_flight_records), (10, 10, 0));
     assert_eq!(handle.send(b"10", b"v").await, Err(SendError::Closed));
     assert_eq!(handle.snapshot().sent, 10);
+}
+
+/// Partitions added to the topic during a run get records once the metadata is next read (every
+/// `metadata_max_age`), and keys then map over the new count, as with the Java client: each record
+/// is once on the partition Java's partitioner picks for the old count or for the new one, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn partitions_added_during_a_run_get_records() {
+    let (kafka, topic) = kafka_with_topic("engine-grow", 3).await;
+    let settings = ProducerSettings {
+        metadata_max_age: Duration::from_secs(1),
+        ..ProducerSettings::default()
+    };
+    let producer = Producer::start(&kafka, &topic, &settings, vec![])
+        .await
+        .unwrap();
+    let handle = producer.handle();
+    let sender = {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let mut id = 0u64;
+            // Until the handle is closed, about 2,000 records a second.
+            while handle
+                .send(id.to_string().as_bytes(), &value_for(id, 10))
+                .await
+                .is_ok()
+            {
+                id += 1;
+                if id % 20 == 0 {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            id
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let grown = topic.clone();
+    tokio::task::spawn_blocking(move || add_partitions(&grown, 5))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let snap = producer.close().await;
+    let sent = sender.await.unwrap();
+    assert_eq!(
+        (snap.sent, snap.acked, snap.failed),
+        (sent, sent, 0),
+        "{snap:?}"
+    );
+
+    let partitions = consume_all(&kafka, &topic, 5).await;
+    assert!(
+        !partitions[3].is_empty() && !partitions[4].is_empty(),
+        "the added partitions got no records"
+    );
+    let mut seen = HashSet::new();
+    for (partition, records) in partitions.iter().enumerate() {
+        let mut last = None;
+        for record in records {
+            let id: u64 = std::str::from_utf8(&record.key).unwrap().parse().unwrap();
+            assert!(
+                [3, 5]
+                    .iter()
+                    .any(|&count| java_partition_for_key(&record.key, count) == partition as i32),
+                "key {id} on partition {partition}, where neither count maps it"
+            );
+            assert!(
+                last < Some(id),
+                "partition {partition}: {id} after {last:?}"
+            );
+            last = Some(id);
+            assert!(seen.insert(id), "{id} twice");
+        }
+    }
+    assert_eq!(seen.len() as u64, sent, "records missing");
 }

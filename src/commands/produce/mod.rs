@@ -278,7 +278,7 @@ async fn start(
     }
     let producer = phase(
         shutdown,
-        "starting the producer (topic metadata, producer id)",
+        "reading the topic's metadata and getting a producer id",
         Producer::start(&kafka, topic, &config.producer, observers),
     )
     .await?;
