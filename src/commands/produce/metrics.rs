@@ -72,10 +72,7 @@ fn reason(reason: &str) -> Labels {
 
 /// The metrics fed by the engine's delivery reports; handed to the engine as an observer.
 pub(crate) struct DeliveryMetrics {
-    records_acked: Counter,
-    records_failed: Counter,
     records_failed_by_reason: Family<Labels, Counter>,
-    acked_bytes: Counter,
     ack_latency: Histogram,
     produce_requests: Counter,
     produce_request_errors: Family<Labels, Counter>,
@@ -90,10 +87,7 @@ pub(crate) struct DeliveryMetrics {
 impl DeliveryMetrics {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            records_acked: Counter::default(),
-            records_failed: Counter::default(),
             records_failed_by_reason: Family::default(),
-            acked_bytes: Counter::default(),
             ack_latency: Histogram::new(LATENCY_BUCKETS),
             produce_requests: Counter::default(),
             produce_request_errors: Family::default(),
@@ -108,16 +102,13 @@ impl DeliveryMetrics {
 }
 
 impl DeliveryObserver for DeliveryMetrics {
-    fn acked(&self, _partition: i32, _base_offset: i64, latencies: &[Duration], bytes: u64) {
-        self.records_acked.inc_by(latencies.len() as u64);
-        self.acked_bytes.inc_by(bytes);
+    fn acked(&self, _partition: i32, _base_offset: i64, latencies: &[Duration], _bytes: u64) {
         for latency in latencies {
             self.ack_latency.observe(latency.as_secs_f64());
         }
     }
 
     fn failed(&self, _partition: i32, records: u64, why: &str) {
-        self.records_failed.inc_by(records);
         self.records_failed_by_reason
             .get_or_create(&reason(why))
             .inc_by(records);
@@ -154,6 +145,9 @@ pub(crate) struct Metrics {
     registry: Registry,
     snapshot: SnapshotSource,
     records_sent: Counter,
+    records_acked: Counter,
+    records_failed: Counter,
+    acked_bytes: Counter,
     possible_duplicates: Counter,
     epoch_bumps: Counter,
     in_flight_records: Gauge,
@@ -182,6 +176,9 @@ impl Metrics {
             registry: Registry::with_prefix("shoe_producer"),
             snapshot,
             records_sent: Counter::default(),
+            records_acked: Counter::default(),
+            records_failed: Counter::default(),
+            acked_bytes: Counter::default(),
             possible_duplicates: Counter::default(),
             epoch_bumps: Counter::default(),
             in_flight_records: Gauge::default(),
@@ -203,12 +200,12 @@ impl Metrics {
         r.register(
             "records_acked",
             "Records acknowledged by Kafka",
-            d.records_acked.clone(),
+            metrics.records_acked.clone(),
         );
         r.register(
             "records_failed",
             "Records that reached their final failed state",
-            d.records_failed.clone(),
+            metrics.records_failed.clone(),
         );
         r.register(
             "records_failed_by_reason",
@@ -224,7 +221,7 @@ impl Metrics {
             "acked",
             "Key and value bytes of acknowledged records",
             Unit::Bytes,
-            d.acked_bytes.clone(),
+            metrics.acked_bytes.clone(),
         );
         r.register_with_unit(
             "ack_latency",
@@ -333,7 +330,12 @@ impl Metrics {
     /// Refreshes the snapshot-fed metrics and encodes everything as OpenMetrics text.
     pub(crate) fn encode(&self) -> String {
         let stats = (self.snapshot)();
+        // Counts come from one snapshot, which the engine keeps consistent (acked + failed never
+        // pass sent); the observer's callbacks would race it.
         raise_to(&self.records_sent, stats.sent);
+        raise_to(&self.records_acked, stats.acked);
+        raise_to(&self.records_failed, stats.failed);
+        raise_to(&self.acked_bytes, stats.bytes_acked);
         raise_to(&self.possible_duplicates, stats.possible_duplicates);
         raise_to(&self.epoch_bumps, stats.epoch_bumps);
         self.in_flight_records
@@ -469,6 +471,7 @@ mod tests {
             requests_in_flight: 2,
             epoch_bumps: 1,
             producer_id_and_epoch: Some((4_001, 2)),
+            bytes_acked: 120,
             ..Default::default()
         }
     }
