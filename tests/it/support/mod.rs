@@ -430,13 +430,30 @@ pub async fn stack_kafka_client() -> Client {
 pub fn create_topic(prefix: &str, partitions: i32) -> String {
     let topic = unique_name(prefix);
     block_on(async {
-        stack_kafka_client()
-            .await
+        let client = stack_kafka_client().await;
+        client
             .controller_client()
             .expect("controller client")
             .create_topic(&topic, partitions, 1, 10_000)
             .await
             .unwrap_or_else(|e| panic!("create topic {topic}: {e}"));
+        // The controller has the topic now; a broker learns of it from the metadata log a moment
+        // later. Wait until the broker lists it, so the code under test never races the creation.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let listed = client.list_topics().await.unwrap_or_default();
+            if listed
+                .iter()
+                .any(|t| t.name == topic && t.partitions.len() == partitions as usize)
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "topic {topic} not listed by the broker 30 s after its creation"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     });
     topic
 }
