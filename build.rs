@@ -24,6 +24,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     prost_build::Config::new().compile_fds(descriptors)?;
 
+    // musl's x86_64 memcpy is slow for the many short copies a produce run makes (native/musl_memcpy.c).
+    if env::var("CARGO_CFG_TARGET_ENV")? == "musl" && env::var("CARGO_CFG_TARGET_ARCH")? == "x86_64"
+    {
+        println!("cargo:rerun-if-changed=native/musl_memcpy.c");
+        cc::Build::new()
+            .file("native/musl_memcpy.c")
+            .opt_level(2)
+            .flag("-ffreestanding")
+            .flag("-fno-builtin")
+            .flag("-fno-tree-loop-distribute-patterns")
+            .compile("shoe_producer_memcpy");
+    }
+
     println!(
         "cargo:rustc-env=SHOE_PRODUCER_TARGET={}",
         env::var("TARGET")?

@@ -74,7 +74,8 @@ timed "end-to-end tests with the x86_64 musl binary" \
 
 # ---- 3. an empty root, as in the FROM scratch image ----------------------------------------------------------
 empty_root() {
-  local root="$work/root" topic="ci-empty-root-$$" out status=0
+  local root="$work/root" topic="ci-empty-root-$$" out status=0 chroot
+  chroot="$(command -v chroot)" || die "chroot is missing (coreutils)"
   mkdir -m 0755 "$root"
   install -m 0755 "$x86" "$root/shoe-producer"
   install -m 0644 "$KAFKA_SSL_CA_LOCATION" "$root/ca.pem"
@@ -84,7 +85,7 @@ empty_root() {
     KAFKA_API_SECRET="$KAFKA_API_SECRET" KAFKA_SSL_CA_LOCATION=/ca.pem \
     SCHEMA_REGISTRY_URL="$SCHEMA_REGISTRY_URL" SCHEMA_REGISTRY_API_KEY="$SCHEMA_REGISTRY_API_KEY" \
     SCHEMA_REGISTRY_API_SECRET="$SCHEMA_REGISTRY_API_SECRET" SCHEMA_REGISTRY_SSL_CA_LOCATION=/ca.pem \
-    chroot --userspec=65532:65532 "$root" /shoe-producer --topic "$topic" --create-topic \
+    "$chroot" --userspec=65532:65532 "$root" /shoe-producer --topic "$topic" --create-topic \
     --count 20000 --log-format json --progress-interval 0s)" || status=$?
   printf '%s\n' "$out" | tail -n 1
   [[ $status == 0 ]] || die "the binary in an empty root exited with $status"
