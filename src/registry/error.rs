@@ -165,7 +165,7 @@ fn last_error_suffix(last_error: Option<&str>) -> String {
 /// `1 MiB` for whole mebibytes, else bytes.
 fn size_text(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes % MIB == 0 {
+    if bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
