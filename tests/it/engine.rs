@@ -292,7 +292,7 @@ async fn partitions_added_during_a_run_get_records() {
                 .is_ok()
             {
                 id += 1;
-                if id % 20 == 0 {
+                if id.is_multiple_of(20) {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             }
