@@ -2,21 +2,23 @@
 # Runs the whole test suite against the local stack (a real Kafka broker and a real Schema Registry):
 # installs the system packages the stack and the build need when they are missing
 # (scripts/prerequisites.sh; as root, or it prints the command to run) and brings the stack up if it is
-# not running. LOCAL_STACK_BROKERS=3 runs the suite against three brokers.
+# not running.
 #
 #   scripts/test.sh                       every test
-#   scripts/test.sh FILTER… [-- ARGS…]    only tests whose name contains a FILTER, one at a time;
-#                                         ARGS go to the test harness (e.g. -- --nocapture)
+#   scripts/test.sh FILTER… [-- ARGS…]    only tests whose name contains a FILTER, one at a time, on the
+#                                         stack LOCAL_STACK_BROKERS names (1 by default); ARGS go to the
+#                                         test harness (e.g. -- --nocapture)
 #
 # A plain `cargo test` runs only the hermetic tests and lists the stack tests as ignored; here they all
-# run (`--include-ignored`). Tests that take a stack component down (`disruptive::…`) run after the
-# rest, alone and one at a time, so no other test sees their outages.
+# run (`--include-ignored`), in three phases:
+#   1. everything but `disruptive::…`, in parallel, on the single-broker stack;
+#   2. `disruptive::…` (they stop and kill brokers) but the leader moves, alone and one at a time;
+#   3. `disruptive::three_brokers::…` on the three-broker stack (LOCAL_STACK_BROKERS=3), which this
+#      script starts after taking the single-broker stack down, and takes down at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/prerequisites.sh
-scripts/local-stack.sh up
-eval "$(scripts/local-stack.sh env)"
 
 filters=() harness=()
 separator_seen=false
@@ -28,9 +30,24 @@ for arg in "$@"; do
 done
 
 if (( ${#filters[@]} > 0 )); then
+  scripts/local-stack.sh up
+  eval "$(scripts/local-stack.sh env)"
   cargo test --locked -- --include-ignored --test-threads=1 "${harness[@]}" "${filters[@]}"
   exit
 fi
+
+export LOCAL_STACK_BROKERS=1
+scripts/local-stack.sh up
+eval "$(scripts/local-stack.sh env)"
 cargo test --locked -- --include-ignored --skip disruptive:: "${harness[@]}"
 scripts/local-stack.sh up >/dev/null
-cargo test --locked --test it -- --include-ignored --test-threads=1 "${harness[@]}" disruptive::
+cargo test --locked --test it -- --include-ignored --test-threads=1 --skip disruptive::three_brokers:: \
+  "${harness[@]}" disruptive::
+
+scripts/local-stack.sh down
+export LOCAL_STACK_BROKERS=3
+scripts/local-stack.sh up
+eval "$(scripts/local-stack.sh env)"
+cargo test --locked --test it -- --include-ignored --test-threads=1 "${harness[@]}" \
+  disruptive::three_brokers::
+scripts/local-stack.sh down
