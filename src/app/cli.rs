@@ -1,19 +1,29 @@
-//! The command line as users meet it: every flag, its environment variable and its default, defined
-//! and documented once, here.
+//! The command line as users meet it, built from the setting declarations.
 //!
-//! Values stay strings at this stage: `config` merges them with the `--config` file and validates them
-//! all in one place, so a bad value gets the same one-line message whether it came from a flag, an
-//! environment variable or the file. clap's own defaults are shown in `--help` but count as "not
-//! given" (see [`Invocation`]), which lets a config file override them.
+//! clap's builder API rather than its derive: the declarations are a table, and the derive would need
+//! a struct field per setting restating its flag, help and default — the copies this design removes.
+//! A loop over the table gives the arguments, with `[env: …]`, `[default: …]` and
+//! `[possible values: …]` in the help.
+//!
+//! Values stay text here: `config` merges them with the environment and the `--config` file and
+//! validates them all in one place, so a bad value gets the same one-line message whatever its source.
+//! clap does not read environment variables itself; `config` does, through an injectable lookup.
 
-use std::{ffi::OsString, path::PathBuf};
+use std::ffi::{OsStr, OsString};
 
-use crate::support::secret::Secret;
 use clap::{
-    parser::ValueSource, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
+    builder::{PossibleValue, TypedValueParser},
+    error::ErrorKind,
+    parser::ValueSource,
+    Arg, ArgAction, ArgMatches,
 };
 
-const PRECEDENCE: &str = "\
+use crate::app::config::{
+    declarations::{self, ALL},
+    setting::{Kind, Spec},
+};
+
+const AFTER_HELP: &str = "\
 Each setting is taken from, in order of precedence: a command-line flag, then its environment \
 variable, then the --config file, then the default shown. Without --count or --duration, produce \
 runs until SIGINT/SIGTERM (a second signal stops at once, exit code 130).
@@ -21,412 +31,285 @@ runs until SIGINT/SIGTERM (a second signal stops at once, exit code 130).
 Exit codes: 0 every record acknowledged; 1 runtime failure (a record failed, broker or registry \
 unreachable, credentials rejected); 2 invalid usage or configuration (found before any network I/O).";
 
-/// shoe-producer: random Shoe events, Protobuf in Confluent's wire format, produced to Kafka.
-#[derive(Debug, Parser)]
-#[command(
-    name = "shoe-producer",
-    version,
-    about = "Generates random Shoe events, registers their Protobuf schema in a Schema Registry and \
-             produces them to Kafka in Confluent's wire format.",
-    after_help = PRECEDENCE,
-    max_term_width = 110
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-
-    #[command(flatten)]
-    pub kafka: KafkaArgs,
-    #[command(flatten)]
-    pub registry: RegistryArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub producer: ProducerArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-/// What to do; `produce` when none is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+/// What to do; `produce` when no command is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     /// Generate, serialize and produce shoes (the default command).
     Produce,
-    /// Connect to Kafka and the Schema Registry and print what was reached; exit 0 when all is well, 1
-    /// otherwise.
+    /// Connect to Kafka and the Schema Registry and print what was reached.
     Check,
     /// Register (or look up) the schema for the subject and print its id.
     Register,
-    /// Print --count generated shoes as JSON lines (10 by default); no network.
+    /// Print generated shoes as JSON lines; no network.
     Sample,
 }
 
-/// Where and how to reach Kafka.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Kafka connection")]
-pub struct KafkaArgs {
-    /// Brokers to bootstrap from, host:port[,host:port…]. Required for produce and check.
-    #[arg(
-        long,
-        env = "BOOTSTRAP_SERVERS",
-        value_name = "HOST:PORT,…",
-        global = true
-    )]
-    pub bootstrap_servers: Option<String>,
+impl Command {
+    /// The commands that take settings, in the order `--help` lists them.
+    pub const WITH_SETTINGS: [Command; 4] = [
+        Command::Produce,
+        Command::Check,
+        Command::Register,
+        Command::Sample,
+    ];
 
-    /// SASL username (Confluent Cloud: the Kafka API key). Required unless PLAINTEXT/SSL.
-    #[arg(long, env = "KAFKA_API_KEY", value_name = "KEY", global = true)]
-    pub kafka_api_key: Option<String>,
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Produce => "produce",
+            Self::Check => "check",
+            Self::Register => "register",
+            Self::Sample => "sample",
+        }
+    }
 
-    /// SASL password (Confluent Cloud: the Kafka API secret). Required unless PLAINTEXT/SSL.
-    #[arg(
-        long,
-        env = "KAFKA_API_SECRET",
-        value_name = "SECRET",
-        hide_env_values = true,
-        value_parser = secret,
-        global = true
-    )]
-    pub kafka_api_secret: Option<Secret>,
+    fn about(self) -> &'static str {
+        match self {
+            Self::Produce => "Generate, serialize and produce shoes (the default command)",
+            Self::Check => {
+                "Connect to Kafka and the Schema Registry and print what was reached; exit 0 when \
+                 all is well, 1 otherwise"
+            }
+            Self::Register => "Register (or look up) the schema for the subject and print its id",
+            Self::Sample => {
+                "Print --count generated shoes as JSON lines (10 by default); no network"
+            }
+        }
+    }
 
-    /// SASL_SSL, SSL, SASL_PLAINTEXT or PLAINTEXT.
-    #[arg(
-        long,
-        env = "KAFKA_SECURITY_PROTOCOL",
-        value_name = "PROTOCOL",
-        default_value = "SASL_SSL",
-        global = true
-    )]
-    pub security_protocol: String,
-
-    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-    #[arg(
-        long,
-        env = "KAFKA_SASL_MECHANISM",
-        value_name = "MECHANISM",
-        default_value = "PLAIN",
-        global = true
-    )]
-    pub sasl_mechanism: String,
-
-    /// PEM file of CA certificates trusted for the brokers besides the bundled Mozilla roots.
-    #[arg(
-        long,
-        env = "KAFKA_SSL_CA_LOCATION",
-        value_name = "FILE",
-        global = true
-    )]
-    pub kafka_ca_file: Option<String>,
-
-    /// Topic to produce to (it must exist unless --create-topic).
-    #[arg(
-        long,
-        env = "KAFKA_TOPIC",
-        value_name = "TOPIC",
-        default_value = "shoes",
-        global = true
-    )]
-    pub topic: String,
-}
-
-/// Where and how to reach the Schema Registry.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Schema Registry")]
-pub struct RegistryArgs {
-    /// Base URL, http:// or https://, without credentials. Required for produce and register.
-    #[arg(long, env = "SCHEMA_REGISTRY_URL", value_name = "URL", global = true)]
-    pub schema_registry_url: Option<String>,
-
-    /// Basic-auth user (Confluent Cloud: the Schema Registry API key).
-    #[arg(
-        long,
-        env = "SCHEMA_REGISTRY_API_KEY",
-        value_name = "KEY",
-        global = true
-    )]
-    pub schema_registry_api_key: Option<String>,
-
-    /// Basic-auth password (Confluent Cloud: the Schema Registry API secret).
-    #[arg(
-        long,
-        env = "SCHEMA_REGISTRY_API_SECRET",
-        value_name = "SECRET",
-        hide_env_values = true,
-        value_parser = secret,
-        global = true
-    )]
-    pub schema_registry_api_secret: Option<Secret>,
-
-    /// PEM file of CA certificates trusted for the registry besides the bundled Mozilla roots.
-    #[arg(
-        long,
-        env = "SCHEMA_REGISTRY_SSL_CA_LOCATION",
-        value_name = "FILE",
-        global = true
-    )]
-    pub schema_registry_ca_file: Option<String>,
-
-    /// Subject naming: topic (<topic>-value), record (main.Shoe) or topic-record (<topic>-main.Shoe).
-    #[arg(long, value_name = "STRATEGY", default_value = "topic", global = true)]
-    pub subject_name_strategy: String,
-
-    /// Only look the schema up, never register it (for read-only API keys).
-    #[arg(long, global = true)]
-    pub no_auto_register: bool,
-
-    /// Use the subject's latest version; refuse it if it is not this producer's schema.
-    #[arg(long, global = true)]
-    pub use_latest_version: bool,
-}
-
-/// How much to produce, how fast, and which ids.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Run control")]
-pub struct RunArgs {
-    /// Stop after N records (sample: print N shoes, 10 by default).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, global = true)]
-    pub count: Option<String>,
-
-    /// Stop after this long, e.g. 30s, 5m, 1h30m.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub duration: Option<String>,
-
-    /// Records per second, smoothed by a token bucket; 0 means unlimited.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value = "0",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub rate: String,
-
-    /// Generator seed: the same seed gives the same shoes. Random (and logged) when not given.
-    #[arg(long, value_name = "N", allow_negative_numbers = true, global = true)]
-    pub seed: Option<String>,
-
-    /// First shoe id; ids increase by one per record. Give instances disjoint ranges to scale out.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value = "1",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub id_start: String,
-
-    /// Create the topic at start if it does not exist.
-    #[arg(long, global = true)]
-    pub create_topic: bool,
-
-    /// Partitions of a topic made by --create-topic.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value = "6",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub partitions: String,
-
-    /// Replication factor of a topic made by --create-topic; -1 takes the broker's default.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value = "-1",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub replication_factor: String,
-}
-
-/// The batching producer's knobs, named as Kafka users know them.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Producer")]
-pub struct ProducerArgs {
-    /// Acknowledgements to wait for: all (-1), 1 (leader only) or 0 (none).
-    #[arg(
-        long,
-        value_name = "ACKS",
-        default_value = "all",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub acks: String,
-
-    /// none, gzip, snappy, lz4 or zstd.
-    #[arg(long, value_name = "CODEC", default_value = "none", global = true)]
-    pub compression: String,
-
-    /// How long a partition's batch may wait to fill (linger.ms), e.g. 5ms.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "5ms",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub linger: String,
-
-    /// Bytes that close a partition's batch (batch.size).
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value = "1048576",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub batch_size: String,
-
-    /// Produce requests in flight per partition.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value = "5",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub max_in_flight: String,
-
-    /// Bytes of records buffered before the generator waits (buffer.memory).
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value = "33554432",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub buffer_memory: String,
-
-    /// Time from send to a record's final report; retries stop then (delivery.timeout.ms).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "120s",
-        allow_negative_numbers = true,
-        global = true
-    )]
-    pub delivery_timeout: String,
-
-    /// Partition choice: murmur2 (Java's default for keyed records), random or round-robin.
-    #[arg(
-        long,
-        value_name = "PARTITIONER",
-        default_value = "murmur2",
-        global = true
-    )]
-    pub partitioner: String,
-}
-
-/// Where settings come from and what the run shows while it works.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Output and configuration")]
-pub struct OutputArgs {
-    /// Read settings from FILE: YAML whose keys are the long flag names (bootstrap-servers: …), or a
-    /// Confluent client.properties (bootstrap.servers=…, as the Cloud console hands it out). The
-    /// format follows the extension (.yaml/.yml, .properties), else the content.
-    #[arg(long, value_name = "FILE", global = true)]
-    pub config: Option<PathBuf>,
-
-    /// More log output: -v debug, -vv trace. RUST_LOG, when set, overrides -v/-q.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
-
-    /// Less log output: -q warnings and errors only, -qq errors only.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
-    pub quiet: u8,
-
-    /// Serve Prometheus metrics on http://HOST:PORT/metrics (e.g. 0.0.0.0:9100).
-    #[arg(long, value_name = "HOST:PORT", global = true)]
-    pub metrics_addr: Option<String>,
-
-    /// Keep serving /metrics this long after the summary, so a scraper sees the final values (not
-    /// after a signal; a signal during the wait ends it).
-    #[arg(long, value_name = "DURATION", default_value = "0s", global = true)]
-    pub metrics_linger: String,
-
-    /// Progress line interval on stderr (a live bar when stderr is a terminal); 0s turns it off.
-    #[arg(long, value_name = "DURATION", default_value = "5s", global = true)]
-    pub progress_interval: String,
-
-    /// text or json; json makes every log line and the final summary one JSON object per line.
-    #[arg(long, value_name = "FORMAT", default_value = "text", global = true)]
-    pub log_format: String,
-}
-
-/// Keeps API secrets in [`Secret`] from the moment clap reads them, so `{:?}` never shows them.
-fn secret(text: &str) -> Result<Secret, std::convert::Infallible> {
-    Ok(Secret::new(text))
-}
-
-/// The parsed command line: typed access to the command and the output switches, and the raw
-/// matches that say where each setting came from (flag, environment variable or clap's default).
-pub struct Invocation {
-    pub cli: Cli,
-    pub matches: ArgMatches,
-}
-
-impl std::fmt::Debug for Invocation {
-    /// Only the typed view: clap's raw matches would print the secrets' text.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Invocation")
-            .field("cli", &self.cli)
-            .finish_non_exhaustive()
+    fn from_name(name: &str) -> Option<Self> {
+        Self::WITH_SETTINGS.into_iter().find(|c| c.name() == name)
     }
 }
 
-/// Where clap found a setting's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgSource {
-    Flag,
-    Env,
-    Default,
+/// The whole command line: every setting's flag at the top (no command means produce) and on each
+/// command.
+pub fn command() -> clap::Command {
+    let root = clap::Command::new("shoe-producer")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(
+            "Generates random Shoe events, registers their Protobuf schema in a Schema Registry \
+             and produces them to Kafka in Confluent's wire format.",
+        )
+        .after_help(AFTER_HELP)
+        .max_term_width(110);
+    let mut root = with_settings(root);
+    for command in Command::WITH_SETTINGS {
+        let sub = clap::Command::new(command.name())
+            .about(command.about())
+            .after_help(AFTER_HELP);
+        root = root.subcommand(with_settings(sub));
+    }
+    root
+}
+
+/// Adds an argument for every setting; validation reads those the command uses.
+fn with_settings(mut clap_command: clap::Command) -> clap::Command {
+    for setting in ALL {
+        clap_command = clap_command.arg(argument(setting.spec()));
+    }
+    clap_command
+}
+
+fn argument(spec: &'static Spec) -> Arg {
+    let mut help = spec.help_text();
+    if let Some(env) = spec.env {
+        help.push_str(&format!(" [env: {env}]"));
+    }
+    if let Some(default) = spec.default {
+        help.push_str(&format!(" [default: {default}]"));
+    }
+    let mut arg = Arg::new(spec.long)
+        .long(spec.long)
+        .visible_aliases(spec.aliases)
+        .help(help)
+        .help_heading(spec.heading.title());
+    if let Some(short) = spec.short {
+        arg = arg.short(short);
+    }
+    if let Some(other) = spec.conflicts_with {
+        arg = arg.conflicts_with(other);
+    }
+    match spec.kind {
+        Kind::Value => arg
+            .value_name(spec.value_name)
+            .action(ArgAction::Set)
+            .allow_negative_numbers(true)
+            .value_parser(Text(spec)),
+        Kind::Switch => arg.action(ArgAction::SetTrue),
+        Kind::Count => arg.action(ArgAction::Count),
+    }
+}
+
+/// Takes a value as text (validation comes later, with the other sources) while telling clap the
+/// possible values, for help and completions.
+#[derive(Clone)]
+struct Text(&'static Spec);
+
+impl TypedValueParser for Text {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        value.to_str().map(str::to_owned).ok_or_else(|| {
+            clap::Error::raw(
+                ErrorKind::InvalidUtf8,
+                format!("--{}: the value is not valid UTF-8 text\n", self.0.long),
+            )
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let names = (self.0.possible)();
+        (!names.is_empty()).then(|| {
+            Box::new(names.into_iter().map(PossibleValue::new))
+                as Box<dyn Iterator<Item = PossibleValue>>
+        })
+    }
+}
+
+/// Why the command line was not run.
+#[derive(Debug)]
+pub enum CliError {
+    /// `--help` or `--version`: clap's text, printed on stdout, exit 0.
+    Display(clap::Error),
+    /// Bad usage: one line, exit 2.
+    Usage(String),
+}
+
+/// The parsed command line: the command, the settings given as flags (as text), and `-v`/`-q`.
+#[derive(Clone)]
+pub struct Invocation {
+    pub command: Command,
+    flags: Vec<(&'static Spec, String)>,
+    pub verbose: u8,
+    pub quiet: u8,
+}
+
+impl std::fmt::Debug for Invocation {
+    /// Names the flags given, never their values (a secret may be among them).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given: Vec<&str> = self.flags.iter().map(|(spec, _)| spec.long).collect();
+        f.debug_struct("Invocation")
+            .field("command", &self.command)
+            .field("flags", &given)
+            .field("verbose", &self.verbose)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 impl Invocation {
-    /// Parses `args` (the first item is the program name) and the environment.
-    pub fn parse_from<I, T>(args: I) -> Result<Self, clap::Error>
+    /// Parses `args` (the first item is the program name).
+    pub fn parse_from<I, T>(args: I) -> Result<Self, CliError>
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        let matches = Cli::command().try_get_matches_from(args)?;
-        let cli = Cli::from_arg_matches(&matches)?;
-        Ok(Self { cli, matches })
-    }
-
-    /// The command to run: `produce` when none was given.
-    pub fn command(&self) -> Command {
-        self.cli.command.unwrap_or(Command::Produce)
-    }
-
-    /// The value clap holds for the argument `id` (a field name such as `bootstrap_servers`) and where it
-    /// came from. Switches (`--create-topic`) read `"true"` when given and are absent otherwise.
-    pub fn value(&self, id: &str) -> Option<(String, ArgSource)> {
-        let source = match self.matches.value_source(id)? {
-            ValueSource::CommandLine => ArgSource::Flag,
-            ValueSource::EnvVariable => ArgSource::Env,
-            _ => ArgSource::Default,
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let matches = match command().try_get_matches_from(&args) {
+            Ok(matches) => matches,
+            Err(error) => {
+                return Err(match error.kind() {
+                    ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                        CliError::Display(error)
+                    }
+                    _ => CliError::Usage(one_line_error(&error)),
+                })
+            }
         };
-        if let Ok(Some(switch)) = self.matches.try_get_one::<bool>(id) {
-            return (*switch && source != ArgSource::Default).then(|| ("true".to_owned(), source));
+        let (command, sub) = match matches.subcommand() {
+            Some((name, sub)) => {
+                let command = Command::from_name(name)
+                    .ok_or_else(|| CliError::Usage(format!("unknown command `{name}`")))?;
+                (command, Some(sub))
+            }
+            None => (Command::Produce, None),
+        };
+        let mut invocation = Invocation {
+            command,
+            flags: Vec::new(),
+            verbose: 0,
+            quiet: 0,
+        };
+        let before = given(&matches);
+        let after = sub.map(given).unwrap_or_default();
+        if sub.is_some() {
+            for (spec, _) in &before {
+                if after.iter().any(|(other, _)| other.long == spec.long) {
+                    return Err(CliError::Usage(format!(
+                        "--{} is given both before and after `{}`; give it once",
+                        spec.long,
+                        command.name()
+                    )));
+                }
+            }
         }
-        if let Ok(Some(secret)) = self.matches.try_get_one::<Secret>(id) {
-            return Some((secret.expose().to_owned(), source));
+        for (spec, value) in before.into_iter().chain(after) {
+            match (spec.kind, value) {
+                (Kind::Count, Given::Count(n)) if spec.long == declarations::VERBOSE.spec.long => {
+                    invocation.verbose = n
+                }
+                (Kind::Count, Given::Count(n)) => invocation.quiet = n,
+                (_, Given::Text(text)) => invocation.flags.push((spec, text)),
+                (_, Given::Count(_)) => {}
+            }
         }
-        let text = self.matches.get_one::<String>(id)?.clone();
-        Some((text, source))
+        if invocation.verbose > 0 && invocation.quiet > 0 {
+            return Err(CliError::Usage(
+                "-v/--verbose and -q/--quiet cannot be used together; give one".to_owned(),
+            ));
+        }
+        Ok(invocation)
+    }
+
+    /// The settings given as flags, with their text (switches read `true`).
+    pub fn flags(&self) -> impl Iterator<Item = (&'static Spec, &str)> + '_ {
+        self.flags.iter().map(|(spec, text)| (*spec, text.as_str()))
+    }
+
+    /// The text given for the flag `--long`, if it was given.
+    pub fn flag(&self, long: &str) -> Option<&str> {
+        self.flags()
+            .find(|(spec, _)| spec.long == long)
+            .map(|(_, text)| text)
     }
 }
 
-/// Turns a clap error into the single line we print: the first line of clap's message, which names the
-/// offending argument or subcommand, plus where to look next.
-pub fn one_line_error(error: &clap::Error) -> String {
+enum Given {
+    Text(String),
+    Count(u8),
+}
+
+/// The settings that `matches` holds from the command line.
+fn given(matches: &ArgMatches) -> Vec<(&'static Spec, Given)> {
+    let mut given = Vec::new();
+    for setting in ALL {
+        let spec = setting.spec();
+        if matches.value_source(spec.long) != Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let value = match spec.kind {
+            Kind::Value => match matches.get_one::<String>(spec.long) {
+                Some(text) => Given::Text(text.clone()),
+                None => continue,
+            },
+            Kind::Switch => Given::Text("true".to_owned()),
+            Kind::Count => Given::Count(matches.get_count(spec.long)),
+        };
+        given.push((spec, value));
+    }
+    given
+}
+
+/// Turns a clap error into the single line we print: the first line of clap's message, which names
+/// the offending argument or subcommand, plus where to look next.
+fn one_line_error(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let first = rendered
         .lines()
@@ -441,81 +324,98 @@ pub fn one_line_error(error: &clap::Error) -> String {
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> Result<Invocation, CliError> {
+        Invocation::parse_from(std::iter::once("shoe-producer").chain(args.iter().copied()))
+    }
+
+    fn usage(args: &[&str]) -> String {
+        match parse(args) {
+            Err(CliError::Usage(line)) => {
+                assert!(!line.contains('\n'), "one line: {line}");
+                line
+            }
+            other => panic!("{args:?}: expected a usage error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn the_command_definition_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]
-    fn produce_is_the_default_command() {
-        let invocation = Invocation::parse_from(["shoe-producer", "--count", "3"]).unwrap();
-        assert_eq!(invocation.command(), Command::Produce);
-        assert_eq!(
-            invocation.value("count"),
-            Some(("3".into(), ArgSource::Flag))
+    fn produce_is_the_default_command_with_its_flags_at_the_top() {
+        let invocation = parse(&["--count", "3", "-vv"]).unwrap();
+        assert_eq!(invocation.command, Command::Produce);
+        assert_eq!(invocation.flag("count"), Some("3"));
+        assert_eq!(invocation.verbose, 2);
+    }
+
+    #[test]
+    fn flags_go_before_or_after_the_command() {
+        let invocation = parse(&["--seed", "9", "sample", "--count", "4"]).unwrap();
+        assert_eq!(invocation.command, Command::Sample);
+        assert_eq!(invocation.flag("count"), Some("4"));
+        assert_eq!(invocation.flag("seed"), Some("9"));
+        let message = usage(&["--count", "1", "produce", "--count", "2"]);
+        assert!(
+            message.contains("given both before and after `produce`"),
+            "{message}"
         );
     }
 
     #[test]
-    fn options_are_accepted_after_the_subcommand() {
-        let invocation =
-            Invocation::parse_from(["shoe-producer", "sample", "--count", "4", "--seed", "9"])
-                .unwrap();
-        assert_eq!(invocation.command(), Command::Sample);
-        assert_eq!(invocation.value("count").unwrap().0, "4");
-        assert_eq!(invocation.value("seed").unwrap().0, "9");
+    fn negative_numbers_and_empty_values_reach_validation() {
+        assert_eq!(parse(&["--rate", "-5"]).unwrap().flag("rate"), Some("-5"));
+        assert_eq!(parse(&["--count", ""]).unwrap().flag("count"), Some(""));
+        assert_eq!(parse(&["--duration="]).unwrap().flag("duration"), Some(""));
     }
 
     #[test]
-    fn defaults_are_marked_as_defaults_and_switches_only_when_given() {
-        let invocation = Invocation::parse_from(["shoe-producer", "--create-topic"]).unwrap();
-        assert_eq!(
-            invocation.value("compression"),
-            Some(("none".into(), ArgSource::Default))
+    fn verbose_and_quiet_conflict() {
+        let message = usage(&["-v", "-q"]);
+        assert!(
+            message.contains("--quiet") || message.contains("-q"),
+            "{message}"
         );
-        assert_eq!(
-            invocation.value("create_topic"),
-            Some(("true".into(), ArgSource::Flag))
-        );
-        assert_eq!(invocation.value("no_auto_register"), None);
-    }
-
-    #[test]
-    fn negative_numbers_reach_validation_instead_of_clap() {
-        let invocation = Invocation::parse_from(["shoe-producer", "--rate", "-5"]).unwrap();
-        assert_eq!(invocation.value("rate").unwrap().0, "-5");
     }
 
     #[test]
     fn unknown_subcommand_is_one_line_naming_it() {
-        let error = Invocation::parse_from(["shoe-producer", "frobnicate"]).unwrap_err();
-        let line = one_line_error(&error);
-        assert!(!line.contains('\n'), "{line}");
-        assert!(line.contains("frobnicate"), "{line}");
-        assert_eq!(error.exit_code(), 2);
+        let message = usage(&["frobnicate"]);
+        assert!(message.contains("frobnicate"), "{message}");
     }
 
     #[test]
     fn secrets_are_read_but_never_debug_printed() {
-        let invocation =
-            Invocation::parse_from(["shoe-producer", "--kafka-api-secret", "s3cr3t-DISTINCTIVE"])
-                .unwrap();
+        let invocation = parse(&["--kafka-api-secret", "s3cr3t-DISTINCTIVE"]).unwrap();
         assert_eq!(
-            invocation.value("kafka_api_secret"),
-            Some(("s3cr3t-DISTINCTIVE".into(), ArgSource::Flag))
+            invocation.flag("kafka-api-secret"),
+            Some("s3cr3t-DISTINCTIVE")
         );
         assert!(!format!("{invocation:?}").contains("DISTINCTIVE"));
     }
 
+    fn help(args: &[&str]) -> String {
+        match parse(args) {
+            Err(CliError::Display(error)) => error.render().to_string(),
+            other => panic!("expected help, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn help_states_the_precedence_and_hides_secret_values() {
-        let help = Cli::command().render_long_help().to_string();
-        let flowing = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    fn help_shows_defaults_variables_values_and_the_precedence() {
+        let produce = help(&["--help"]);
+        assert!(
+            produce.contains("[possible values: all, 1, 0]"),
+            "{produce}"
+        );
+        assert!(produce.contains("[env: BOOTSTRAP_SERVERS]"), "{produce}");
+        assert!(produce.contains("[default: 5ms]"), "{produce}");
+        let flowing = produce.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             flowing.contains("flag, then its environment variable, then the --config file"),
-            "{help}"
+            "{produce}"
         );
-        assert!(help.contains("KAFKA_API_SECRET"));
-        assert_eq!(help.matches("--bootstrap-servers").count(), 1, "{help}");
     }
 }

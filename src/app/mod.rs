@@ -7,3 +7,4 @@ pub mod config;
 pub mod exit;
 pub mod logging;
 pub mod settings;
+pub mod values;

@@ -74,10 +74,7 @@ pub async fn check(config: &Config) -> Result<(), Failure> {
         format: config.log_format,
         failures: 0,
     };
-    let kafka_settings = config
-        .kafka
-        .as_ref()
-        .expect("check validates the Kafka settings");
+    let kafka_settings = config.require_kafka()?;
     check_kafka(kafka_settings, &config.topic, &mut out).await;
     check_registry(config, &mut out).await;
     match out.failures {

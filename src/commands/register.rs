@@ -15,10 +15,7 @@ use crate::{
 /// Resolves the schema id and prints it on stdout: the bare id, or a JSON line with
 /// `"event":"schema"`, the subject and how the id was obtained.
 pub async fn register(config: &Config) -> Result<(), Failure> {
-    let settings = config
-        .registry
-        .as_ref()
-        .expect("register validates the registry settings");
+    let settings = config.require_registry()?;
     let client = SchemaRegistryClient::new(settings).map_err(Failure::runtime)?;
     let subject = subject_name(config.schema.subject_name_strategy, &config.topic);
     let (id, resolution) = resolve_schema(&client, &subject, &config.schema)

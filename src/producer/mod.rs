@@ -96,13 +96,13 @@ impl Producer {
         if partitions < 1 {
             return Err(ProducerError::NoPartitions(partitions));
         }
-        if settings.max_in_flight == 0 {
+        if settings.max_in_flight.get() == 0 {
             return Err(ProducerError::NoInFlight);
         }
-        if settings.batch_size == 0 {
+        if settings.batch_size.get() == 0 {
             return Err(ProducerError::NoBatchSize);
         }
-        if settings.buffer_memory == 0 {
+        if settings.buffer_memory.get() == 0 {
             return Err(ProducerError::NoBufferMemory);
         }
         let acks = match settings.acks {
@@ -122,9 +122,9 @@ impl Producer {
             acks,
             cluster: cluster::Cluster::new(connector, topic),
             stats: stats::Stats::new(observers),
-            memory: memory::MemoryPool::new(settings.buffer_memory),
+            memory: memory::MemoryPool::new(settings.buffer_memory.get()),
             queues: (0..partitions)
-                .map(|_| PartitionQueue::new(settings.batch_size))
+                .map(|_| PartitionQueue::new(settings.batch_size.get()))
                 .collect(),
             flushing: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
@@ -296,7 +296,8 @@ mod tests {
     /// A connector to a port nothing listens on: every attempt fails and is retried.
     fn unreachable_connector() -> Arc<Connector> {
         let settings = KafkaSettings {
-            bootstrap_servers: vec!["127.0.0.1:1".into()],
+            bootstrap_servers: crate::app::settings::BootstrapServers::parse("127.0.0.1:1")
+                .unwrap(),
             security_protocol: SecurityProtocol::Plaintext,
             sasl_mechanism: SaslMechanism::Plain,
             api_key: None,
@@ -311,7 +312,7 @@ mod tests {
     async fn a_sender_that_stops_abnormally_fails_its_records_and_returns_their_memory() {
         let settings = ProducerSettings {
             delivery_timeout: Duration::from_secs(3_600),
-            buffer_memory: 1 << 20,
+            buffer_memory: std::num::NonZeroUsize::new(1 << 20).unwrap(),
             ..ProducerSettings::default()
         };
         let producer = Producer::start(unreachable_connector(), "t", 2, &settings, vec![]).unwrap();

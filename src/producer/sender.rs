@@ -266,7 +266,7 @@ impl PartitionSender {
         // one request is in flight: a fresh leader that rejects the first request would otherwise
         // accept the ones behind it and reorder the partition.
         let limit = if self.proven {
-            settings.max_in_flight
+            settings.max_in_flight.get()
         } else {
             1
         };

@@ -99,9 +99,9 @@ async fn every_codec_is_accepted_by_the_broker() {
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn small_batches_and_one_request_in_flight_keep_order() {
     let settings = ProducerSettings {
-        batch_size: 2_000,
+        batch_size: std::num::NonZeroUsize::new(2_000).unwrap(),
         linger: Duration::ZERO,
-        max_in_flight: 1,
+        max_in_flight: std::num::NonZeroUsize::new(1).unwrap(),
         ..ProducerSettings::default()
     };
     round_trip("engine-small", 5_000, settings).await;
@@ -113,7 +113,7 @@ async fn a_message_too_large_fails_alone_with_the_brokers_error_name() {
     let (kafka, topic) = kafka_with_topic("engine-too-large", 6).await;
     let (seen, observers) = observer();
     let settings = ProducerSettings {
-        batch_size: 16 * 1024,
+        batch_size: std::num::NonZeroUsize::new(16 * 1024).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(kafka.connector(), &topic, 6, &settings, observers).unwrap();
@@ -148,8 +148,8 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
     let (kafka, topic) = kafka_with_topic("engine-backpressure", 6).await;
     let capacity = 64 * 1024;
     let settings = ProducerSettings {
-        buffer_memory: capacity,
-        batch_size: 8 * 1024,
+        buffer_memory: std::num::NonZeroUsize::new(capacity).unwrap(),
+        batch_size: std::num::NonZeroUsize::new(8 * 1024).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(kafka.connector(), &topic, 6, &settings, vec![]).unwrap();

@@ -10,6 +10,7 @@ use std::{
 
 use engine_support::kafka_settings;
 use shoe_producer::{
+    app::settings::BootstrapServers,
     kafka::{self, KafkaError},
     support::secret::Secret,
 };
@@ -95,7 +96,7 @@ async fn a_ca_file_that_does_not_exist_names_the_setting() {
 async fn an_unreachable_cluster_is_retried_until_the_connect_timeout() {
     let mut settings = kafka_settings();
     // A port nothing listens on (connection refused at once, retried with backoff).
-    settings.bootstrap_servers = vec!["127.0.0.1:1".into()];
+    settings.bootstrap_servers = BootstrapServers::parse("127.0.0.1:1").unwrap();
     settings.connect_timeout = Duration::from_secs(2);
     let started = Instant::now();
     let error = kafka::connect(&settings)

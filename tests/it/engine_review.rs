@@ -24,7 +24,9 @@ use std::{
 
 use engine_support::{consume_all, env, init_logs, kafka_with_topic};
 use shoe_producer::{
-    app::settings::{KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol},
+    app::settings::{
+        BootstrapServers, KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol,
+    },
     kafka::{self, Connector},
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     producer::{Producer, ProducerHandle},
@@ -428,7 +430,7 @@ fn plaintext_upstream() -> SocketAddr {
 /// PLAINTEXT settings whose only bootstrap server is `proxy`, with a short connect timeout.
 fn settings_via(proxy: &FaultProxy, connect_timeout: Duration) -> KafkaSettings {
     KafkaSettings {
-        bootstrap_servers: vec![proxy.addr()],
+        bootstrap_servers: BootstrapServers::parse(&proxy.addr()).unwrap(),
         security_protocol: SecurityProtocol::Plaintext,
         sasl_mechanism: SaslMechanism::Plain,
         api_key: None,
@@ -548,9 +550,9 @@ async fn not_leader_is_retried_with_fresh_metadata_exactly_once_in_order() {
     let (kafka, topic) = kafka_with_topic("review-not-leader", 3).await;
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
-        batch_size: 2_000,
+        batch_size: std::num::NonZeroUsize::new(2_000).unwrap(),
         linger: Duration::from_millis(1),
-        max_in_flight: 1,
+        max_in_flight: std::num::NonZeroUsize::new(1).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(connector_via(&proxy), &topic, 3, &settings, vec![]).unwrap();
@@ -600,7 +602,7 @@ async fn an_error_after_append_is_counted_as_possible_duplicates() {
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
         linger: Duration::ZERO,
-        max_in_flight: 1,
+        max_in_flight: std::num::NonZeroUsize::new(1).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(connector_via(&proxy), &topic, 1, &settings, vec![]).unwrap();
@@ -646,7 +648,7 @@ async fn a_silent_broker_fails_every_record_by_the_delivery_timeout_under_few_re
     let (_kafka, topic) = kafka_with_topic("review-silent-broker", 6).await;
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
-        batch_size: 1_000,
+        batch_size: std::num::NonZeroUsize::new(1_000).unwrap(),
         linger: Duration::from_millis(1),
         delivery_timeout: Duration::from_secs(4),
         ..ProducerSettings::default()
@@ -831,8 +833,8 @@ async fn flush_returns_while_another_task_keeps_sending() {
     let (_kafka, topic) = kafka_with_topic("review-busy-flush", 3).await;
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
-        buffer_memory: 64 * 1024,
-        batch_size: 4 * 1024,
+        buffer_memory: std::num::NonZeroUsize::new(64 * 1024).unwrap(),
+        batch_size: std::num::NonZeroUsize::new(4 * 1024).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(connector_via(&proxy), &topic, 3, &settings, vec![]).unwrap();

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value as Yaml;
 
 use super::{
+    declarations::{self, BOOTSTRAP_SERVERS},
+    layer::{Layer, Origin},
     properties::{parse_properties, properties_layer},
-    shown, ConfigError, Layer, Origin, Setting,
+    setting::Kind,
+    shown, ConfigError,
 };
 
 /// The two config file formats.
@@ -127,31 +130,25 @@ fn yaml_layer(text: &str, path: &Path) -> Result<Layer, ConfigError> {
                 "--config: {shown} has a key that is not a string; use the long flag names"
             )));
         };
-        let Some(setting) = Setting::from_flag_name(&key) else {
+        let Some(spec) = declarations::find(&key)
+            .map(|s| s.spec())
+            .filter(|spec| spec.in_file)
+        else {
             return Err(ConfigError(format!(
                 "--config: unknown key `{key}` in {shown}; keys are the long flag names without dashes (see --help), e.g. bootstrap-servers"
             )));
         };
-        let Some(text) = scalar_text(&value, setting) else {
+        let is_list_setting = std::ptr::eq(spec, &BOOTSTRAP_SERVERS.spec);
+        let Some(text) = scalar_text(&value, is_list_setting) else {
             return Err(ConfigError(format!(
                 "{}: `{key}` in {shown} must be a single value (a list is allowed only for bootstrap-servers)",
-                setting.label()
+                spec.label()
             )));
         };
-        if setting.is_switch() {
-            match text.as_str() {
-                "true" => layer.set(setting, text, file_origin(path, &key)),
-                "false" => {}
-                _ => {
-                    return Err(ConfigError(format!(
-                        "{}: `{key}` in {shown} must be true or false",
-                        setting.label()
-                    )))
-                }
-            }
+        if spec.kind == Kind::Switch && text == "false" {
             continue;
         }
-        layer.set(setting, text, file_origin(path, &key));
+        layer.insert(spec, text, file_origin(path, &key))?;
     }
     Ok(layer)
 }
@@ -164,20 +161,18 @@ fn file_origin(path: &Path, key: &str) -> Origin {
 }
 
 /// A YAML scalar as the text a flag would carry; a list of brokers joins with commas; null is empty.
-fn scalar_text(value: &Yaml, setting: Setting) -> Option<String> {
+fn scalar_text(value: &Yaml, list_allowed: bool) -> Option<String> {
     match value {
         Yaml::Null => Some(String::new()),
         Yaml::Bool(b) => Some(b.to_string()),
         Yaml::Number(n) => Some(n.to_string()),
         Yaml::String(s) => Some(s.clone()),
-        Yaml::Sequence(items) if setting == Setting::BootstrapServers => {
-            let parts: Option<Vec<String>> = items
-                .iter()
-                .map(|item| scalar_text(item, setting))
-                .collect();
+        Yaml::Sequence(items) if list_allowed => {
+            let parts: Option<Vec<String>> =
+                items.iter().map(|item| scalar_text(item, false)).collect();
             Some(parts?.join(","))
         }
-        Yaml::Tagged(tagged) => scalar_text(&tagged.value, setting),
+        Yaml::Tagged(tagged) => scalar_text(&tagged.value, list_allowed),
         _ => None,
     }
 }
@@ -185,6 +180,7 @@ fn scalar_text(value: &Yaml, setting: Setting) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::config::declarations::{CREATE_TOPIC, LINGER, NO_AUTO_REGISTER, RATE};
 
     #[test]
     fn format_from_extension_then_content() {
@@ -214,15 +210,12 @@ mod tests {
             Path::new("c.yaml"),
         )
         .unwrap();
+        assert_eq!(layer.get(&BOOTSTRAP_SERVERS.spec).unwrap().text, "a:1,b:2");
+        assert_eq!(layer.get(&RATE.spec).unwrap().text, "250");
+        assert_eq!(layer.get(&CREATE_TOPIC.spec).unwrap().text, "true");
+        assert!(layer.get(&NO_AUTO_REGISTER.spec).is_none());
         assert_eq!(
-            layer.get(Setting::BootstrapServers).unwrap().text,
-            "a:1,b:2"
-        );
-        assert_eq!(layer.get(Setting::Rate).unwrap().text, "250");
-        assert_eq!(layer.get(Setting::CreateTopic).unwrap().text, "true");
-        assert!(layer.get(Setting::NoAutoRegister).is_none());
-        assert_eq!(
-            layer.get(Setting::Linger).unwrap().origin,
+            layer.get(&LINGER.spec).unwrap().origin,
             Origin::File {
                 path: "c.yaml".into(),
                 key: "linger".into()
@@ -238,6 +231,8 @@ mod tests {
         assert!(err.0.starts_with("--rate: `rate`"), "{err}");
         let err = yaml_layer("topic: [unclosed\n", Path::new("c.yaml")).unwrap_err();
         assert!(err.0.contains("not valid YAML at line"), "{err}");
+        let err = yaml_layer("config: other.yaml\n", Path::new("c.yaml")).unwrap_err();
+        assert!(err.0.contains("unknown key `config`"), "{err}");
         assert!(!err.0.contains('\n'));
     }
 }

@@ -56,14 +56,8 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 
 /// [`produce`] with a caller-owned stop request (tests, embedding).
 pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
-    let kafka_settings = config.kafka.as_ref().ok_or_else(|| {
-        Failure::usage("produce needs Kafka: set BOOTSTRAP_SERVERS (--bootstrap-servers)")
-    })?;
-    let registry_settings = config.registry.as_ref().ok_or_else(|| {
-        Failure::usage(
-            "produce needs a Schema Registry: set SCHEMA_REGISTRY_URL (--schema-registry-url)",
-        )
-    })?;
+    let kafka_settings = config.require_kafka()?;
+    let registry_settings = config.require_registry()?;
     let topic = config.topic.as_str();
 
     let subject = subject_name(config.schema.subject_name_strategy, topic);

@@ -1,0 +1,377 @@
+//! Validation through the whole path (command line → layers → typed settings), one rule per test,
+//! and an empty environment variable checked over every variable.
+
+use std::time::Duration;
+
+use super::{declarations::ALL, file_tests::resolve_in, Resolved};
+use crate::app::{
+    cli::Command,
+    settings::{
+        Acks, Compression, Instance, PartitionerKind, ProducerSettings, SaslMechanism,
+        SecurityProtocol, TopicCreation,
+    },
+};
+
+/// Flags that make a complete produce configuration needing no file.
+const COMPLETE: [&str; 8] = [
+    "--bootstrap-servers",
+    "broker-1:9092, [::1]:9093",
+    "--kafka-api-key",
+    "KEY",
+    "--kafka-api-secret",
+    "SECRET-distinctive",
+    "--schema-registry-url",
+    "https://registry.example:8443/apis/ccompat/v7/",
+];
+
+fn ok(args: &[&str]) -> Resolved {
+    ok_in(args, &[])
+}
+
+fn ok_in(args: &[&str], env: &[(&str, &str)]) -> Resolved {
+    resolve_in(args, env).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+fn with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args: Vec<&'a str> = COMPLETE.to_vec();
+    args.extend_from_slice(extra);
+    args
+}
+
+fn error(args: &[&str]) -> String {
+    error_in(args, &[])
+}
+
+fn error_in(args: &[&str], env: &[(&str, &str)]) -> String {
+    let message = match resolve_in(args, env) {
+        Ok(resolved) => panic!("{args:?} resolved: {:?}", resolved.config),
+        Err(message) => message,
+    };
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert!(!message.contains("distinctive"), "secret shown: {message}");
+    message
+}
+
+#[test]
+fn a_complete_configuration_resolves_with_the_declared_defaults() {
+    let config = ok(&COMPLETE).config;
+    let kafka = config.kafka.unwrap();
+    assert_eq!(
+        kafka.bootstrap_servers.as_slice(),
+        ["broker-1:9092", "[::1]:9093"]
+    );
+    assert_eq!(kafka.security_protocol, SecurityProtocol::SaslSsl);
+    assert_eq!(kafka.sasl_mechanism, SaslMechanism::Plain);
+    assert_eq!(kafka.api_secret.unwrap().expose(), "SECRET-distinctive");
+    assert_eq!(
+        &*config.registry.unwrap().url,
+        "https://registry.example:8443/apis/ccompat/v7"
+    );
+    assert_eq!(config.topic, "shoes");
+    assert_eq!(config.run.rate, None);
+    assert_eq!(config.run.id_start, 1);
+    assert_eq!(config.run.instance, Instance { index: 0, count: 1 });
+    assert!(config.schema.auto_register);
+    let producer = config.producer;
+    assert_eq!(producer.batch_size.get(), 1_048_576);
+    assert_eq!(producer.buffer_memory.get(), 33_554_432);
+    assert_eq!(producer.max_in_flight.get(), 5);
+    assert_eq!(producer.linger, Duration::from_millis(5));
+    assert_eq!(producer.delivery_timeout, Duration::from_secs(120));
+    let defaults = ProducerSettings::default();
+    assert_eq!(
+        (defaults.batch_size, defaults.linger, defaults.acks),
+        (producer.batch_size, producer.linger, producer.acks)
+    );
+}
+
+#[test]
+fn each_command_needs_only_its_services() {
+    let config = ok(&["sample", "--seed", "42"]).config;
+    assert!(config.kafka.is_none() && config.registry.is_none());
+    assert_eq!(config.run.seed, Some(42));
+    let config = ok(&["register", "--schema-registry-url", "http://r:1"]).config;
+    assert!(config.kafka.is_none() && config.registry.is_some());
+    assert!(config.require_kafka().is_err());
+    let config = ok(&[
+        "check",
+        "--bootstrap-servers",
+        "b:1",
+        "--security-protocol",
+        "plaintext",
+    ])
+    .config;
+    assert!(config.registry.is_none(), "check's registry is optional");
+    assert_eq!(
+        config.require_registry().unwrap_err().message(),
+        "no Schema Registry given: set --schema-registry-url / SCHEMA_REGISTRY_URL"
+    );
+    let message = error(&["register"]);
+    assert!(
+        message.starts_with("no Schema Registry given: set --schema-registry-url"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_and_malformed_brokers() {
+    let message = error(&["check"]);
+    assert!(
+        message.contains("--bootstrap-servers / BOOTSTRAP_SERVERS"),
+        "{message}"
+    );
+    let message = error_in(&["check"], &[("BOOTSTRAP_SERVERS", "broker-1")]);
+    assert_eq!(
+        message,
+        "--bootstrap-servers / BOOTSTRAP_SERVERS: 'broker-1' has no port; write host:port, e.g. broker-1:9092"
+    );
+}
+
+#[test]
+fn unknown_choices_list_the_valid_ones() {
+    let message = error_in(&COMPLETE, &[("KAFKA_SECURITY_PROTOCOL", "TLS")]);
+    assert_eq!(
+        message,
+        "--security-protocol / KAFKA_SECURITY_PROTOCOL: unknown value 'TLS'; use one of SASL_SSL, SSL, SASL_PLAINTEXT, PLAINTEXT"
+    );
+    assert!(error(&with(&["--compression", "brotli"]))
+        .starts_with("--compression: unknown value 'brotli'"));
+    assert!(error(&with(&["--acks", "2"])).contains("use one of all, 1, 0"));
+    assert!(error(&with(&["--partitioner", "sticky"])).starts_with("--partitioner"));
+}
+
+#[test]
+fn rates_counts_durations_and_seeds() {
+    assert!(error(&with(&["--rate", "-5"])).starts_with("--rate: '-5' is not a whole number"));
+    assert!(error(&with(&["--rate", "1.5"])).starts_with("--rate"));
+    assert!(error(&["sample", "--count", "0"]).starts_with("--count: '0'"));
+    let message = error(&with(&["--duration", "30 parsecs"]));
+    assert!(
+        message.starts_with("--duration: '30 parsecs' is not a duration"),
+        "{message}"
+    );
+    assert!(error(&with(&["--duration", "0s"])).contains("longer than zero"));
+    let run = ok(&with(&["--rate", "0", "--duration", "1m30s"]))
+        .config
+        .run;
+    assert_eq!(run.rate, None);
+    assert_eq!(run.duration, Some(Duration::from_secs(90)));
+    let message = error(&[
+        "sample",
+        "--id-start",
+        "9223372036854775000",
+        "--count",
+        "1000",
+    ]);
+    assert!(message.contains("runs past the largest id"), "{message}");
+}
+
+#[test]
+fn sasl_needs_key_and_secret_and_plaintext_does_not() {
+    let message = error(&["check", "--bootstrap-servers", "b:1"]);
+    assert!(
+        message.starts_with(
+            "--kafka-api-key / KAFKA_API_KEY is required with security protocol SASL_SSL"
+        ),
+        "{message}"
+    );
+    let message = error(&[
+        "check",
+        "--bootstrap-servers",
+        "b:1",
+        "--kafka-api-key",
+        "K",
+    ]);
+    assert!(
+        message.starts_with("--kafka-api-secret / KAFKA_API_SECRET"),
+        "{message}"
+    );
+    let resolved = ok(&[
+        "check",
+        "--bootstrap-servers",
+        "b:1",
+        "--security-protocol",
+        "plaintext",
+        "--kafka-api-key",
+        "K",
+    ]);
+    assert!(resolved.config.kafka.unwrap().api_key.is_none());
+    assert_eq!(resolved.warnings.len(), 1, "{:?}", resolved.warnings);
+}
+
+#[test]
+fn registry_url_key_and_secret() {
+    let message = error_in(&["register"], &[("SCHEMA_REGISTRY_URL", "ftp://r:21")]);
+    assert!(
+        message.starts_with(
+            "--schema-registry-url / SCHEMA_REGISTRY_URL: 'ftp://r:21' is not an http"
+        ),
+        "{message}"
+    );
+    let message = error(&[
+        "register",
+        "--schema-registry-url",
+        "https://user:pw-distinctive@r",
+    ]);
+    assert!(message.contains("holds credentials"), "{message}");
+    let message = error(&[
+        "register",
+        "--schema-registry-url",
+        "http://r",
+        "--schema-registry-api-key",
+        "K",
+    ]);
+    assert!(
+        message.starts_with("--schema-registry-api-key / SCHEMA_REGISTRY_API_KEY is set but --schema-registry-api-secret"),
+        "{message}"
+    );
+    let resolved = ok(&[
+        "register",
+        "--schema-registry-url",
+        "http://r",
+        "--schema-registry-api-key",
+        "K",
+        "--schema-registry-api-secret",
+        "S",
+    ]);
+    assert!(
+        resolved.warnings[0].contains("unencrypted"),
+        "{:?}",
+        resolved.warnings
+    );
+}
+
+#[test]
+fn unreadable_ca_file_names_the_variable() {
+    let message = error_in(
+        &COMPLETE,
+        &[("KAFKA_SSL_CA_LOCATION", "/nonexistent/ca.pem")],
+    );
+    assert!(
+        message.starts_with(
+            "--kafka-ca-file / KAFKA_SSL_CA_LOCATION: cannot read CA file /nonexistent/ca.pem"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn producer_knobs() {
+    let producer = ok(&with(&[
+        "--acks",
+        "-1",
+        "--compression",
+        "LZ4",
+        "--linger",
+        "0ms",
+        "--batch-size",
+        "16_384",
+        "--delivery-timeout",
+        "2m",
+        "--partitioner",
+        "round-robin",
+    ]))
+    .config
+    .producer;
+    assert_eq!(producer.acks, Acks::All);
+    assert_eq!(producer.compression, Compression::Lz4);
+    assert_eq!(producer.linger, Duration::ZERO);
+    assert_eq!(producer.batch_size.get(), 16_384);
+    assert_eq!(producer.delivery_timeout, Duration::from_secs(120));
+    assert_eq!(producer.partitioner, PartitionerKind::RoundRobin);
+    assert_eq!(
+        error(&with(&["--buffer-memory", "10", "--batch-size", "1_00"])),
+        "--buffer-memory (10) is smaller than --batch-size (100); raise --buffer-memory or lower --batch-size"
+    );
+    assert_eq!(
+        error(&with(&["--delivery-timeout", "9s", "--linger", "10s"])),
+        "--delivery-timeout (9s) must be longer than --linger (10s)"
+    );
+    assert!(error(&with(&["--max-in-flight", "0"])).starts_with("--max-in-flight: '0'"));
+}
+
+#[test]
+fn metrics_address_forms() {
+    let addr = |text: &'static str| {
+        resolve_in(&with(&["--metrics-addr", text]), &[]).map(|r| r.config.run.metrics_addr)
+    };
+    assert_eq!(
+        addr(":9100").unwrap(),
+        Some("0.0.0.0:9100".parse().unwrap())
+    );
+    assert_eq!(
+        addr("localhost:0").unwrap(),
+        Some("127.0.0.1:0".parse().unwrap())
+    );
+    assert!(addr("metrics.local:9100")
+        .unwrap_err()
+        .starts_with("--metrics-addr"));
+}
+
+#[test]
+fn topic_names_and_topic_creation() {
+    assert!(error(&with(&["--topic", "bad topic"])).starts_with("--topic / KAFKA_TOPIC"));
+    let run = ok(&with(&[
+        "--create-topic",
+        "--partitions",
+        "3",
+        "--replication-factor",
+        "1",
+    ]))
+    .config
+    .run;
+    assert_eq!(
+        run.create_topic,
+        Some(TopicCreation {
+            partitions: 3,
+            replication_factor: 1
+        })
+    );
+    assert!(error(&with(&["--replication-factor", "0"])).starts_with("--replication-factor"));
+    let resolved = ok(&with(&["--partitions", "3"]));
+    assert!(resolved.warnings[0].contains("ignored without --create-topic"));
+}
+
+/// A base that lets `command` resolve, so a failure can only come from the setting under test
+/// (`--{except}`, left out of the base).
+fn base(command: Command, except: &str) -> Vec<&'static str> {
+    let mut pairs = Vec::new();
+    if matches!(command, Command::Produce | Command::Check) {
+        pairs.extend([
+            ("bootstrap-servers", "b:1"),
+            ("security-protocol", "PLAINTEXT"),
+        ]);
+    }
+    if matches!(command, Command::Produce | Command::Register) {
+        pairs.push(("schema-registry-url", "http://r:1"));
+    }
+    let mut args = vec![command.name()];
+    for (long, value) in pairs.into_iter().filter(|(long, _)| *long != except) {
+        args.push(match long {
+            "bootstrap-servers" => "--bootstrap-servers",
+            "security-protocol" => "--security-protocol",
+            _ => "--schema-registry-url",
+        });
+        args.push(value);
+    }
+    args
+}
+
+#[test]
+fn an_empty_environment_variable_is_the_same_as_none_for_every_variable() {
+    for command in Command::WITH_SETTINGS {
+        for setting in ALL {
+            let spec = setting.spec();
+            let Some(variable) = spec.env else { continue };
+            let args = base(command, "");
+            let unset = format!("{:?}", resolve_in(&args, &[]).map(|r| r.config));
+            for blank in ["", "  "] {
+                let empty = format!(
+                    "{:?}",
+                    resolve_in(&args, &[(variable, blank)]).map(|r| r.config)
+                );
+                assert_eq!(empty, unset, "{variable}={blank:?} for {}", command.name());
+            }
+        }
+    }
+}
