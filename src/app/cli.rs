@@ -2,8 +2,8 @@
 //!
 //! clap's builder API rather than its derive: the declarations are a table, and the derive would need
 //! a struct field per setting restating its flag, help and default — the copies this design removes.
-//! A loop over the table gives the arguments, with `[env: …]`, `[default: …]` and
-//! `[possible values: …]` in the help.
+//! A loop over the table gives each command exactly the flags it takes (`sample --help` shows only
+//! sample's), with `[env: …]`, `[default: …]` and `[possible values: …]` in the help.
 //!
 //! Values stay text here: `config` merges them with the environment and the `--config` file and
 //! validates them all in one place, so a bad value gets the same one-line message whatever its source.
@@ -13,10 +13,11 @@ use std::ffi::{OsStr, OsString};
 
 use clap::{
     builder::{PossibleValue, TypedValueParser},
-    error::ErrorKind,
+    error::{ContextKind, ContextValue, ErrorKind},
     parser::ValueSource,
     Arg, ArgAction, ArgMatches,
 };
+use clap_complete::Shell;
 
 use crate::app::config::{
     declarations::{self, ALL},
@@ -42,6 +43,10 @@ pub enum Command {
     Register,
     /// Print generated shoes as JSON lines; no network.
     Sample,
+    /// Print a shell completion script.
+    Completions(Shell),
+    /// Print the man page (roff), for packaging.
+    Man,
 }
 
 impl Command {
@@ -59,6 +64,8 @@ impl Command {
             Self::Check => "check",
             Self::Register => "register",
             Self::Sample => "sample",
+            Self::Completions(_) => "completions",
+            Self::Man => "man",
         }
     }
 
@@ -73,16 +80,29 @@ impl Command {
             Self::Sample => {
                 "Print --count generated shoes as JSON lines (10 by default); no network"
             }
+            Self::Completions(_) => {
+                "Print a shell completion script, e.g. `shoe-producer completions bash > \
+                 /etc/bash_completion.d/shoe-producer`"
+            }
+            Self::Man => "Print the man page (roff)",
         }
     }
 
-    fn from_name(name: &str) -> Option<Self> {
-        Self::WITH_SETTINGS.into_iter().find(|c| c.name() == name)
+    fn from_name(name: &str, matches: &ArgMatches) -> Option<Self> {
+        Some(match name {
+            "produce" => Self::Produce,
+            "check" => Self::Check,
+            "register" => Self::Register,
+            "sample" => Self::Sample,
+            "completions" => Self::Completions(*matches.get_one::<Shell>("shell")?),
+            "man" => Self::Man,
+            _ => return None,
+        })
     }
 }
 
-/// The whole command line: every setting's flag at the top (no command means produce) and on each
-/// command.
+/// The whole command line: produce's flags at the top (no command means produce), and each command
+/// with its own.
 pub fn command() -> clap::Command {
     let root = clap::Command::new("shoe-producer")
         .version(env!("CARGO_PKG_VERSION"))
@@ -92,20 +112,38 @@ pub fn command() -> clap::Command {
         )
         .after_help(AFTER_HELP)
         .max_term_width(110);
-    let mut root = with_settings(root);
+    let mut root = with_settings(root, Command::Produce);
     for command in Command::WITH_SETTINGS {
         let sub = clap::Command::new(command.name())
             .about(command.about())
             .after_help(AFTER_HELP);
-        root = root.subcommand(with_settings(sub));
+        root = root.subcommand(with_settings(sub, command));
     }
-    root
+    root.subcommand(
+        clap::Command::new("completions")
+            .about(Command::Completions(Shell::Bash).about())
+            .arg(
+                Arg::new("shell")
+                    .required(true)
+                    .value_name("SHELL")
+                    .value_parser(clap::value_parser!(Shell))
+                    .help("The shell to complete for"),
+            ),
+    )
+    .subcommand(
+        clap::Command::new("man")
+            .about(Command::Man.about())
+            .hide(true),
+    )
 }
 
-/// Adds an argument for every setting; validation reads those the command uses.
-fn with_settings(mut clap_command: clap::Command) -> clap::Command {
+/// Adds an argument for every setting `command` takes.
+fn with_settings(mut clap_command: clap::Command, command: Command) -> clap::Command {
     for setting in ALL {
-        clap_command = clap_command.arg(argument(setting.spec()));
+        let spec = setting.spec();
+        if spec.takes(command) {
+            clap_command = clap_command.arg(argument(spec));
+        }
     }
     clap_command
 }
@@ -219,13 +257,13 @@ impl Invocation {
                     | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                         CliError::Display(error)
                     }
-                    _ => CliError::Usage(one_line_error(&error)),
+                    _ => CliError::Usage(one_line_error(&error, &args)),
                 })
             }
         };
         let (command, sub) = match matches.subcommand() {
             Some((name, sub)) => {
-                let command = Command::from_name(name)
+                let command = Command::from_name(name, sub)
                     .ok_or_else(|| CliError::Usage(format!("unknown command `{name}`")))?;
                 (command, Some(sub))
             }
@@ -237,10 +275,17 @@ impl Invocation {
             verbose: 0,
             quiet: 0,
         };
-        let before = given(&matches);
-        let after = sub.map(given).unwrap_or_default();
+        // Flags before the command were parsed as produce's: they must be flags of this command too.
+        let before = given(&matches, Command::Produce);
+        let after = sub.map(|sub| given(sub, command)).unwrap_or_default();
         if sub.is_some() {
             for (spec, _) in &before {
+                if !spec.takes(command) {
+                    return Err(CliError::Usage(not_an_option(
+                        &format!("--{}", spec.long),
+                        command,
+                    )));
+                }
                 if after.iter().any(|(other, _)| other.long == spec.long) {
                     return Err(CliError::Usage(format!(
                         "--{} is given both before and after `{}`; give it once",
@@ -286,12 +331,13 @@ enum Given {
     Count(u8),
 }
 
-/// The settings that `matches` holds from the command line.
-fn given(matches: &ArgMatches) -> Vec<(&'static Spec, Given)> {
+/// The settings of `command` that `matches` holds from the command line.
+fn given(matches: &ArgMatches, command: Command) -> Vec<(&'static Spec, Given)> {
     let mut given = Vec::new();
     for setting in ALL {
         let spec = setting.spec();
-        if matches.value_source(spec.long) != Some(ValueSource::CommandLine) {
+        if !spec.takes(command) || matches.value_source(spec.long) != Some(ValueSource::CommandLine)
+        {
             continue;
         }
         let value = match spec.kind {
@@ -307,17 +353,70 @@ fn given(matches: &ArgMatches) -> Vec<(&'static Spec, Given)> {
     given
 }
 
-/// Turns a clap error into the single line we print: the first line of clap's message, which names
-/// the offending argument or subcommand, plus where to look next.
-fn one_line_error(error: &clap::Error) -> String {
+fn not_an_option(flag: &str, command: Command) -> String {
+    format!(
+        "{flag} is not an option of `{}`; run `shoe-producer {} --help` for its options",
+        command.name(),
+        command.name()
+    )
+}
+
+/// Turns a clap error into the single line we print: clap's first line, which names the offending
+/// argument or command, its tips (`tip: a similar argument exists: '--count'`), and where to look
+/// next. A flag that another command takes is named as not being an option of this one.
+fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
     let rendered = error.render().to_string();
-    let first = rendered
-        .lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty())
-        .unwrap_or("invalid command line");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    format!("{first}; run `shoe-producer --help` for the commands and options")
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let extras: Vec<&str> = lines
+        .filter(|line| line.starts_with("tip:") || line.starts_with("[possible values"))
+        .collect();
+    let command = command_being_parsed(args);
+    let mut parts = Vec::new();
+    match (error.kind(), error.get(ContextKind::InvalidArg), command) {
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(arg)), Some(command))
+            if arg.starts_with("--") =>
+        {
+            let flag = arg.split('=').next().unwrap_or(arg);
+            match declarations::find(flag.trim_start_matches('-')) {
+                Some(setting) if !setting.spec().takes(command) => {
+                    parts.push(format!("{flag} is not an option of `{}`", command.name()))
+                }
+                _ => parts.push(first),
+            }
+        }
+        _ => parts.push(first),
+    }
+    parts.extend(extras.into_iter().map(str::to_owned));
+    let help = match command {
+        Some(command) if command != Command::Produce => {
+            format!("`shoe-producer {} --help` for its options", command.name())
+        }
+        _ => "`shoe-producer --help` for the commands and options".to_owned(),
+    };
+    parts.push(format!("run {help}"));
+    parts.join("; ")
+}
+
+/// The command clap was parsing when it stopped: the subcommand it found, else produce. `None` when
+/// even a lenient parse fails.
+fn command_being_parsed(args: &[OsString]) -> Option<Command> {
+    let matches = command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .ok()?;
+    match matches.subcommand() {
+        Some((name, sub)) => match name {
+            "completions" => Some(Command::Completions(
+                sub.get_one::<Shell>("shell")
+                    .copied()
+                    .unwrap_or(Shell::Bash),
+            )),
+            _ => Command::from_name(name, sub),
+        },
+        None => Some(Command::Produce),
+    }
 }
 
 #[cfg(test)]
@@ -365,6 +464,76 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_of_another_command_is_refused_naming_the_command() {
+        let message = usage(&["sample", "--rate", "5"]);
+        assert!(
+            message.starts_with("--rate is not an option of `sample`"),
+            "{message}"
+        );
+        assert!(message.contains("shoe-producer sample --help"), "{message}");
+        let message = usage(&["sample", "--metrics-addr=:9100"]);
+        assert!(
+            message.starts_with("--metrics-addr is not an option of `sample`"),
+            "{message}"
+        );
+        let message = usage(&["--rate", "5", "sample"]);
+        assert!(
+            message.starts_with("--rate is not an option of `sample`"),
+            "{message}"
+        );
+        let message = usage(&["register", "--bootstrap-server", "b:1"]);
+        assert!(
+            message.starts_with("--bootstrap-server is not an option of `register`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn every_flag_of_another_command_is_refused() {
+        for command in Command::WITH_SETTINGS {
+            for setting in ALL {
+                let spec = setting.spec();
+                if spec.takes(command) || spec.short.is_some() {
+                    continue;
+                }
+                let flag = format!("--{}", spec.long);
+                let mut args = vec![command.name(), flag.as_str()];
+                if spec.kind == Kind::Value {
+                    args.push("1");
+                }
+                let message = usage(&args);
+                let expected = format!("{flag} is not an option of `{}`", command.name());
+                assert!(message.starts_with(&expected), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn typos_keep_clap_tips() {
+        let message = usage(&["--cout", "5"]);
+        assert!(
+            message.contains("tip: a similar argument exists: '--count'"),
+            "{message}"
+        );
+        let message = usage(&["--compresion", "lz4"]);
+        assert!(message.contains("'--compression'"), "{message}");
+        let message = usage(&["smaple"]);
+        assert!(
+            message.contains("tip: a similar subcommand exists: 'sample'"),
+            "{message}"
+        );
+        let message = usage(&["sample", "--cuont", "3"]);
+        assert!(message.contains("'--count'"), "{message}");
+        assert!(message.contains("shoe-producer sample --help"), "{message}");
+    }
+
+    #[test]
+    fn bootstrap_server_is_an_alias() {
+        let invocation = parse(&["check", "--bootstrap-server", "b:1"]).unwrap();
+        assert_eq!(invocation.flag("bootstrap-servers"), Some("b:1"));
+    }
+
+    #[test]
     fn negative_numbers_and_empty_values_reach_validation() {
         assert_eq!(parse(&["--rate", "-5"]).unwrap().flag("rate"), Some("-5"));
         assert_eq!(parse(&["--count", ""]).unwrap().flag("count"), Some(""));
@@ -387,6 +556,17 @@ mod tests {
     }
 
     #[test]
+    fn completions_take_a_shell() {
+        assert_eq!(
+            parse(&["completions", "zsh"]).unwrap().command,
+            Command::Completions(Shell::Zsh)
+        );
+        let message = usage(&["completions", "fsh"]);
+        assert!(message.contains("fish"), "{message}");
+        assert_eq!(parse(&["man"]).unwrap().command, Command::Man);
+    }
+
+    #[test]
     fn secrets_are_read_but_never_debug_printed() {
         let invocation = parse(&["--kafka-api-secret", "s3cr3t-DISTINCTIVE"]).unwrap();
         assert_eq!(
@@ -404,7 +584,14 @@ mod tests {
     }
 
     #[test]
-    fn help_shows_defaults_variables_values_and_the_precedence() {
+    fn each_command_shows_only_its_flags() {
+        let sample = help(&["sample", "--help"]);
+        for flag in ["--count", "--seed", "--id-start", "--log-format"] {
+            assert!(sample.contains(flag), "{flag} missing:\n{sample}");
+        }
+        for flag in ["--rate", "--acks", "--bootstrap-servers", "--metrics-addr"] {
+            assert!(!sample.contains(flag), "{flag} shown:\n{sample}");
+        }
         let produce = help(&["--help"]);
         assert!(
             produce.contains("[possible values: all, 1, 0]"),

@@ -1,6 +1,9 @@
 //! Bad input is caught before any network I/O: the binary, run with a cleared environment (PATH
 //! only) on each bad input, exits 2 with one line on stderr that names the flag or variable — and the
 //! broker and registry addresses it was given (a listener of this test) never see a connection.
+//!
+//! Also here, because they are about what a user types: per-command flags and their help, typo tips,
+//! completions and the man page.
 
 use crate::support;
 
@@ -25,7 +28,8 @@ fn base_env(trap: &Trap) -> Vec<(&'static str, String)> {
 struct Case {
     name: &'static str,
     args: Vec<String>,
-    /// Variables to set (replacing the base value); an empty value removes the variable.
+    /// Variables to set (replacing the base value); an empty value sets the variable empty, which
+    /// counts as unset.
     env: Vec<(&'static str, String)>,
     /// What the one line must contain (the flag or variable, and the file key where there is one).
     names: Vec<&'static str>,
@@ -47,12 +51,9 @@ fn case(
 
 fn run(args: &[String], env: &[(&'static str, String)]) -> Output {
     let mut command = bare_command();
-    command.args(args);
-    for (name, value) in env {
-        if !value.is_empty() {
-            command.env(name, value);
-        }
-    }
+    command
+        .args(args)
+        .envs(env.iter().map(|(name, value)| (name, value)));
     command.output().unwrap()
 }
 
@@ -66,7 +67,7 @@ fn temp_file(suffix: &str, content: &str) -> tempfile::NamedTempFile {
 fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let trap = Trap::new();
     let bad_yaml = temp_file(".yaml", "topic: [unclosed\n");
-    let unknown_key = temp_file(".yaml", "bootstrap_server: a:1\n");
+    let unknown_key = temp_file(".yaml", "topics: a\n");
     let bad_properties = temp_file(".properties", "compression.type=brotli\n");
     let not_pem = temp_file(".pem", "not a certificate\n");
     let bad_yaml = bad_yaml.path().display().to_string();
@@ -232,7 +233,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             "unknown key in config file",
             &["--config", &unknown_key],
             &[],
-            &["--config", "bootstrap_server"],
+            &["--config", "topics"],
         ),
         case(
             "bad value in client.properties",
@@ -263,6 +264,60 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--log-format", "xml"],
             &[],
             &["--log-format"],
+        ),
+        case(
+            "empty environment variable is unset",
+            &[],
+            &[("BOOTSTRAP_SERVERS", "")],
+            &["no Kafka brokers given", "BOOTSTRAP_SERVERS"],
+        ),
+        case(
+            "a produce flag given to sample",
+            &["sample", "--rate", "5"],
+            &[],
+            &["--rate is not an option of `sample`"],
+        ),
+        case(
+            "a produce flag given before sample",
+            &["--metrics-addr", ":9100", "sample"],
+            &[],
+            &["--metrics-addr is not an option of `sample`"],
+        ),
+        case(
+            "a Kafka flag given to register",
+            &["register", "--bootstrap-server", "b:1"],
+            &[],
+            &["--bootstrap-server is not an option of `register`"],
+        ),
+        case(
+            "a run flag given to check",
+            &["check", "--count", "5"],
+            &[],
+            &["--count is not an option of `check`"],
+        ),
+        case(
+            "a typo'd flag",
+            &["--cout", "5"],
+            &[],
+            &["--cout", "tip: a similar argument exists: '--count'"],
+        ),
+        case(
+            "a typo'd flag of sample",
+            &["sample", "--cuont", "5"],
+            &[],
+            &["tip: a similar argument exists: '--count'", "sample --help"],
+        ),
+        case(
+            "a typo'd command",
+            &["smaple"],
+            &[],
+            &["smaple", "tip: a similar subcommand exists: 'sample'"],
+        ),
+        case(
+            "an unknown shell",
+            &["completions", "tcsh"],
+            &[],
+            &["tcsh", "bash"],
         ),
         case("unknown subcommand", &["frobnicate"], &[], &["frobnicate"]),
         case("unknown flag", &["--frobnicate"], &[], &["--frobnicate"]),
@@ -383,4 +438,63 @@ fn help_and_version_exit_0() {
         assert_eq!(output.status.code(), Some(0), "{flag}");
         assert!(!output.stdout.is_empty(), "{flag}");
     }
+}
+
+#[test]
+fn each_command_shows_and_takes_only_its_flags() {
+    let sample = run(&["sample".into(), "--help".into()], &[]);
+    assert_eq!(sample.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&sample.stdout);
+    for flag in ["--count", "--seed", "--id-start", "--log-format"] {
+        assert!(
+            help.contains(flag),
+            "{flag} missing from sample --help:\n{help}"
+        );
+    }
+    for flag in ["--rate", "--acks", "--bootstrap-servers", "--metrics-addr"] {
+        assert!(!help.contains(flag), "{flag} in sample --help:\n{help}");
+    }
+    let produce = run(&["--help".into()], &[]);
+    let help = String::from_utf8_lossy(&produce.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        help.contains("[possible values: none, gzip, snappy, lz4, zstd]"),
+        "{help}"
+    );
+    assert!(help.contains("--bootstrap-server"), "{help}");
+    // No command means produce, with produce's flags at the top.
+    let output = run(
+        &["--count".into(), "1".into(), "--rate".into(), "-1".into()],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no Kafka brokers given"), "{stderr}");
+}
+
+#[test]
+fn completions_and_the_man_page_are_printed() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = run(&["completions".into(), shell.into()], &[]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(script.contains("bootstrap-servers"), "{shell}");
+        assert!(script.contains("sample"), "{shell}");
+    }
+    let output = run(&["man".into()], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(page.contains(".TH shoe-producer 1"), "{page}");
+    // A closed pipe ends them quietly.
+    let mut child = bare_command()
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
 }

@@ -36,6 +36,7 @@ settings! {
     /// Brokers to bootstrap from, host:port[,host:port…]; IPv6 hosts in brackets ([::1]:9092).
     BOOTSTRAP_SERVERS: BootstrapServers = BootstrapServers::parse, {
         long: "bootstrap-servers",
+        aliases: &["bootstrap-server"],
         env: Some("BOOTSTRAP_SERVERS"),
         properties: &[Property::Text("bootstrap.servers"), Property::Text("metadata.broker.list")],
         required_by: KAFKA,
