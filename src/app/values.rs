@@ -4,7 +4,7 @@
 //! can rely on its shape instead of checking it again. The error of a constructor is the reason
 //! alone (what is wrong and what to write instead); the caller adds which setting it was.
 
-use std::{fmt, ops::Deref};
+use std::{fmt, net::Ipv6Addr, ops::Deref};
 
 /// The bootstrap brokers: one or more `host:port` pairs (IPv6 hosts in brackets), each with a port
 /// from 1 to 65535, kept in the order given.
@@ -37,12 +37,37 @@ fn server(entry: &str) -> Result<String, String> {
             "'{entry}' has a scheme; write host:port only and choose the protocol with --security-protocol"
         ));
     }
+    if let Some(separator) = entry.find(|c: char| c == ';' || c.is_whitespace()) {
+        let what = if entry[separator..].starts_with(';') {
+            "a ';'"
+        } else {
+            "a space"
+        };
+        let commas = entry
+            .split(|c: char| c == ';' || c.is_whitespace())
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(",");
+        return Err(format!(
+            "'{entry}' holds {what}; separate servers with commas, e.g. {commas}"
+        ));
+    }
+    if entry.starts_with('[') && entry.ends_with(']') {
+        return Err(format!(
+            "'{entry}' has no port; write host:port, e.g. {entry}:9092"
+        ));
+    }
     let (host, port) = match entry.rsplit_once(':') {
-        Some((host, port))
-            if !host.is_empty() && (!host.contains(':') || host.starts_with('[')) =>
-        {
+        Some((host, port)) if host.starts_with('[') => {
+            if !host.ends_with(']') || host.len() < 3 {
+                return Err(format!(
+                    "'{entry}' is not [IPv6 address]:port; write e.g. [::1]:9092"
+                ));
+            }
             (host, port)
         }
+        Some((host, _)) if host.contains(':') => return Err(unbracketed_ipv6(entry)),
+        Some((host, port)) if !host.is_empty() => (host, port),
         _ => {
             return Err(format!(
                 "'{entry}' has no port; write host:port, e.g. {}:9092",
@@ -56,6 +81,20 @@ fn server(entry: &str) -> Result<String, String> {
             "'{entry}' has an invalid port '{port}'; write host:port with a port from 1 to 65535"
         )),
     }
+}
+
+/// The message for an IPv6 address written without brackets, e.g. `::1:9093`: its last group is
+/// taken as the port, which is what such a value almost always means.
+fn unbracketed_ipv6(entry: &str) -> String {
+    let suggestion = match entry.rsplit_once(':') {
+        Some((address, port))
+            if address.parse::<Ipv6Addr>().is_ok() && port.parse::<u16>().is_ok_and(|p| p > 0) =>
+        {
+            format!("[{address}]:{port}")
+        }
+        _ => format!("[{entry}]:9092"),
+    };
+    format!("'{entry}' looks like an IPv6 address without brackets; write [address]:port, e.g. {suggestion}")
 }
 
 impl Deref for BootstrapServers {
@@ -173,6 +212,26 @@ mod tests {
             .contains("invalid port '99999'"));
         assert!(servers("b:0").unwrap_err().contains("invalid port"));
         assert!(servers("SASL_SSL://b:1").unwrap_err().contains("scheme"));
+        assert!(servers("[::1]").unwrap_err().contains("no port"));
+        assert!(servers("[]:1").unwrap_err().contains("[::1]:9092"));
+    }
+
+    #[test]
+    fn unbracketed_ipv6_suggests_brackets() {
+        let message = servers("::1:9093").unwrap_err();
+        assert!(message.contains("e.g. [::1]:9093"), "{message}");
+        let message = servers("fe80::1").unwrap_err();
+        assert!(message.contains("[fe80::1]:9092"), "{message}");
+    }
+
+    #[test]
+    fn semicolons_and_spaces_suggest_commas() {
+        let message = servers("a:1;b:2").unwrap_err();
+        assert!(message.contains("holds a ';'"), "{message}");
+        assert!(message.contains("e.g. a:1,b:2"), "{message}");
+        let message = servers("a:1 b:2").unwrap_err();
+        assert!(message.contains("holds a space"), "{message}");
+        assert!(message.contains("e.g. a:1,b:2"), "{message}");
     }
 
     #[test]

@@ -291,13 +291,32 @@ fn properties_detected_by_content_and_bad_values_name_the_key() {
 }
 
 #[test]
-fn missing_and_malformed_files_are_usage_errors() {
+fn missing_malformed_and_oversized_files_are_usage_errors() {
     let error = resolve(&["sample", "--config", "/nonexistent/shoe-producer.yaml"]).unwrap_err();
     assert!(
         error.starts_with("--config: cannot read /nonexistent/shoe-producer.yaml"),
         "{error}"
     );
-    let file = temp_file(".yml", "topic: [unclosed\n");
+    let file = temp_file(".yml", "topic: \"unclosed\n");
     let error = resolve(&["sample", "--config", &path_of(&file)]).unwrap_err();
     assert!(error.contains("is not valid YAML at line"), "{error}");
+    let error = resolve(&["sample", "--config", "/dev/zero"]).unwrap_err();
+    assert!(error.contains("larger than 64 KiB"), "{error}");
+    let big = temp_file(
+        ".yaml",
+        &format!("# {}\n", "x".repeat(config::MAX_FILE_BYTES)),
+    );
+    let error = resolve(&["sample", "--config", &path_of(&big)]).unwrap_err();
+    assert!(error.contains("larger than 64 KiB"), "{error}");
+}
+
+#[test]
+fn a_duplicate_key_is_named_with_its_line() {
+    let file = temp_file(".yaml", "count: 5\nseed: 1\ncount: 6\n");
+    let error = resolve(&["sample", "--config", &path_of(&file)]).unwrap_err();
+    assert!(
+        error.contains("duplicate key `count`")
+            && error.contains("at line 3 (first given at line 1)"),
+        "{error}"
+    );
 }

@@ -1,5 +1,9 @@
 //! Raw setting values that remember their origin (flag, environment variable, file key), and the
 //! merge that gives flags > environment > config file; defaults come from the declarations.
+//!
+//! Empty values are decided here, once for every setting: an empty flag or file value is an error
+//! (a script's unset variable must not turn `--count "$N"` into "no limit"), while an empty
+//! environment variable counts as unset, so `export KAFKA_API_KEY=` clears it.
 
 use std::{collections::BTreeMap, ffi::OsString, fmt, path::PathBuf};
 
@@ -39,7 +43,8 @@ impl Value {
     }
 }
 
-fn label(spec: &Spec, origin: &Origin) -> String {
+/// `--flag / ENV`, plus the file key when the origin is a file.
+pub fn label(spec: &Spec, origin: &Origin) -> String {
     match origin {
         Origin::File { path, key } => {
             format!("{} (from `{key}` in {})", spec.label(), path.display())
@@ -59,6 +64,30 @@ impl fmt::Debug for Value {
     }
 }
 
+/// The error for an empty flag or file value.
+pub fn empty_value(spec: &Spec, origin: &Origin) -> ConfigError {
+    ConfigError(format!(
+        "{}: {}",
+        label(spec, origin),
+        empty_reason(spec, origin)
+    ))
+}
+
+/// What is wrong with an empty value and what to do, without the setting's name.
+pub fn empty_reason(spec: &Spec, origin: &Origin) -> String {
+    let possible = (spec.possible)();
+    let what = if possible.is_empty() {
+        spec.value_name.to_owned()
+    } else {
+        format!("one of {}", possible.join(", "))
+    };
+    let instead = match origin {
+        Origin::File { .. } => "remove the key".to_owned(),
+        _ => format!("leave --{} out", spec.long),
+    };
+    format!("the value is empty; give {what}, or {instead}")
+}
+
 /// Raw values from one source, at most one per setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layer {
@@ -66,8 +95,8 @@ pub struct Layer {
 }
 
 impl Layer {
-    /// Sets a value, replacing an earlier one of the same setting. A blank value counts as not
-    /// given (e.g. `export KAFKA_API_KEY=`).
+    /// Sets a value, replacing an earlier one of the same setting. A blank value is an error from a
+    /// flag or a file and is skipped from the environment.
     pub fn insert(
         &mut self,
         spec: &'static Spec,
@@ -76,7 +105,10 @@ impl Layer {
     ) -> Result<(), ConfigError> {
         let text = text.into();
         if text.trim().is_empty() {
-            return Ok(());
+            return match origin {
+                Origin::Env => Ok(()),
+                _ => Err(empty_value(spec, &origin)),
+            };
         }
         self.values.insert(spec.long, Value { spec, text, origin });
         Ok(())
@@ -128,7 +160,9 @@ pub fn env_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::config::declarations::{COUNT, KAFKA_API_SECRET, RATE, TOPIC};
+    use crate::app::config::declarations::{
+        COUNT, KAFKA_API_SECRET, RATE, SECURITY_PROTOCOL, TOPIC,
+    };
 
     #[test]
     fn higher_layers_win() {
@@ -150,9 +184,26 @@ mod tests {
     }
 
     #[test]
-    fn blank_values_do_not_count() {
+    fn empty_is_an_error_from_flags_and_files_and_unset_from_the_environment() {
         let mut layer = Layer::default();
-        layer.insert(&COUNT.spec, " ", Origin::Flag).unwrap();
+        let message = layer.insert(&COUNT.spec, " ", Origin::Flag).unwrap_err().0;
+        assert_eq!(
+            message,
+            "--count: the value is empty; give N, or leave --count out"
+        );
+        let origin = Origin::File {
+            path: "c.properties".into(),
+            key: "security.protocol".into(),
+        };
+        let message = layer
+            .insert(&SECURITY_PROTOCOL.spec, "", origin)
+            .unwrap_err()
+            .0;
+        assert!(
+            message.starts_with("--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in c.properties): the value is empty; give one of SASL_SSL, SSL"),
+            "{message}"
+        );
+        assert!(message.ends_with("or remove the key"), "{message}");
         layer.insert(&TOPIC.spec, "", Origin::Env).unwrap();
         assert_eq!(layer, Layer::default());
     }

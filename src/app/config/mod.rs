@@ -24,7 +24,7 @@ use std::{ffi::OsString, path::Path};
 
 use crate::{app::cli::Invocation, app::exit::Failure, app::settings::Config};
 
-pub use file::{load_file, FileFormat, LoadedFile};
+pub use file::{load_file, FileFormat, LoadedFile, MAX_FILE_BYTES};
 pub use layer::{Layer, Origin, Value};
 pub use validate::{producer_defaults, KAFKA_CONNECT_TIMEOUT, REGISTRY_REQUEST_TIMEOUT};
 

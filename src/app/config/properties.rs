@@ -124,7 +124,8 @@ fn direct(key: &str) -> Option<(&'static Spec, bool)> {
     })
 }
 
-/// Maps the pairs of a properties file onto our settings.
+/// Maps the pairs of a properties file onto our settings. An empty value of a key we use is an error,
+/// as for any file value.
 pub fn properties_layer(
     pairs: &[(String, String)],
     path: &Path,
@@ -353,10 +354,17 @@ mod tests {
     }
 
     #[test]
-    fn keys_come_from_the_declarations() {
+    fn keys_come_from_the_declarations_and_empty_values_are_errors() {
         let layer = layer_of("request.required.acks=1\nmessage.timeout.ms=9000\n");
         assert_eq!(text(&layer, &ACKS.spec), Some("1"));
         assert_eq!(text(&layer, &DELIVERY_TIMEOUT.spec), Some("9000ms"));
+        let pairs = parse_properties("acks=\n");
+        let err = properties_layer(&pairs, Path::new("c.properties")).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("--acks (from `acks` in c.properties): the value is empty"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -80,6 +80,15 @@ impl Source<'_> {
             .unwrap_or_else(|| setting.spec.label())
     }
 
+    /// The value as the user wrote it (or the default's text), for messages that quote it.
+    fn shown<T>(&self, setting: &'static Setting<T>) -> String {
+        match self.given(setting) {
+            Some(value) if !setting.spec.secret => value.text.trim().to_owned(),
+            Some(_) => "***".to_owned(),
+            None => setting.spec.default.unwrap_or_default().to_owned(),
+        }
+    }
+
     /// Whether `command` needs the section anchored by `setting`, or was given it anyway.
     fn wants<T>(&self, setting: &'static Setting<T>) -> bool {
         setting.spec.required_by.contains(&self.command) || self.given(setting).is_some()
@@ -249,14 +258,20 @@ fn producer(src: &Source) -> Result<ProducerSettings> {
     let delivery_timeout = src.value(&DELIVERY_TIMEOUT)?;
     if buffer_memory < batch_size {
         return Err(ConfigError(format!(
-            "--buffer-memory ({buffer_memory}) is smaller than --batch-size ({batch_size}); raise --buffer-memory or lower --batch-size"
+            "{} ({}) is smaller than {} ({}); raise --buffer-memory or lower --batch-size",
+            src.label(&BUFFER_MEMORY),
+            src.shown(&BUFFER_MEMORY),
+            src.label(&BATCH_SIZE),
+            src.shown(&BATCH_SIZE)
         )));
     }
     if delivery_timeout <= linger {
         return Err(ConfigError(format!(
-            "--delivery-timeout ({}) must be longer than --linger ({})",
-            humantime::format_duration(delivery_timeout),
-            humantime::format_duration(linger)
+            "{} ({}) must be longer than {} ({})",
+            src.label(&DELIVERY_TIMEOUT),
+            src.shown(&DELIVERY_TIMEOUT),
+            src.label(&LINGER),
+            src.shown(&LINGER)
         )));
     }
     Ok(ProducerSettings {

@@ -1,9 +1,14 @@
 //! Validation through the whole path (command line → layers → typed settings), one rule per test,
-//! and an empty environment variable checked over every variable.
+//! and the empty-value rules checked over every setting.
 
 use std::time::Duration;
 
-use super::{declarations::ALL, file_tests::resolve_in, Resolved};
+use super::{
+    declarations::ALL,
+    file_tests::resolve_in,
+    setting::{Kind, Property},
+    Resolved,
+};
 use crate::app::{
     cli::Command,
     settings::{
@@ -124,6 +129,18 @@ fn missing_and_malformed_brokers() {
     assert_eq!(
         message,
         "--bootstrap-servers / BOOTSTRAP_SERVERS: 'broker-1' has no port; write host:port, e.g. broker-1:9092"
+    );
+    let message = error(&["check", "--bootstrap-servers", "::1:9093"]);
+    assert!(message.contains("e.g. [::1]:9093"), "{message}");
+    let message = error(&["check", "--bootstrap-servers", "a:1;b:2"]);
+    assert!(
+        message.contains("separate servers with commas, e.g. a:1,b:2"),
+        "{message}"
+    );
+    let message = error(&["check", "--bootstrap-server", "a:1 b:2"]);
+    assert!(
+        message.starts_with("--bootstrap-servers / BOOTSTRAP_SERVERS: 'a:1 b:2' holds a space"),
+        "{message}"
     );
 }
 
@@ -256,7 +273,7 @@ fn unreadable_ca_file_names_the_variable() {
 }
 
 #[test]
-fn producer_knobs() {
+fn producer_knobs_and_messages_that_echo_what_was_configured() {
     let producer = ok(&with(&[
         "--acks",
         "-1",
@@ -281,7 +298,7 @@ fn producer_knobs() {
     assert_eq!(producer.partitioner, PartitionerKind::RoundRobin);
     assert_eq!(
         error(&with(&["--buffer-memory", "10", "--batch-size", "1_00"])),
-        "--buffer-memory (10) is smaller than --batch-size (100); raise --buffer-memory or lower --batch-size"
+        "--buffer-memory (10) is smaller than --batch-size (1_00); raise --buffer-memory or lower --batch-size"
     );
     assert_eq!(
         error(&with(&["--delivery-timeout", "9s", "--linger", "10s"])),
@@ -355,6 +372,60 @@ fn base(command: Command, except: &str) -> Vec<&'static str> {
         args.push(value);
     }
     args
+}
+
+#[test]
+fn an_empty_value_is_an_error_for_every_flag_of_every_command() {
+    for command in Command::WITH_SETTINGS {
+        for setting in ALL {
+            let spec = setting.spec();
+            if !spec.takes(command) || spec.kind != Kind::Value {
+                continue;
+            }
+            for form in [
+                vec![format!("--{}", spec.long), String::new()],
+                vec![format!("--{}=", spec.long)],
+                vec![format!("--{}", spec.long), " ".to_owned()],
+            ] {
+                let mut args: Vec<&str> = base(command, spec.long);
+                args.extend(form.iter().map(String::as_str));
+                let message = error(&args);
+                assert!(
+                    message.starts_with(&format!("{}: the value is empty", spec.label())),
+                    "{args:?}: {message}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_value_in_a_file_is_an_error_for_every_key() {
+    for setting in ALL {
+        let spec = setting.spec();
+        if spec.in_file {
+            for value in ["", " \"\"", " ~", " ''"] {
+                let file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+                std::fs::write(file.path(), format!("{}:{value}\n", spec.long)).unwrap();
+                let message = error(&["sample", "--config", &file.path().display().to_string()]);
+                let expected = format!("{} (from `{}` in ", spec.label(), spec.long);
+                assert!(message.starts_with(&expected), "{value:?}: {message}");
+                assert!(message.contains("the value is empty"), "{message}");
+            }
+        }
+        for property in spec.properties {
+            let file = tempfile::Builder::new()
+                .suffix(".properties")
+                .tempfile()
+                .unwrap();
+            std::fs::write(file.path(), format!("{}=\n", property.key())).unwrap();
+            let message = error(&["sample", "--config", &file.path().display().to_string()]);
+            assert!(message.contains(property.key()), "{message}");
+            if !matches!(property, Property::Part(_)) {
+                assert!(message.contains("the value is empty"), "{message}");
+            }
+        }
+    }
 }
 
 #[test]
