@@ -587,7 +587,13 @@ mod tests {
     #[test]
     fn each_command_shows_only_its_flags() {
         let sample = help(&["sample", "--help"]);
-        for flag in ["--count", "--seed", "--id-start", "--log-format"] {
+        for flag in [
+            "--count",
+            "--seed",
+            "--id-start",
+            "--instance",
+            "--log-format",
+        ] {
             assert!(sample.contains(flag), "{flag} missing:\n{sample}");
         }
         for flag in ["--rate", "--acks", "--bootstrap-servers", "--metrics-addr"] {

@@ -210,9 +210,9 @@ pub struct Instance {
 }
 
 impl Default for Instance {
-    /// The only instance.
+    /// The declared defaults: the only instance.
     fn default() -> Self {
-        Self { index: 0, count: 1 }
+        crate::app::config::instance_defaults()
     }
 }
 

@@ -73,6 +73,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let empty_string_yaml = temp_file(".yaml", "topic: \"\"\n");
     let empty_properties = temp_file(".properties", "acks=\n");
     let duplicate_key = temp_file(".yaml", "topic: a\nrate: 5\ntopic: b\n");
+    let idempotent_file = temp_file(".properties", "enable.idempotence=true\nacks=1\n");
     let bad_properties = temp_file(".properties", "compression.type=brotli\n");
     let not_pem = temp_file(".pem", "not a certificate\n");
     let bad_yaml = bad_yaml.path().display().to_string();
@@ -81,6 +82,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let empty_string_yaml = empty_string_yaml.path().display().to_string();
     let empty_properties = empty_properties.path().display().to_string();
     let duplicate_key = duplicate_key.path().display().to_string();
+    let idempotent_file = idempotent_file.path().display().to_string();
     let bad_properties = bad_properties.path().display().to_string();
     let not_pem = not_pem.path().display().to_string();
 
@@ -337,6 +339,48 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["BOOTSTRAP_SERVERS", "commas", "a:1,b:2"],
         ),
         case(
+            "idempotence with acks 1",
+            &["--enable-idempotence", "true", "--acks", "1"],
+            &[],
+            &["--enable-idempotence", "--acks"],
+        ),
+        case(
+            "idempotence with too many in flight, from the environment",
+            &["--max-in-flight", "6"],
+            &[("KAFKA_ENABLE_IDEMPOTENCE", "true")],
+            &["KAFKA_ENABLE_IDEMPOTENCE", "--max-in-flight"],
+        ),
+        case(
+            "idempotence conflict in client.properties",
+            &["--config", &idempotent_file],
+            &[],
+            &["enable.idempotence", "`acks`"],
+        ),
+        case(
+            "instance index from the Indexed Job beyond --instances",
+            &["--instances", "2"],
+            &[("JOB_COMPLETION_INDEX", "2")],
+            &["JOB_COMPLETION_INDEX", "--instances"],
+        ),
+        case(
+            "zero instances",
+            &["--instances", "0"],
+            &[],
+            &["--instances"],
+        ),
+        case(
+            "zero registry timeout",
+            &["--registry-timeout", "0s"],
+            &[],
+            &["--registry-timeout"],
+        ),
+        case(
+            "malformed metadata max age",
+            &["--metadata-max-age", "often"],
+            &[],
+            &["--metadata-max-age", "often"],
+        ),
+        case(
             "a produce flag given to sample",
             &["sample", "--rate", "5"],
             &[],
@@ -510,7 +554,13 @@ fn each_command_shows_and_takes_only_its_flags() {
     let sample = run(&["sample".into(), "--help".into()], &[]);
     assert_eq!(sample.status.code(), Some(0));
     let help = String::from_utf8_lossy(&sample.stdout);
-    for flag in ["--count", "--seed", "--id-start", "--log-format"] {
+    for flag in [
+        "--count",
+        "--seed",
+        "--id-start",
+        "--instances",
+        "--log-format",
+    ] {
         assert!(
             help.contains(flag),
             "{flag} missing from sample --help:\n{help}"

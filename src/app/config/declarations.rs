@@ -160,6 +160,15 @@ settings! {
         heading: Heading::Registry,
     }
 
+    /// One deadline for everything a command asks the registry, every attempt and pause included.
+    REGISTRY_TIMEOUT: Duration = parse::positive_duration, {
+        long: "registry-timeout",
+        default: Some("30s"),
+        value_name: "DURATION",
+        commands: REGISTRY,
+        heading: Heading::Registry,
+    }
+
     /// Subject naming: topic (<topic>-value), record (main.Shoe) or topic-record
     /// (<topic>-main.Shoe).
     SUBJECT_NAME_STRATEGY: SubjectNameStrategy = choice, {
@@ -213,7 +222,9 @@ settings! {
         heading: Heading::Run,
     }
 
-    /// Generator seed: the same seed gives the same shoes. Random (and logged) when not given.
+    /// Generator seed, a whole number from 0 to 18446744073709551615: the same seed gives the same
+    /// shoes. Random, and logged, when not given. A JSON log line writes it as a string of the same
+    /// decimal digits, which is what to pass back.
     SEED: u64 = |text| number(text, "a whole number from 0 to 18446744073709551615", |_| true), {
         long: "seed",
         value_name: "N",
@@ -224,6 +235,26 @@ settings! {
     /// First shoe id; ids increase by one per record.
     ID_START: i64 = |text| number(text, "a whole number (the first shoe id)", |_| true), {
         long: "id-start",
+        default: Some("1"),
+        value_name: "N",
+        commands: GENERATE,
+        heading: Heading::Run,
+    }
+
+    /// This instance's index, from 0 to --instances minus 1: each of N parallel instances makes
+    /// its own ids with its own seed. A Kubernetes Indexed Job sets JOB_COMPLETION_INDEX.
+    INSTANCE: u32 = |text| number(text, "an instance index from 0 to --instances minus 1", |_| true), {
+        long: "instance",
+        env: Some("JOB_COMPLETION_INDEX"),
+        default: Some("0"),
+        value_name: "I",
+        commands: GENERATE,
+        heading: Heading::Run,
+    }
+
+    /// How many instances run in parallel (see --instance).
+    INSTANCES: u32 = |text| number(text, "a number of instances ≥ 1", |n| *n > 0), {
+        long: "instances",
         default: Some("1"),
         value_name: "N",
         commands: GENERATE,
@@ -265,6 +296,20 @@ settings! {
         default: Some("all"),
         value_name: "ACKS",
         possible: names::<Acks>,
+        commands: &[Produce],
+        heading: Heading::Producer,
+    }
+
+    /// Producer id and sequence numbers on every batch, so the broker keeps each record once and in
+    /// order per partition. Needs --acks all and --max-in-flight at most 5; when it is not given,
+    /// --acks 1 or 0, or --max-in-flight above 5, turn it off with a warning.
+    ENABLE_IDEMPOTENCE: bool = choice, {
+        long: "enable-idempotence",
+        env: Some("KAFKA_ENABLE_IDEMPOTENCE"),
+        properties: &[Property::Text("enable.idempotence")],
+        default: Some("true"),
+        value_name: "BOOL",
+        possible: names::<bool>,
         commands: &[Produce],
         heading: Heading::Producer,
     }
@@ -339,6 +384,17 @@ settings! {
         default: Some("murmur2"),
         value_name: "PARTITIONER",
         possible: names::<PartitionerKind>,
+        commands: &[Produce],
+        heading: Heading::Producer,
+    }
+
+    /// How often partition counts and leaders are refreshed even without errors
+    /// (metadata.max.age.ms), so partitions added during a run are used.
+    METADATA_MAX_AGE: Duration = parse::positive_duration, {
+        long: "metadata-max-age",
+        properties: &[Property::Millis("metadata.max.age.ms")],
+        default: Some("5m"),
+        value_name: "DURATION",
         commands: &[Produce],
         heading: Heading::Producer,
     }

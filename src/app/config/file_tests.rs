@@ -113,10 +113,9 @@ fn yaml_config_with_every_kind_of_value() {
         kafka.api_secret.unwrap().expose(),
         "yaml-secret-DISTINCTIVE-0003"
     );
-    assert_eq!(
-        &*config.registry.unwrap().url,
-        "https://registry.example/apis/ccompat/v7"
-    );
+    let registry = config.registry.unwrap();
+    assert_eq!(&*registry.url, "https://registry.example/apis/ccompat/v7");
+    assert_eq!(registry.timeout, Duration::from_secs(15));
     assert_eq!(config.topic, "shoes-from-yaml");
     assert_eq!(
         config.schema.subject_name_strategy,
@@ -124,8 +123,12 @@ fn yaml_config_with_every_kind_of_value() {
     );
     assert_eq!(config.run.count, Some(5000));
     assert_eq!(config.run.rate, Some(250));
-    assert_eq!(config.run.seed, Some(7));
+    assert_eq!(config.run.seed, Some(u64::MAX));
     assert_eq!(config.run.id_start, 1_000_000);
+    assert_eq!(
+        (config.run.instance.index, config.run.instance.count),
+        (1, 3)
+    );
     assert_eq!(config.run.progress_interval, Duration::from_secs(2));
     assert_eq!(
         config.run.metrics_addr,
@@ -135,11 +138,13 @@ fn yaml_config_with_every_kind_of_value() {
     assert_eq!((creation.partitions, creation.replication_factor), (3, 1));
     let producer = config.producer;
     assert_eq!(producer.acks, Acks::Leader);
+    assert!(!producer.enable_idempotence);
     assert_eq!(producer.compression, Compression::Zstd);
     assert_eq!(producer.batch_size.get(), 65536);
     assert_eq!(producer.max_in_flight.get(), 3);
     assert_eq!(producer.buffer_memory.get(), 16_777_216);
     assert_eq!(producer.delivery_timeout, Duration::from_secs(45));
+    assert_eq!(producer.metadata_max_age, Duration::from_secs(60));
     assert_eq!(producer.partitioner, PartitionerKind::RoundRobin);
     assert_eq!(config.log_format, LogFormat::Json);
 }
@@ -317,6 +322,26 @@ fn a_duplicate_key_is_named_with_its_line() {
     assert!(
         error.contains("duplicate key `count`")
             && error.contains("at line 3 (first given at line 1)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_seed_written_as_a_json_string_is_read_back() {
+    let max = "18446744073709551615";
+    let quoted = temp_file(".yaml", &format!("seed: \"{max}\"\n"));
+    let bare = temp_file(".yaml", &format!("seed: {max}\n"));
+    for args in [
+        vec!["sample", "--seed", max],
+        vec!["sample", "--config", &path_of(&quoted)],
+        vec!["sample", "--config", &path_of(&bare)],
+    ] {
+        let config = resolve(&args).unwrap().config;
+        assert_eq!(config.run.seed, Some(u64::MAX), "{args:?}");
+    }
+    let error = resolve(&["sample", "--seed", "18446744073709551616"]).unwrap_err();
+    assert!(
+        error.starts_with("--seed: '18446744073709551616' is not a whole number"),
         "{error}"
     );
 }

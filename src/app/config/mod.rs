@@ -26,7 +26,7 @@ use crate::{app::cli::Invocation, app::exit::Failure, app::settings::Config};
 
 pub use file::{load_file, FileFormat, LoadedFile, MAX_FILE_BYTES};
 pub use layer::{Layer, Origin, Value};
-pub use validate::{producer_defaults, KAFKA_CONNECT_TIMEOUT, REGISTRY_REQUEST_TIMEOUT};
+pub use validate::{instance_defaults, producer_defaults, KAFKA_CONNECT_TIMEOUT};
 
 /// A configuration problem, reported before any network I/O (exit code 2). One line, naming the flag
 /// and environment variable (and the file key) and what to do.

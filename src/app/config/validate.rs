@@ -13,7 +13,7 @@ use crate::{
     app::{
         cli::Command,
         settings::{
-            Config, Instance, KafkaSettings, ProducerSettings, RegistrySettings, RunSettings,
+            Acks, Config, Instance, KafkaSettings, ProducerSettings, RegistrySettings, RunSettings,
             SchemaSettings, TopicCreation,
         },
     },
@@ -31,8 +31,9 @@ use super::{
 /// enough that a wrong password fails fast).
 pub const KAFKA_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Bound on one Schema Registry request.
-pub const REGISTRY_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most requests in flight per partition with which the broker can keep an idempotent
+/// producer's batches in order (the Java client's limit).
+pub const MAX_IN_FLIGHT_IDEMPOTENT: usize = 5;
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -117,7 +118,7 @@ pub fn validate(layer: &Layer, command: Command, warnings: &mut Vec<String>) -> 
             auto_register: !src.get(&NO_AUTO_REGISTER)?.unwrap_or(false),
             use_latest_version: src.get(&USE_LATEST_VERSION)?.unwrap_or(false),
         },
-        producer: producer(&src)?,
+        producer: producer(&src, warnings)?,
         run: run(&src, warnings)?,
         topic: src.value(&TOPIC)?,
         log_format: src.value(&LOG_FORMAT)?,
@@ -131,7 +132,17 @@ pub fn producer_defaults() -> ProducerSettings {
         layer: &layer,
         command: Command::Produce,
     };
-    producer(&src).expect("the declared producer defaults are consistent")
+    producer(&src, &mut Vec::new()).expect("the declared producer defaults are consistent")
+}
+
+/// The instance every declaration defaults to: the only one.
+pub fn instance_defaults() -> Instance {
+    let layer = Layer::default();
+    let src = Source {
+        layer: &layer,
+        command: Command::Produce,
+    };
+    instance(&src).expect("the declared instance defaults are consistent")
 }
 
 fn kafka(src: &Source, warnings: &mut Vec<String>) -> Result<KafkaSettings> {
@@ -228,7 +239,7 @@ fn registry(src: &Source, warnings: &mut Vec<String>) -> Result<RegistrySettings
         api_key,
         api_secret,
         ca_file,
-        timeout: REGISTRY_REQUEST_TIMEOUT,
+        timeout: src.value(&REGISTRY_TIMEOUT)?,
     })
 }
 
@@ -249,7 +260,7 @@ fn ca_file(
     Ok(Some(path))
 }
 
-fn producer(src: &Source) -> Result<ProducerSettings> {
+fn producer(src: &Source, warnings: &mut Vec<String>) -> Result<ProducerSettings> {
     let acks = src.value(&ACKS)?;
     let max_in_flight = src.value(&MAX_IN_FLIGHT)?;
     let linger = src.value(&LINGER)?;
@@ -283,10 +294,69 @@ fn producer(src: &Source) -> Result<ProducerSettings> {
         buffer_memory,
         delivery_timeout,
         partitioner: src.value(&PARTITIONER)?,
-        // Fixed until they are settings of their own.
-        enable_idempotence: true,
-        metadata_max_age: Duration::from_secs(300),
+        enable_idempotence: idempotence(src, acks, max_in_flight.get(), warnings)?,
+        metadata_max_age: src.value(&METADATA_MAX_AGE)?,
     })
+}
+
+/// `--enable-idempotence` with the Java client's rules: given as true, it refuses `--acks` other
+/// than all and `--max-in-flight` above 5; not given, either of those turns it off with a warning.
+fn idempotence(
+    src: &Source,
+    acks: Acks,
+    max_in_flight: usize,
+    warnings: &mut Vec<String>,
+) -> Result<bool> {
+    let enabled = src.value(&ENABLE_IDEMPOTENCE)?;
+    let mut conflicts = Vec::new();
+    if acks != Acks::All && src.given(&ACKS).is_some() {
+        conflicts.push((
+            src.label(&ACKS),
+            src.shown(&ACKS),
+            "it needs all".to_owned(),
+        ));
+    }
+    if max_in_flight > MAX_IN_FLIGHT_IDEMPOTENT && src.given(&MAX_IN_FLIGHT).is_some() {
+        conflicts.push((
+            src.label(&MAX_IN_FLIGHT),
+            src.shown(&MAX_IN_FLIGHT),
+            format!("it needs at most {MAX_IN_FLIGHT_IDEMPOTENT}"),
+        ));
+    }
+    let Some((label, shown, needs)) = conflicts.into_iter().next() else {
+        return Ok(enabled);
+    };
+    if src.given(&ENABLE_IDEMPOTENCE).is_some() {
+        if enabled {
+            return Err(ConfigError(format!(
+                "{} true conflicts with {label} {shown}: {needs}; change {label}, or set {} false",
+                src.label(&ENABLE_IDEMPOTENCE),
+                ENABLE_IDEMPOTENCE.spec.label()
+            )));
+        }
+        return Ok(false);
+    }
+    warnings.push(format!(
+        "the idempotent producer is off because of {label} {shown} ({needs}): records retried after \
+         a lost answer may be written twice; set {} false to say so, or change {label}",
+        ENABLE_IDEMPOTENCE.spec.label()
+    ));
+    Ok(false)
+}
+
+fn instance(src: &Source) -> Result<Instance> {
+    let index = src.value(&INSTANCE)?;
+    let count = src.value(&INSTANCES)?;
+    if index >= count {
+        return Err(ConfigError(format!(
+            "{} is {index} but {} is {count}: instances are numbered from 0 to {}; give --instances \
+             the number of instances",
+            src.label(&INSTANCE),
+            src.label(&INSTANCES),
+            count - 1
+        )));
+    }
+    Ok(Instance { index, count })
 }
 
 fn run(src: &Source, warnings: &mut Vec<String>) -> Result<RunSettings> {
@@ -331,6 +401,6 @@ fn run(src: &Source, warnings: &mut Vec<String>) -> Result<RunSettings> {
             partitions,
             replication_factor,
         }),
-        instance: Instance::default(),
+        instance: instance(src)?,
     })
 }

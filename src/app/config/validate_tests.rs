@@ -1,5 +1,5 @@
 //! Validation through the whole path (command line → layers → typed settings), one rule per test,
-//! and the empty-value rules checked over every setting.
+//! and the empty-value and idempotence rules checked over every setting they concern.
 
 use std::time::Duration;
 
@@ -68,10 +68,12 @@ fn a_complete_configuration_resolves_with_the_declared_defaults() {
     assert_eq!(kafka.security_protocol, SecurityProtocol::SaslSsl);
     assert_eq!(kafka.sasl_mechanism, SaslMechanism::Plain);
     assert_eq!(kafka.api_secret.unwrap().expose(), "SECRET-distinctive");
+    let registry = config.registry.unwrap();
     assert_eq!(
-        &*config.registry.unwrap().url,
+        &*registry.url,
         "https://registry.example:8443/apis/ccompat/v7"
     );
+    assert_eq!(registry.timeout, Duration::from_secs(30));
     assert_eq!(config.topic, "shoes");
     assert_eq!(config.run.rate, None);
     assert_eq!(config.run.id_start, 1);
@@ -83,11 +85,14 @@ fn a_complete_configuration_resolves_with_the_declared_defaults() {
     assert_eq!(producer.max_in_flight.get(), 5);
     assert_eq!(producer.linger, Duration::from_millis(5));
     assert_eq!(producer.delivery_timeout, Duration::from_secs(120));
+    assert_eq!(producer.metadata_max_age, Duration::from_secs(300));
+    assert!(producer.enable_idempotence);
     let defaults = ProducerSettings::default();
     assert_eq!(
         (defaults.batch_size, defaults.linger, defaults.acks),
         (producer.batch_size, producer.linger, producer.acks)
     );
+    assert_eq!(Instance::default(), Instance { index: 0, count: 1 });
 }
 
 #[test]
@@ -155,6 +160,7 @@ fn unknown_choices_list_the_valid_ones() {
         .starts_with("--compression: unknown value 'brotli'"));
     assert!(error(&with(&["--acks", "2"])).contains("use one of all, 1, 0"));
     assert!(error(&with(&["--partitioner", "sticky"])).starts_with("--partitioner"));
+    assert!(error(&with(&["--enable-idempotence", "yes"])).contains("use one of true, false"));
 }
 
 #[test]
@@ -250,12 +256,26 @@ fn registry_url_key_and_secret() {
         "K",
         "--schema-registry-api-secret",
         "S",
+        "--registry-timeout",
+        "5s",
     ]);
+    assert_eq!(
+        resolved.config.registry.unwrap().timeout,
+        Duration::from_secs(5)
+    );
     assert!(
         resolved.warnings[0].contains("unencrypted"),
         "{:?}",
         resolved.warnings
     );
+    assert!(error(&[
+        "register",
+        "--schema-registry-url",
+        "http://r",
+        "--registry-timeout",
+        "0s"
+    ])
+    .starts_with("--registry-timeout: '0s' must be longer than zero"));
 }
 
 #[test]
@@ -287,6 +307,8 @@ fn producer_knobs_and_messages_that_echo_what_was_configured() {
         "2m",
         "--partitioner",
         "round-robin",
+        "--metadata-max-age",
+        "30s",
     ]))
     .config
     .producer;
@@ -296,6 +318,7 @@ fn producer_knobs_and_messages_that_echo_what_was_configured() {
     assert_eq!(producer.batch_size.get(), 16_384);
     assert_eq!(producer.delivery_timeout, Duration::from_secs(120));
     assert_eq!(producer.partitioner, PartitionerKind::RoundRobin);
+    assert_eq!(producer.metadata_max_age, Duration::from_secs(30));
     assert_eq!(
         error(&with(&["--buffer-memory", "10", "--batch-size", "1_00"])),
         "--buffer-memory (10) is smaller than --batch-size (1_00); raise --buffer-memory or lower --batch-size"
@@ -305,6 +328,78 @@ fn producer_knobs_and_messages_that_echo_what_was_configured() {
         "--delivery-timeout (9s) must be longer than --linger (10s)"
     );
     assert!(error(&with(&["--max-in-flight", "0"])).starts_with("--max-in-flight: '0'"));
+}
+
+#[test]
+fn idempotence_refuses_explicit_conflicts_and_yields_to_implicit_ones() {
+    let message = error(&with(&["--enable-idempotence", "true", "--acks", "1"]));
+    assert_eq!(
+        message,
+        "--enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE true conflicts with --acks 1: it needs all; \
+         change --acks, or set --enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE false"
+    );
+    let message = error_in(
+        &with(&["--max-in-flight", "6"]),
+        &[("KAFKA_ENABLE_IDEMPOTENCE", "TRUE")],
+    );
+    assert!(
+        message.contains(
+            "KAFKA_ENABLE_IDEMPOTENCE true conflicts with --max-in-flight 6: it needs at most 5"
+        ),
+        "{message}"
+    );
+    for extra in [["--acks", "0"], ["--acks", "1"], ["--max-in-flight", "6"]] {
+        let resolved = ok(&with(&extra));
+        assert!(!resolved.config.producer.enable_idempotence, "{extra:?}");
+        let warnings: Vec<_> = resolved
+            .warnings
+            .iter()
+            .filter(|w| w.contains("idempotent producer is off"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{extra:?}: {:?}", resolved.warnings);
+        assert!(warnings[0].contains(extra[0]), "{}", warnings[0]);
+    }
+    let resolved = ok(&with(&["--enable-idempotence", "false", "--acks", "1"]));
+    assert!(!resolved.config.producer.enable_idempotence);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    let resolved = ok(&with(&["--acks", "all", "--max-in-flight", "5"]));
+    assert!(resolved.config.producer.enable_idempotence);
+    let file = tempfile::Builder::new()
+        .suffix(".properties")
+        .tempfile()
+        .unwrap();
+    std::fs::write(file.path(), "enable.idempotence=true\nacks=1\n").unwrap();
+    let path = file.path().display().to_string();
+    let message = error(&with(&["--config", &path]));
+    assert!(
+        message.contains("(from `enable.idempotence` in") && message.contains("(from `acks` in"),
+        "{message}"
+    );
+}
+
+#[test]
+fn instances_come_from_flags_or_the_indexed_job() {
+    let job = [("JOB_COMPLETION_INDEX", "2")];
+    let run = ok_in(&["sample", "--instances", "3"], &job).config.run;
+    assert_eq!(run.instance, Instance { index: 2, count: 3 });
+    let run = ok_in(&["sample", "--instances", "3", "--instance", "0"], &job)
+        .config
+        .run;
+    assert_eq!(
+        run.instance,
+        Instance { index: 0, count: 3 },
+        "the flag wins"
+    );
+    let message = error_in(&["sample"], &job);
+    assert_eq!(
+        message,
+        "--instance / JOB_COMPLETION_INDEX is 2 but --instances is 1: instances are numbered from 0 to 0; \
+         give --instances the number of instances"
+    );
+    assert!(error(&["sample", "--instances", "0"])
+        .starts_with("--instances: '0' is not a number of instances"));
+    assert!(error(&["sample", "--instance", "-1"])
+        .starts_with("--instance / JOB_COMPLETION_INDEX: '-1'"));
 }
 
 #[test]
