@@ -3,10 +3,9 @@
 
 use std::{io::Write, process::ExitCode, time::Duration};
 
-use clap::error::ErrorKind;
 use shoe_producer::{
-    app::cli::{one_line_error, Invocation},
-    app::config,
+    app::cli::{CliError, Invocation},
+    app::config::{self, declarations::LOG_FORMAT},
     app::exit::Failure,
     app::logging,
     app::settings::LogFormat,
@@ -23,32 +22,23 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() -> ExitCode {
     let invocation = match Invocation::parse_from(std::env::args_os()) {
         Ok(invocation) => invocation,
-        Err(error)
-            if matches!(
-                error.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) =>
-        {
-            let _ = error.print();
+        Err(CliError::Display(help)) => {
+            let _ = help.print();
             return ExitCode::SUCCESS;
         }
-        Err(error) => return fail(LogFormat::Text, Failure::usage(one_line_error(&error))),
+        Err(CliError::Usage(line)) => return fail(LogFormat::Text, Failure::usage(line)),
     };
-    // Until the configuration is resolved, errors follow the --log-format the user asked for, if valid.
-    let early_format = match invocation.value("log_format") {
-        Some((format, _)) if format.eq_ignore_ascii_case("json") => LogFormat::Json,
+    // Until the configuration is resolved, errors follow the --log-format flag, if valid.
+    let early_format = match invocation.flag(LOG_FORMAT.spec.long) {
+        Some(format) if format.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
         _ => LogFormat::Text,
     };
-    let resolved = match config::resolve(&invocation) {
+    let resolved = match config::resolve(&invocation, &config::process_env) {
         Ok(resolved) => resolved,
         Err(error) => return fail(early_format, error.into()),
     };
     let format = resolved.config.log_format;
-    if let Err(error) = logging::init(
-        format,
-        invocation.cli.output.verbose,
-        invocation.cli.output.quiet,
-    ) {
+    if let Err(error) = logging::init(format, invocation.verbose, invocation.quiet) {
         return fail(format, error.into());
     }
     for warning in &resolved.warnings {
@@ -66,7 +56,7 @@ fn main() -> ExitCode {
             )
         }
     };
-    let outcome = runtime.block_on(commands::dispatch(invocation.command(), &resolved.config));
+    let outcome = runtime.block_on(commands::dispatch(invocation.command, &resolved.config));
     runtime.shutdown_timeout(Duration::from_secs(1));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,3 +8,4 @@ pub mod config;
 pub mod exit;
 pub mod logging;
 pub mod settings;
+pub mod values;

@@ -2,11 +2,14 @@
 //!
 //! `config` builds these from flags, environment variables, a config file and defaults, and validates
 //! them; nothing here parses or does I/O. Keeping the types apart from the parsing lets the engine,
-//! the registry client and the tests build settings directly.
+//! the registry client and the tests build settings directly. Values with a shape to keep (the broker
+//! list, the registry URL, sizes that cannot be zero) have types that can only hold valid ones.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, num::NonZeroUsize, path::PathBuf, time::Duration};
 
-use crate::support::secret::Secret;
+use crate::{app::config::declarations, app::exit::Failure, support::secret::Secret};
+
+pub use crate::app::values::{BootstrapServers, RegistryUrl};
 
 /// How the client talks to the brokers (`KAFKA_SECURITY_PROTOCOL`, `--security-protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +58,8 @@ impl SaslMechanism {
 /// Where and how to reach the Kafka cluster.
 #[derive(Debug, Clone)]
 pub struct KafkaSettings {
-    /// `host:port` pairs, validated.
-    pub bootstrap_servers: Vec<String>,
+    /// `host:port` pairs, at least one.
+    pub bootstrap_servers: BootstrapServers,
     pub security_protocol: SecurityProtocol,
     pub sasl_mechanism: SaslMechanism,
     /// SASL username (Confluent Cloud: the Kafka API key).
@@ -73,7 +76,7 @@ pub struct KafkaSettings {
 #[derive(Debug, Clone)]
 pub struct RegistrySettings {
     /// Base URL, `http://` or `https://`, without credentials and without a trailing slash.
-    pub url: String,
+    pub url: RegistryUrl,
     pub api_key: Option<String>,
     pub api_secret: Option<Secret>,
     pub ca_file: Option<PathBuf>,
@@ -140,11 +143,11 @@ pub struct ProducerSettings {
     /// `linger.ms`: how long a partition's batch may wait to fill.
     pub linger: Duration,
     /// `batch.size`: bytes that close a partition's batch.
-    pub batch_size: usize,
+    pub batch_size: NonZeroUsize,
     /// Produce requests in flight per partition.
-    pub max_in_flight: usize,
-    /// `buffer.memory`: bytes of records buffered before `send` waits.
-    pub buffer_memory: usize,
+    pub max_in_flight: NonZeroUsize,
+    /// `buffer.memory`: bytes of records buffered before `send` waits (at least `batch_size`).
+    pub buffer_memory: NonZeroUsize,
     /// `delivery.timeout.ms`: from `send` to the record's final report.
     pub delivery_timeout: Duration,
     pub partitioner: PartitionerKind,
@@ -156,19 +159,9 @@ pub struct ProducerSettings {
 }
 
 impl Default for ProducerSettings {
+    /// The declared defaults (`app::config::declarations`).
     fn default() -> Self {
-        Self {
-            acks: Acks::All,
-            compression: Compression::None,
-            linger: Duration::from_millis(5),
-            batch_size: 1024 * 1024,
-            max_in_flight: 5,
-            buffer_memory: 32 * 1024 * 1024,
-            delivery_timeout: Duration::from_secs(120),
-            partitioner: PartitionerKind::Murmur2,
-            enable_idempotence: true,
-            metadata_max_age: Duration::from_secs(300),
-        }
+        crate::app::config::producer_defaults()
     }
 }
 
@@ -217,22 +210,47 @@ pub struct Instance {
 }
 
 impl Default for Instance {
-    /// The only instance.
+    /// The declared defaults: the only instance.
     fn default() -> Self {
-        Self { index: 0, count: 1 }
+        crate::app::config::instance_defaults()
     }
 }
 
 /// Everything one invocation needs, resolved from flags > environment > config file > defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `None` where the command needs no Kafka (`sample`, `register`).
+    /// `None` where the command needs no Kafka (`sample`, `register`); read it with
+    /// [`Config::require_kafka`].
     pub kafka: Option<KafkaSettings>,
-    /// `None` where the command needs no registry (`sample`).
+    /// `None` where the command needs no registry (`sample`), and for `check` when none is
+    /// configured; commands that need it read it with [`Config::require_registry`].
     pub registry: Option<RegistrySettings>,
     pub schema: SchemaSettings,
     pub producer: ProducerSettings,
     pub run: RunSettings,
     pub topic: String,
     pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The Kafka settings, which validation guarantees for the commands that need them; a usage
+    /// error naming the setting for a configuration built without them.
+    pub fn require_kafka(&self) -> Result<&KafkaSettings, Failure> {
+        self.kafka.as_ref().ok_or_else(|| {
+            Failure::usage(format!(
+                "no Kafka brokers given: set {}",
+                declarations::BOOTSTRAP_SERVERS.spec.label()
+            ))
+        })
+    }
+
+    /// The Schema Registry settings, like [`Config::require_kafka`].
+    pub fn require_registry(&self) -> Result<&RegistrySettings, Failure> {
+        self.registry.as_ref().ok_or_else(|| {
+            Failure::usage(format!(
+                "no Schema Registry given: set {}",
+                declarations::SCHEMA_REGISTRY_URL.spec.label()
+            ))
+        })
+    }
 }

@@ -6,7 +6,7 @@
 use crate::{
     app::exit::Failure,
     app::settings::{Config, KafkaSettings, LogFormat},
-    commands::{sections, stdout},
+    commands::stdout,
     kafka::{self, KafkaError},
     registry::{subject_name, RegistryError, SchemaRegistryClient},
 };
@@ -69,11 +69,11 @@ impl CheckLine {
 
 /// Runs every check, printing each line on stdout as soon as it is known.
 pub(crate) async fn check(config: &Config) -> Result<(), Failure> {
-    let kafka_settings = sections::kafka(config, "check")?;
     let mut out = Printer {
         format: config.log_format,
         failures: 0,
     };
+    let kafka_settings = config.require_kafka()?;
     check_kafka(kafka_settings, &config.topic, &mut out).await;
     check_registry(config, &mut out).await;
     match out.failures {

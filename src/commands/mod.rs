@@ -1,13 +1,13 @@
 //! What the binary can be asked to do, one module per command, and the one place that routes a
-//! [`Command`] to its code: `produce` (the main job), and the small tools around it that share its
-//! configuration — `check`, `register`, `sample`.
+//! [`Command`] to its code: `produce` (the main job), the small tools around it that share its
+//! configuration — `check`, `register`, `sample` — and `completions`/`man`, which need none.
 
 pub mod check;
+pub mod completions;
 mod instance;
 pub mod produce;
 pub mod register;
 pub mod sample;
-mod sections;
 mod stdout;
 
 use crate::{app::cli::Command, app::exit::Failure, app::settings::Config};
@@ -19,5 +19,7 @@ pub async fn dispatch(command: Command, config: &Config) -> Result<(), Failure> 
         Command::Check => check::check(config).await,
         Command::Register => register::register(config).await,
         Command::Sample => sample::sample(config),
+        Command::Completions(shell) => completions::completions(shell),
+        Command::Man => completions::man(),
     }
 }

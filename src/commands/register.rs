@@ -7,14 +7,14 @@
 use crate::{
     app::exit::Failure,
     app::settings::{Config, LogFormat},
-    commands::{sections, stdout},
+    commands::stdout,
     registry::{resolve_schema, subject_name, Resolution, SchemaRegistryClient},
 };
 
 /// Resolves the schema id and prints it on stdout: the bare id, or a JSON line with
 /// `"event":"schema"`, the subject and how the id was obtained.
 pub(crate) async fn register(config: &Config) -> Result<(), Failure> {
-    let settings = sections::registry(config, "register")?;
+    let settings = config.require_registry()?;
     let client = SchemaRegistryClient::new(settings).map_err(Failure::runtime)?;
     let subject = subject_name(config.schema.subject_name_strategy, &config.topic);
     let (id, resolution) = resolve_schema(&client, &subject, &config.schema)

@@ -157,7 +157,7 @@ impl Connector {
             }
         });
         Self {
-            bootstrap: settings.bootstrap_servers.clone(),
+            bootstrap: settings.bootstrap_servers.to_vec(),
             tls: if protocol.uses_tls() { tls } else { None },
             sasl,
             mechanism: protocol.uses_sasl().then_some(settings.sasl_mechanism),
@@ -516,7 +516,8 @@ mod tests {
     #[test]
     fn connector_debug_hides_the_credentials() {
         let settings = KafkaSettings {
-            bootstrap_servers: vec!["127.0.0.1:9093".into()],
+            bootstrap_servers: crate::app::settings::BootstrapServers::parse("127.0.0.1:9093")
+                .unwrap(),
             security_protocol: crate::app::settings::SecurityProtocol::SaslSsl,
             sasl_mechanism: SaslMechanism::ScramSha512,
             api_key: Some("kafka-key".into()),

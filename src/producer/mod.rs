@@ -49,7 +49,10 @@ mod fake_transport;
 #[cfg(test)]
 mod sender_tests;
 
-use std::sync::{atomic::Ordering, Arc};
+use std::{
+    num::NonZeroUsize,
+    sync::{atomic::Ordering, Arc},
+};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::{task::JoinHandle, time::Instant};
@@ -137,18 +140,17 @@ impl Producer {
         identity: Option<ProducerIdAndEpoch>,
     ) -> Self {
         let mut settings = settings.clone();
-        settings.max_in_flight = if identity.is_some() {
+        if identity.is_some() {
             // The broker keeps the last five batches per producer and partition for deduplication.
-            settings.max_in_flight.clamp(1, 5)
-        } else {
-            settings.max_in_flight.max(1)
-        };
-        settings.batch_size = settings.batch_size.max(1);
+            settings.max_in_flight = settings
+                .max_in_flight
+                .min(NonZeroUsize::new(5).expect("5 > 0"));
+        }
         let shared = Arc::new(Shared {
             topic: Arc::from(topic),
             transport,
             stats: stats::Stats::new(observers),
-            memory: memory::MemoryPool::new(settings.buffer_memory),
+            memory: memory::MemoryPool::new(settings.buffer_memory.get()),
             partitioner: Partitioner::new(settings.partitioner),
             partitions: RwLock::new(Vec::new()),
             senders: Mutex::new(Vec::new()),
@@ -268,7 +270,7 @@ fn add_partitions(shared: &Arc<Shared>, count: usize) {
     }
     let mut senders = shared.senders.lock();
     for partition in before..count {
-        let queue = Arc::new(PartitionQueue::new(shared.settings.batch_size));
+        let queue = Arc::new(PartitionQueue::new(shared.settings.batch_size.get()));
         partitions.push(Arc::clone(&queue));
         let id = i32::try_from(partition).expect("partition ids fit in i32");
         senders.push(sender::spawn(shared, id, queue));

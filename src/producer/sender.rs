@@ -341,7 +341,7 @@ impl PartitionSender {
     /// module comment).
     fn in_flight_limit(&self) -> usize {
         if self.proven {
-            self.shared.settings.max_in_flight
+            self.shared.settings.max_in_flight.get()
         } else {
             1
         }

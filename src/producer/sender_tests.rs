@@ -1,6 +1,7 @@
 //! The partition senders' state machine over the scripted [`FakeTransport`], with paused time: what
 //! goes out when, what a failure does, what the counters and the memory pool say at the end.
 
+use std::num::NonZeroUsize;
 use std::{
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -38,7 +39,7 @@ fn settings() -> ProducerSettings {
 /// Every record its own batch (a batch closes when it reaches `batch_size`).
 fn one_record_batches() -> ProducerSettings {
     ProducerSettings {
-        batch_size: 1,
+        batch_size: NonZeroUsize::new(1).unwrap(),
         ..settings()
     }
 }
@@ -151,7 +152,7 @@ async fn an_open_batch_goes_out_once_it_has_lingered() {
 async fn a_full_batch_goes_out_without_waiting_for_linger() {
     let settings = ProducerSettings {
         linger: Duration::from_secs(3_600),
-        batch_size: 300,
+        batch_size: NonZeroUsize::new(300).unwrap(),
         ..settings()
     };
     let (producer, handle, fake) = start(1, &settings);
@@ -174,7 +175,7 @@ async fn a_full_batch_goes_out_without_waiting_for_linger() {
 #[tokio::test(start_paused = true)]
 async fn no_more_than_max_in_flight_requests_per_partition() {
     let settings = ProducerSettings {
-        max_in_flight: 2,
+        max_in_flight: NonZeroUsize::new(2).unwrap(),
         ..one_record_batches()
     };
     let (producer, handle, fake) = start(1, &settings);
@@ -290,7 +291,7 @@ async fn a_failed_leader_lookup_sends_nothing_and_is_retried() {
 async fn records_expire_at_the_delivery_timeout_with_what_held_them_up() {
     let settings = ProducerSettings {
         delivery_timeout: Duration::from_secs(1),
-        max_in_flight: 1,
+        max_in_flight: NonZeroUsize::new(1).unwrap(),
         ..one_record_batches()
     };
     let (producer, handle, fake) = start(1, &settings);
@@ -642,7 +643,7 @@ async fn a_single_record_too_large_fails_alone_and_ends_the_run() {
 #[tokio::test(start_paused = true)]
 async fn a_fatal_error_stops_sending_and_fails_what_was_not_sent() {
     let settings = ProducerSettings {
-        max_in_flight: 1,
+        max_in_flight: NonZeroUsize::new(1).unwrap(),
         ..one_record_batches()
     };
     let (producer, handle, fake) = start(2, &settings);

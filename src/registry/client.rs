@@ -531,7 +531,7 @@ mod tests {
 
     fn settings(url: &str) -> RegistrySettings {
         RegistrySettings {
-            url: url.to_owned(),
+            url: crate::app::settings::RegistryUrl::parse(url).unwrap(),
             api_key: Some("sr-key".to_owned()),
             api_secret: Some(Secret::new(DISTINCTIVE_SECRET)),
             ca_file: None,
@@ -577,17 +577,17 @@ mod tests {
     #[test]
     fn urls_with_credentials_are_refused_without_echoing_them() {
         let url = format!("https://sr-key:{DISTINCTIVE_SECRET}@sr.example");
-        let error = SchemaRegistryClient::new(&settings(&url)).unwrap_err();
+        let error = parse_base_url(&url).unwrap_err();
         assert!(matches!(error, RegistryError::InvalidUrl { .. }), "{error}");
         assert_secret_hidden(&error.to_string());
         assert_secret_hidden(&format!("{error:?}"));
 
         let unparsable = format!("https://sr-key:{DISTINCTIVE_SECRET}@[bad");
-        let error = SchemaRegistryClient::new(&settings(&unparsable)).unwrap_err();
+        let error = parse_base_url(&unparsable).unwrap_err();
         assert_secret_hidden(&error.to_string());
         assert_secret_hidden(&format!("{error:?}"));
 
-        let error = SchemaRegistryClient::new(&settings("ftp://sr.example")).unwrap_err();
+        let error = parse_base_url("ftp://sr.example").unwrap_err();
         assert!(error.to_string().contains("SCHEMA_REGISTRY_URL"), "{error}");
     }
 

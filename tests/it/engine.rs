@@ -4,6 +4,7 @@
 //! ends the run; backpressure bounds memory; close delivers what lingers and is final.
 
 use crate::support::engine as engine_support;
+use std::num::NonZeroUsize;
 
 use std::{collections::HashSet, sync::atomic::Ordering, time::Duration};
 
@@ -122,7 +123,7 @@ async fn every_codec_is_accepted_by_the_broker() {
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn small_batches_pipelined_keep_order() {
     let settings = ProducerSettings {
-        batch_size: 2_000,
+        batch_size: std::num::NonZeroUsize::new(2_000).unwrap(),
         linger: Duration::ZERO,
         ..ProducerSettings::default()
     };
@@ -133,9 +134,9 @@ async fn small_batches_pipelined_keep_order() {
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn without_idempotence_one_request_in_flight_keeps_order() {
     let settings = ProducerSettings {
-        batch_size: 2_000,
+        batch_size: NonZeroUsize::new(2_000).unwrap(),
         linger: Duration::ZERO,
-        max_in_flight: 1,
+        max_in_flight: NonZeroUsize::new(1).unwrap(),
         enable_idempotence: false,
         ..ProducerSettings::default()
     };
@@ -148,7 +149,7 @@ async fn a_record_too_large_fails_alone_and_ends_the_run() {
     let (kafka, topic) = kafka_with_topic("engine-too-large", 6).await;
     let (seen, observers) = observer();
     let settings = ProducerSettings {
-        batch_size: 16 * 1024,
+        batch_size: std::num::NonZeroUsize::new(16 * 1024).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(&kafka, &topic, &settings, observers)
@@ -208,8 +209,8 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
     let (kafka, topic) = kafka_with_topic("engine-backpressure", 6).await;
     let capacity = 64 * 1024;
     let settings = ProducerSettings {
-        buffer_memory: capacity,
-        batch_size: 8 * 1024,
+        buffer_memory: std::num::NonZeroUsize::new(capacity).unwrap(),
+        batch_size: std::num::NonZeroUsize::new(8 * 1024).unwrap(),
         ..ProducerSettings::default()
     };
     let producer = Producer::start(&kafka, &topic, &settings, vec![])

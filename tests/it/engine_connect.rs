@@ -19,6 +19,7 @@ use std::{
 
 use engine_support::kafka_settings;
 use shoe_producer::{
+    app::settings::BootstrapServers,
     app::settings::SecurityProtocol,
     kafka::{self, KafkaError},
     support::{secret::Secret, tls::TlsFailure},
@@ -116,7 +117,7 @@ async fn a_ca_file_that_does_not_exist_names_the_setting() {
 async fn a_port_that_refuses_is_retried_until_the_connect_timeout_and_said_so() {
     let mut settings = kafka_settings();
     // A port nothing listens on (connection refused at once, retried with backoff).
-    settings.bootstrap_servers = vec!["127.0.0.1:1".into()];
+    settings.bootstrap_servers = BootstrapServers::parse("127.0.0.1:1").unwrap();
     settings.connect_timeout = Duration::from_secs(2);
     let error = kafka::connect(&settings)
         .await
@@ -134,7 +135,7 @@ async fn a_port_that_refuses_is_retried_until_the_connect_timeout_and_said_so() 
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn a_host_that_does_not_resolve_is_named() {
     let mut settings = kafka_settings();
-    settings.bootstrap_servers = vec!["no-such-broker.invalid:9093".into()];
+    settings.bootstrap_servers = BootstrapServers::parse("no-such-broker.invalid:9093").unwrap();
     settings.connect_timeout = Duration::from_secs(1);
     let error = kafka::connect(&settings).await.expect_err("no such host");
     let message = error.to_string();
@@ -169,7 +170,8 @@ async fn tls_without_sasl_on_the_sasl_port_asks_for_sasl() {
 async fn sasl_on_the_plaintext_port_says_the_port_has_no_sasl() {
     let mut settings = kafka_settings();
     settings.security_protocol = SecurityProtocol::SaslPlaintext;
-    settings.bootstrap_servers = vec![engine_support::env("LOCAL_STACK_PLAINTEXT_BOOTSTRAP")];
+    settings.bootstrap_servers =
+        BootstrapServers::parse(&engine_support::env("LOCAL_STACK_PLAINTEXT_BOOTSTRAP")).unwrap();
     let error = kafka::connect(&settings).await.expect_err("no SASL there");
     assert!(
         matches!(error, KafkaError::SaslNotEnabled { .. }),

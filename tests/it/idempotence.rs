@@ -10,7 +10,9 @@ use engine_support::{
     consume_all, env, kafka_settings, kafka_with_topic, run_config, stored_batches, verify_produced,
 };
 use shoe_producer::{
-    app::settings::{KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol},
+    app::settings::{
+        BootstrapServers, KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol,
+    },
     commands::produce::{self, shutdown::Shutdown},
     kafka::{self, KafkaError},
     producer::Producer,
@@ -65,7 +67,7 @@ async fn the_broker_hands_out_a_producer_id_and_stores_batches_under_it() {
 /// PLAINTEXT settings whose only bootstrap server is `proxy`.
 fn settings_via(proxy: &FaultProxy) -> KafkaSettings {
     KafkaSettings {
-        bootstrap_servers: vec![proxy.addr()],
+        bootstrap_servers: BootstrapServers::parse(&proxy.addr()).unwrap(),
         security_protocol: SecurityProtocol::Plaintext,
         sasl_mechanism: SaslMechanism::Plain,
         api_key: None,

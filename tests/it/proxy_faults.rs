@@ -3,6 +3,7 @@
 //! created and read back over the stack's SASL_SSL listener, sharing no code path with the proxy.
 
 use crate::support::{engine as engine_support, fault_proxy};
+use std::num::NonZeroUsize;
 
 use std::{
     collections::HashMap,
@@ -17,7 +18,9 @@ use std::{
 use engine_support::{consume_all, env, init_logs, kafka_with_topic, settle};
 use fault_proxy::{Fault, FaultProxy, Injection, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT};
 use shoe_producer::{
-    app::settings::{KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol},
+    app::settings::{
+        BootstrapServers, KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol,
+    },
     kafka::{self, Kafka},
     producer::delivery::StatsSnapshot,
     producer::{partitioner::java_partition_for_key, Producer, ProducerHandle},
@@ -34,7 +37,7 @@ fn plaintext_upstream() -> SocketAddr {
 /// PLAINTEXT settings whose only bootstrap server is `proxy`, with a short connect timeout.
 fn settings_via(proxy: &FaultProxy, connect_timeout: Duration) -> KafkaSettings {
     KafkaSettings {
-        bootstrap_servers: vec![proxy.addr()],
+        bootstrap_servers: BootstrapServers::parse(&proxy.addr()).unwrap(),
         security_protocol: SecurityProtocol::Plaintext,
         sasl_mechanism: SaslMechanism::Plain,
         api_key: None,
@@ -165,9 +168,9 @@ async fn not_leader_is_retried(idempotent: bool, max_in_flight: usize) {
     let (kafka, topic) = kafka_with_topic("proxy-not-leader", 3).await;
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
-        batch_size: 2_000,
+        batch_size: NonZeroUsize::new(2_000).unwrap(),
         linger: Duration::from_millis(1),
-        max_in_flight,
+        max_in_flight: NonZeroUsize::new(max_in_flight).expect("at least one in flight"),
         enable_idempotence: idempotent,
         ..ProducerSettings::default()
     };
@@ -223,7 +226,7 @@ async fn after_append(
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
         linger: Duration::ZERO,
-        max_in_flight: 1,
+        max_in_flight: NonZeroUsize::new(1).unwrap(),
         enable_idempotence: idempotent,
         ..ProducerSettings::default()
     };
@@ -304,7 +307,7 @@ async fn a_silent_broker_fails_every_record_by_the_delivery_timeout_under_one_re
     let (_kafka, topic) = kafka_with_topic("proxy-silent-broker", 6).await;
     let proxy = FaultProxy::start(plaintext_upstream()).await;
     let settings = ProducerSettings {
-        batch_size: 1_000,
+        batch_size: NonZeroUsize::new(1_000).unwrap(),
         linger: Duration::from_millis(1),
         delivery_timeout: Duration::from_secs(4),
         ..ProducerSettings::default()

@@ -338,7 +338,7 @@ async fn untrusted_certificate_names_the_ca_variable() {
 async fn unreachable_registry_names_the_url_and_cause() {
     // A closed port on loopback: connection refused on every attempt.
     let settings = RegistrySettings {
-        url: "https://127.0.0.1:9".to_owned(),
+        url: shoe_producer::app::settings::RegistryUrl::parse("https://127.0.0.1:9").unwrap(),
         ..registry_settings()
     };
     let client = SchemaRegistryClient::new(&settings).unwrap();

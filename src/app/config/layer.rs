@@ -1,11 +1,16 @@
-//! Raw setting values that remember their origin (flag, environment, file key, default), and the
-//! merge that gives flags > environment > config file > defaults.
+//! Raw setting values that remember their origin (flag, environment variable, file key), and the
+//! merge that gives flags > environment > config file; defaults come from the declarations.
+//!
+//! Empty values are decided here, once for every setting: an empty flag or file value is an error
+//! (a script's unset variable must not turn `--count "$N"` into "no limit"), while an empty
+//! environment variable counts as unset, so `export KAFKA_API_KEY=` clears it.
 
-use std::{collections::BTreeMap, fmt, path::PathBuf};
+use std::{collections::BTreeMap, ffi::OsString, fmt, path::PathBuf};
 
-use crate::app::cli::{ArgSource, Invocation};
-
-use super::Setting;
+use crate::app::{
+    cli::{Command, Invocation},
+    config::{declarations::ALL, setting::Spec, ConfigError},
+};
 
 /// Where a raw value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,144 +18,222 @@ pub enum Origin {
     Flag,
     Env,
     File { path: PathBuf, key: String },
-    Default,
 }
 
 /// One raw setting value and its origin. `Debug` hides the text of secrets.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Value {
-    pub setting: Setting,
+    pub spec: &'static Spec,
     pub text: String,
     pub origin: Origin,
 }
 
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        (self.spec.long, &self.text, &self.origin) == (other.spec.long, &other.text, &other.origin)
+    }
+}
+
+impl Eq for Value {}
+
 impl Value {
     /// How an error names this value: `--flag / ENV`, plus the file key when it came from a file.
     pub fn label(&self) -> String {
-        match &self.origin {
-            Origin::File { path, key } => {
-                format!(
-                    "{} (from `{key}` in {})",
-                    self.setting.label(),
-                    path.display()
-                )
-            }
-            _ => self.setting.label(),
+        label(self.spec, &self.origin)
+    }
+}
+
+/// `--flag / ENV`, plus the file key when the origin is a file.
+pub fn label(spec: &Spec, origin: &Origin) -> String {
+    match origin {
+        Origin::File { path, key } => {
+            format!("{} (from `{key}` in {})", spec.label(), path.display())
         }
+        _ => spec.label(),
     }
 }
 
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text: &dyn fmt::Debug = if self.setting.is_secret() {
-            &"***"
-        } else {
-            &self.text
-        };
+        let text: &dyn fmt::Debug = if self.spec.secret { &"***" } else { &self.text };
         f.debug_struct("Value")
-            .field("setting", &self.setting)
+            .field("setting", &self.spec.long)
             .field("text", text)
             .field("origin", &self.origin)
             .finish()
     }
 }
 
+/// The error for an empty flag or file value.
+pub fn empty_value(spec: &Spec, origin: &Origin) -> ConfigError {
+    ConfigError(format!(
+        "{}: {}",
+        label(spec, origin),
+        empty_reason(spec, origin)
+    ))
+}
+
+/// What is wrong with an empty value and what to do, without the setting's name.
+pub fn empty_reason(spec: &Spec, origin: &Origin) -> String {
+    let possible = (spec.possible)();
+    let what = if possible.is_empty() {
+        spec.value_name.to_owned()
+    } else {
+        format!("one of {}", possible.join(", "))
+    };
+    let instead = match origin {
+        Origin::File { .. } => "remove the key".to_owned(),
+        _ => format!("leave --{} out", spec.long),
+    };
+    format!("the value is empty; give {what}, or {instead}")
+}
+
 /// Raw values from one source, at most one per setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layer {
-    values: BTreeMap<Setting, Value>,
+    values: BTreeMap<&'static str, Value>,
 }
 
 impl Layer {
-    /// Sets a value; an empty text (e.g. `export KAFKA_API_KEY=`) counts as not given.
-    pub fn set(&mut self, setting: Setting, text: impl Into<String>, origin: Origin) {
+    /// Sets a value, replacing an earlier one of the same setting. A blank value is an error from a
+    /// flag or a file and is skipped from the environment.
+    pub fn insert(
+        &mut self,
+        spec: &'static Spec,
+        text: impl Into<String>,
+        origin: Origin,
+    ) -> Result<(), ConfigError> {
         let text = text.into();
         if text.trim().is_empty() {
-            return;
+            return match origin {
+                Origin::Env => Ok(()),
+                _ => Err(empty_value(spec, &origin)),
+            };
         }
-        self.values.insert(
-            setting,
-            Value {
-                setting,
-                text,
-                origin,
-            },
-        );
+        self.values.insert(spec.long, Value { spec, text, origin });
+        Ok(())
     }
 
-    pub fn get(&self, setting: Setting) -> Option<&Value> {
-        self.values.get(&setting)
+    pub fn get(&self, spec: &Spec) -> Option<&Value> {
+        self.values.get(spec.long)
     }
 
     /// Fills every setting this layer lacks from `lower`.
     pub fn or(mut self, lower: Layer) -> Layer {
-        for (setting, value) in lower.values {
-            self.values.entry(setting).or_insert(value);
+        for (name, value) in lower.values {
+            self.values.entry(name).or_insert(value);
         }
         self
     }
 }
 
-/// The command line split in two layers: values the user gave (flags and environment variables), and
-/// clap's defaults, which a config file overrides.
-pub fn command_line_layers(invocation: &Invocation) -> (Layer, Layer) {
-    let mut given = Layer::default();
-    let mut defaults = Layer::default();
-    for setting in Setting::ALL {
-        let Some((text, source)) = invocation.value(&setting.arg_id()) else {
+/// The settings given as flags.
+pub fn flag_layer(invocation: &Invocation) -> Result<Layer, ConfigError> {
+    let mut layer = Layer::default();
+    for (spec, text) in invocation.flags() {
+        layer.insert(spec, text, Origin::Flag)?;
+    }
+    Ok(layer)
+}
+
+/// The environment variables of the settings `command` takes, read through `env` (the process
+/// environment in the binary, a map in tests).
+pub fn env_layer(
+    command: Command,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Layer, ConfigError> {
+    let mut layer = Layer::default();
+    for setting in ALL {
+        let spec = setting.spec();
+        let Some(name) = spec.env.filter(|_| spec.takes(command)) else {
             continue;
         };
-        match source {
-            ArgSource::Flag => given.set(setting, text, Origin::Flag),
-            ArgSource::Env => given.set(setting, text, Origin::Env),
-            ArgSource::Default => defaults.set(setting, text, Origin::Default),
-        }
+        let Some(value) = env(name) else { continue };
+        let text = value.into_string().map_err(|_| {
+            ConfigError(format!("{}: {name} is not valid UTF-8 text", spec.label()))
+        })?;
+        layer.insert(spec, text, Origin::Env)?;
     }
-    (given, defaults)
+    Ok(layer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::config::declarations::{
+        COUNT, KAFKA_API_SECRET, RATE, SECURITY_PROTOCOL, TOPIC,
+    };
 
     #[test]
-    fn higher_layers_win_and_empty_values_do_not_count() {
+    fn higher_layers_win() {
         let mut flags = Layer::default();
-        flags.set(Setting::Topic, "from-flag", Origin::Flag);
-        flags.set(Setting::Rate, "  ", Origin::Flag);
+        flags
+            .insert(&TOPIC.spec, "from-flag", Origin::Flag)
+            .unwrap();
         let mut file = Layer::default();
         let origin = Origin::File {
             path: "c.yaml".into(),
             key: "topic".into(),
         };
-        file.set(Setting::Topic, "from-file", origin.clone());
-        file.set(Setting::Rate, "7", origin);
+        file.insert(&TOPIC.spec, "from-file", origin.clone())
+            .unwrap();
+        file.insert(&RATE.spec, "7", origin).unwrap();
         let merged = flags.or(file);
-        assert_eq!(merged.get(Setting::Topic).unwrap().text, "from-flag");
-        assert_eq!(merged.get(Setting::Rate).unwrap().text, "7");
+        assert_eq!(merged.get(&TOPIC.spec).unwrap().text, "from-flag");
+        assert_eq!(merged.get(&RATE.spec).unwrap().text, "7");
+    }
+
+    #[test]
+    fn empty_is_an_error_from_flags_and_files_and_unset_from_the_environment() {
+        let mut layer = Layer::default();
+        let message = layer.insert(&COUNT.spec, " ", Origin::Flag).unwrap_err().0;
+        assert_eq!(
+            message,
+            "--count: the value is empty; give N, or leave --count out"
+        );
+        let origin = Origin::File {
+            path: "c.properties".into(),
+            key: "security.protocol".into(),
+        };
+        let message = layer
+            .insert(&SECURITY_PROTOCOL.spec, "", origin)
+            .unwrap_err()
+            .0;
+        assert!(
+            message.starts_with("--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in c.properties): the value is empty; give one of SASL_SSL, SSL"),
+            "{message}"
+        );
+        assert!(message.ends_with("or remove the key"), "{message}");
+        layer.insert(&TOPIC.spec, "", Origin::Env).unwrap();
+        assert_eq!(layer, Layer::default());
+    }
+
+    #[test]
+    fn environment_is_read_through_the_lookup_and_must_be_text() {
+        use std::os::unix::ffi::OsStringExt;
+        let lookup = |name: &str| match name {
+            "KAFKA_TOPIC" => Some(OsString::from("t1")),
+            "BOOTSTRAP_SERVERS" => Some(OsString::from("")),
+            "KAFKA_API_KEY" => Some(OsString::from_vec(vec![0xff, 0xfe])),
+            _ => None,
+        };
+        let message = env_layer(Command::Produce, &lookup).unwrap_err().0;
+        assert!(
+            message.contains("KAFKA_API_KEY is not valid UTF-8"),
+            "{message}"
+        );
+        let layer = env_layer(Command::Register, &lookup).unwrap();
+        assert_eq!(layer.get(&TOPIC.spec).unwrap().text, "t1");
+        let layer = env_layer(Command::Sample, &lookup).unwrap();
+        assert_eq!(layer, Layer::default(), "sample takes none of them");
     }
 
     #[test]
     fn secret_values_never_show_in_debug() {
         let mut layer = Layer::default();
-        layer.set(Setting::KafkaApiSecret, "s3cr3t-distinctive", Origin::Env);
+        layer
+            .insert(&KAFKA_API_SECRET.spec, "s3cr3t-distinctive", Origin::Env)
+            .unwrap();
         assert!(!format!("{layer:?}").contains("s3cr3t-distinctive"));
-    }
-
-    #[test]
-    fn labels_name_flag_variable_and_file_key() {
-        let value = Value {
-            setting: Setting::SecurityProtocol,
-            text: "X".into(),
-            origin: Origin::File {
-                path: "client.properties".into(),
-                key: "security.protocol".into(),
-            },
-        };
-        assert_eq!(
-            value.label(),
-            "--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in client.properties)"
-        );
-        assert_eq!(Setting::Rate.label(), "--rate");
     }
 }

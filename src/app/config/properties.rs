@@ -7,7 +7,14 @@
 
 use std::path::Path;
 
-use super::{ConfigError, Layer, Origin, Setting};
+use super::{
+    declarations::{
+        ALL, KAFKA_API_KEY, KAFKA_API_SECRET, SCHEMA_REGISTRY_API_KEY, SCHEMA_REGISTRY_API_SECRET,
+    },
+    layer::{Layer, Origin},
+    setting::{Property, Spec},
+    ConfigError,
+};
 
 /// The settings found in a properties file and what could not be used.
 #[derive(Debug, Default)]
@@ -105,7 +112,20 @@ fn is_placeholder(value: &str) -> bool {
     value.contains("{{") && value.contains("}}")
 }
 
-/// Maps the pairs of a properties file onto our settings.
+/// The declared setting that `key` sets directly, and whether its value is in milliseconds.
+fn direct(key: &str) -> Option<(&'static Spec, bool)> {
+    ALL.iter().find_map(|setting| {
+        let spec = setting.spec();
+        spec.properties.iter().find_map(|property| match property {
+            Property::Text(k) if *k == key => Some((spec, false)),
+            Property::Millis(k) if *k == key => Some((spec, true)),
+            _ => None,
+        })
+    })
+}
+
+/// Maps the pairs of a properties file onto our settings. An empty value of a key we use is an error,
+/// as for any file value.
 pub fn properties_layer(
     pairs: &[(String, String)],
     path: &Path,
@@ -125,50 +145,27 @@ pub fn properties_layer(
             out.placeholders.push(key.to_owned());
             continue;
         }
-        let direct = match key {
-            "bootstrap.servers" | "metadata.broker.list" => {
-                Some((Setting::BootstrapServers, value.to_owned()))
-            }
-            "security.protocol" => Some((Setting::SecurityProtocol, value.to_owned())),
-            "sasl.mechanism" | "sasl.mechanisms" => {
-                Some((Setting::SaslMechanism, value.to_owned()))
-            }
-            "sasl.username" => Some((Setting::KafkaApiKey, value.to_owned())),
-            "sasl.password" => Some((Setting::KafkaApiSecret, value.to_owned())),
-            "ssl.ca.location" => Some((Setting::KafkaCaFile, value.to_owned())),
-            "schema.registry.url" => Some((Setting::SchemaRegistryUrl, value.to_owned())),
-            "schema.registry.ssl.ca.location" => {
-                Some((Setting::SchemaRegistryCaFile, value.to_owned()))
-            }
-            "acks" | "request.required.acks" => Some((Setting::Acks, value.to_owned())),
-            "compression.type" | "compression.codec" => {
-                Some((Setting::Compression, value.to_owned()))
-            }
-            "linger.ms" | "queue.buffering.max.ms" => Some((Setting::Linger, millis(value))),
-            "batch.size" => Some((Setting::BatchSize, value.to_owned())),
-            "buffer.memory" => Some((Setting::BufferMemory, value.to_owned())),
-            "delivery.timeout.ms" | "message.timeout.ms" => {
-                Some((Setting::DeliveryTimeout, millis(value)))
-            }
-            "max.in.flight.requests.per.connection" | "max.in.flight" => {
-                Some((Setting::MaxInFlight, value.to_owned()))
-            }
-            _ => None,
-        };
-        if let Some((setting, text)) = direct {
+        if let Some((spec, in_millis)) = direct(key) {
+            let text = if in_millis {
+                millis(value)
+            } else {
+                value.to_owned()
+            };
             // Set unconditionally: explicit sasl.username/sasl.password thus win over the JAAS line,
             // which only fills what is missing, whatever the order of the two.
-            out.layer.set(setting, text, origin(key));
+            out.layer.insert(spec, text, origin(key))?;
             continue;
         }
         match key {
             "sasl.jaas.config" => match jaas_credentials(value) {
                 Some((username, password)) => {
-                    if out.layer.get(Setting::KafkaApiKey).is_none() {
-                        out.layer.set(Setting::KafkaApiKey, username, origin(key));
+                    if out.layer.get(&KAFKA_API_KEY.spec).is_none() {
+                        out.layer
+                            .insert(&KAFKA_API_KEY.spec, username, origin(key))?;
                     }
-                    if out.layer.get(Setting::KafkaApiSecret).is_none() {
-                        out.layer.set(Setting::KafkaApiSecret, password, origin(key));
+                    if out.layer.get(&KAFKA_API_SECRET.spec).is_none() {
+                        out.layer
+                            .insert(&KAFKA_API_SECRET.spec, password, origin(key))?;
                     }
                 }
                 None => {
@@ -184,8 +181,10 @@ pub fn properties_layer(
                         "`{key}` in {shown}: expected KEY:SECRET (the Schema Registry API key and secret joined by a colon)"
                     )));
                 };
-                out.layer.set(Setting::SchemaRegistryApiKey, user, origin(key));
-                out.layer.set(Setting::SchemaRegistryApiSecret, password, origin(key));
+                out.layer
+                    .insert(&SCHEMA_REGISTRY_API_KEY.spec, user, origin(key))?;
+                out.layer
+                    .insert(&SCHEMA_REGISTRY_API_SECRET.spec, password, origin(key))?;
             }
             "basic.auth.credentials.source" | "schema.registry.basic.auth.credentials.source" => {
                 credentials_source = Some((key, value));
@@ -202,12 +201,12 @@ pub fn properties_layer(
             "USER_INFO" => {}
             "SASL_INHERIT" => {
                 for (from, to) in [
-                    (Setting::KafkaApiKey, Setting::SchemaRegistryApiKey),
-                    (Setting::KafkaApiSecret, Setting::SchemaRegistryApiSecret),
+                    (&KAFKA_API_KEY.spec, &SCHEMA_REGISTRY_API_KEY.spec),
+                    (&KAFKA_API_SECRET.spec, &SCHEMA_REGISTRY_API_SECRET.spec),
                 ] {
                     if out.layer.get(to).is_none() {
                         if let Some(text) = out.layer.get(from).map(|v| v.text.clone()) {
-                            out.layer.set(to, text, origin(key));
+                            out.layer.insert(to, text, origin(key))?;
                         }
                     }
                 }
@@ -269,13 +268,14 @@ fn jaas_option(line: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::config::declarations::{ACKS, DELIVERY_TIMEOUT, LINGER};
 
     fn layer_of(text: &str) -> PropertiesLayer {
         properties_layer(&parse_properties(text), Path::new("client.properties")).unwrap()
     }
 
-    fn text(layer: &PropertiesLayer, setting: Setting) -> Option<&str> {
-        layer.layer.get(setting).map(|v| v.text.as_str())
+    fn text<'a>(layer: &'a PropertiesLayer, spec: &Spec) -> Option<&'a str> {
+        layer.layer.get(spec).map(|v| v.text.as_str())
     }
 
     #[test]
@@ -301,8 +301,8 @@ mod tests {
         let layer = layer_of(
             "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY1' password=\"p@ss'word\";\n",
         );
-        assert_eq!(text(&layer, Setting::KafkaApiKey), Some("KEY1"));
-        assert_eq!(text(&layer, Setting::KafkaApiSecret), Some("p@ss'word"));
+        assert_eq!(text(&layer, &KAFKA_API_KEY.spec), Some("KEY1"));
+        assert_eq!(text(&layer, &KAFKA_API_SECRET.spec), Some("p@ss'word"));
     }
 
     #[test]
@@ -310,17 +310,17 @@ mod tests {
         let layer = layer_of(
             "sasl.username=EXPLICIT\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='J' password='JP';\n",
         );
-        assert_eq!(text(&layer, Setting::KafkaApiKey), Some("EXPLICIT"));
-        assert_eq!(text(&layer, Setting::KafkaApiSecret), Some("JP"));
+        assert_eq!(text(&layer, &KAFKA_API_KEY.spec), Some("EXPLICIT"));
+        assert_eq!(text(&layer, &KAFKA_API_SECRET.spec), Some("JP"));
     }
 
     #[test]
     fn user_info_splits_at_the_first_colon_and_ms_keys_become_durations() {
         let layer = layer_of("basic.auth.credentials.source=USER_INFO\nbasic.auth.user.info=SRKEY:a:b\nlinger.ms=20\ndelivery.timeout.ms=abc\n");
-        assert_eq!(text(&layer, Setting::SchemaRegistryApiKey), Some("SRKEY"));
-        assert_eq!(text(&layer, Setting::SchemaRegistryApiSecret), Some("a:b"));
-        assert_eq!(text(&layer, Setting::Linger), Some("20ms"));
-        assert_eq!(text(&layer, Setting::DeliveryTimeout), Some("abc"));
+        assert_eq!(text(&layer, &SCHEMA_REGISTRY_API_KEY.spec), Some("SRKEY"));
+        assert_eq!(text(&layer, &SCHEMA_REGISTRY_API_SECRET.spec), Some("a:b"));
+        assert_eq!(text(&layer, &LINGER.spec), Some("20ms"));
+        assert_eq!(text(&layer, &DELIVERY_TIMEOUT.spec), Some("abc"));
     }
 
     #[test]
@@ -331,7 +331,7 @@ mod tests {
             ["client.dns.lookup", "session.timeout.ms"]
         );
         assert_eq!(layer.placeholders, ["sasl.username"]);
-        assert_eq!(text(&layer, Setting::KafkaApiKey), None);
+        assert_eq!(text(&layer, &KAFKA_API_KEY.spec), None);
     }
 
     #[test]
@@ -349,7 +349,45 @@ mod tests {
         let layer = layer_of(
             "sasl.username=K\nsasl.password=S\nbasic.auth.credentials.source=SASL_INHERIT\n",
         );
-        assert_eq!(text(&layer, Setting::SchemaRegistryApiKey), Some("K"));
-        assert_eq!(text(&layer, Setting::SchemaRegistryApiSecret), Some("S"));
+        assert_eq!(text(&layer, &SCHEMA_REGISTRY_API_KEY.spec), Some("K"));
+        assert_eq!(text(&layer, &SCHEMA_REGISTRY_API_SECRET.spec), Some("S"));
+    }
+
+    #[test]
+    fn keys_come_from_the_declarations_and_empty_values_are_errors() {
+        let layer = layer_of("request.required.acks=1\nmessage.timeout.ms=9000\n");
+        assert_eq!(text(&layer, &ACKS.spec), Some("1"));
+        assert_eq!(text(&layer, &DELIVERY_TIMEOUT.spec), Some("9000ms"));
+        let pairs = parse_properties("acks=\n");
+        let err = properties_layer(&pairs, Path::new("c.properties")).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("--acks (from `acks` in c.properties): the value is empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_declared_key_sets_its_setting() {
+        for setting in ALL {
+            let spec = setting.spec();
+            for property in spec.properties {
+                let value = match property.key() {
+                    "sasl.jaas.config" => {
+                        "org.apache.kafka.common.security.plain.PlainLoginModule required username='u' password='p';"
+                    }
+                    key if key.ends_with("basic.auth.user.info") => "key:secret",
+                    _ => "x",
+                };
+                let layer = layer_of(&format!("{}={value}\n", property.key()));
+                assert!(layer.unsupported.is_empty(), "{}", property.key());
+                assert!(
+                    text(&layer, spec).is_some(),
+                    "{} → --{}",
+                    property.key(),
+                    spec.long
+                );
+            }
+        }
     }
 }

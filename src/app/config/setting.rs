@@ -1,194 +1,210 @@
-//! The catalogue of user settings: each one's long flag, environment variable and config-file key,
-//! written down once so that the command line, the file readers and the error messages agree.
+//! What a setting's declaration holds, and the typed handle that reads it.
+//!
+//! A [`Spec`] is the untyped part — names, help, where the setting may come from, which commands
+//! take it — from which the command line, the file readers, error labels and the README table are
+//! derived. A [`Setting<T>`] adds the parser into `T`, so validation reads typed values through the
+//! same handle. The declarations themselves live in `declarations.rs`, written with [`settings!`].
 
-/// A setting the user can give by flag, environment variable or config file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Setting {
-    BootstrapServers,
-    KafkaApiKey,
-    KafkaApiSecret,
-    SecurityProtocol,
-    SaslMechanism,
-    KafkaCaFile,
-    Topic,
-    SchemaRegistryUrl,
-    SchemaRegistryApiKey,
-    SchemaRegistryApiSecret,
-    SchemaRegistryCaFile,
-    SubjectNameStrategy,
-    NoAutoRegister,
-    UseLatestVersion,
+use crate::app::cli::Command;
+
+/// How a setting appears on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `--flag VALUE`.
+    Value,
+    /// `--flag` alone: true when given. In a file: `true` or `false`.
+    Switch,
+    /// `-v`, `-vv`: how often it was given. Command line only.
     Count,
-    Duration,
-    Rate,
-    Seed,
-    IdStart,
-    CreateTopic,
-    Partitions,
-    ReplicationFactor,
-    Acks,
-    Compression,
-    Linger,
-    BatchSize,
-    MaxInFlight,
-    BufferMemory,
-    DeliveryTimeout,
-    Partitioner,
-    MetricsAddr,
-    MetricsLinger,
-    ProgressInterval,
-    LogFormat,
 }
 
-impl Setting {
-    pub const ALL: [Setting; 34] = [
-        Self::BootstrapServers,
-        Self::KafkaApiKey,
-        Self::KafkaApiSecret,
-        Self::SecurityProtocol,
-        Self::SaslMechanism,
-        Self::KafkaCaFile,
-        Self::Topic,
-        Self::SchemaRegistryUrl,
-        Self::SchemaRegistryApiKey,
-        Self::SchemaRegistryApiSecret,
-        Self::SchemaRegistryCaFile,
-        Self::SubjectNameStrategy,
-        Self::NoAutoRegister,
-        Self::UseLatestVersion,
-        Self::Count,
-        Self::Duration,
-        Self::Rate,
-        Self::Seed,
-        Self::IdStart,
-        Self::CreateTopic,
-        Self::Partitions,
-        Self::ReplicationFactor,
-        Self::Acks,
-        Self::Compression,
-        Self::Linger,
-        Self::BatchSize,
-        Self::MaxInFlight,
-        Self::BufferMemory,
-        Self::DeliveryTimeout,
-        Self::Partitioner,
-        Self::MetricsAddr,
-        Self::MetricsLinger,
-        Self::ProgressInterval,
-        Self::LogFormat,
+/// The group a setting is listed under in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Heading {
+    Kafka,
+    Registry,
+    Run,
+    Producer,
+    Output,
+}
+
+impl Heading {
+    pub const ALL: [Heading; 5] = [
+        Self::Kafka,
+        Self::Registry,
+        Self::Run,
+        Self::Producer,
+        Self::Output,
     ];
 
-    /// The long flag without its dashes; also the key in a YAML config file.
-    pub fn flag_name(self) -> &'static str {
+    pub fn title(self) -> &'static str {
         match self {
-            Self::BootstrapServers => "bootstrap-servers",
-            Self::KafkaApiKey => "kafka-api-key",
-            Self::KafkaApiSecret => "kafka-api-secret",
-            Self::SecurityProtocol => "security-protocol",
-            Self::SaslMechanism => "sasl-mechanism",
-            Self::KafkaCaFile => "kafka-ca-file",
-            Self::Topic => "topic",
-            Self::SchemaRegistryUrl => "schema-registry-url",
-            Self::SchemaRegistryApiKey => "schema-registry-api-key",
-            Self::SchemaRegistryApiSecret => "schema-registry-api-secret",
-            Self::SchemaRegistryCaFile => "schema-registry-ca-file",
-            Self::SubjectNameStrategy => "subject-name-strategy",
-            Self::NoAutoRegister => "no-auto-register",
-            Self::UseLatestVersion => "use-latest-version",
-            Self::Count => "count",
-            Self::Duration => "duration",
-            Self::Rate => "rate",
-            Self::Seed => "seed",
-            Self::IdStart => "id-start",
-            Self::CreateTopic => "create-topic",
-            Self::Partitions => "partitions",
-            Self::ReplicationFactor => "replication-factor",
-            Self::Acks => "acks",
-            Self::Compression => "compression",
-            Self::Linger => "linger",
-            Self::BatchSize => "batch-size",
-            Self::MaxInFlight => "max-in-flight",
-            Self::BufferMemory => "buffer-memory",
-            Self::DeliveryTimeout => "delivery-timeout",
-            Self::Partitioner => "partitioner",
-            Self::MetricsAddr => "metrics-addr",
-            Self::MetricsLinger => "metrics-linger",
-            Self::ProgressInterval => "progress-interval",
-            Self::LogFormat => "log-format",
+            Self::Kafka => "Kafka connection",
+            Self::Registry => "Schema Registry",
+            Self::Run => "Run control",
+            Self::Producer => "Producer",
+            Self::Output => "Output and configuration",
+        }
+    }
+}
+
+/// A Confluent `client.properties` key that sets a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Property {
+    /// The value as written.
+    Text(&'static str),
+    /// A number of milliseconds (`linger.ms=20`), read as that duration.
+    Millis(&'static str),
+    /// One part of a value that holds several (`sasl.jaas.config`, `basic.auth.user.info`); the
+    /// properties reader splits it.
+    Part(&'static str),
+}
+
+impl Property {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Text(key) | Self::Millis(key) | Self::Part(key) => key,
+        }
+    }
+}
+
+/// Everything about a setting except its type.
+#[derive(Debug)]
+pub struct Spec {
+    /// The long flag without dashes; also the YAML key and the setting's identity.
+    pub long: &'static str,
+    pub short: Option<char>,
+    /// Other long flags (and YAML keys) for the same setting.
+    pub aliases: &'static [&'static str],
+    /// The environment variable; an empty one counts as unset.
+    pub env: Option<&'static str>,
+    /// The `client.properties` keys that set it.
+    pub properties: &'static [Property],
+    /// Whether a YAML `--config` file may set it (its key is `long`).
+    pub in_file: bool,
+    /// The default, as text the setting's parser reads; shown in `--help`.
+    pub default: Option<&'static str>,
+    /// The commands that cannot run without it.
+    pub required_by: &'static [Command],
+    pub value_name: &'static str,
+    /// One paragraph; written as the declaration's doc comment.
+    pub help: &'static str,
+    /// The values of an enumeration, as shown (`[possible values: …]`).
+    pub possible: fn() -> Vec<&'static str>,
+    pub kind: Kind,
+    /// The commands that take it; any other command refuses the flag.
+    pub commands: &'static [Command],
+    pub heading: Heading,
+    /// Never printed: not in errors, not in `Debug`.
+    pub secret: bool,
+    /// Another setting it cannot be given with (`-v` and `-q`).
+    pub conflicts_with: Option<&'static str>,
+}
+
+impl Spec {
+    /// What every declaration starts from; `long`, `help` and `commands` are always given.
+    pub const BASE: Spec = Spec {
+        long: "",
+        short: None,
+        aliases: &[],
+        env: None,
+        properties: &[],
+        in_file: true,
+        default: None,
+        required_by: &[],
+        value_name: "VALUE",
+        help: "",
+        possible: super::parse::free_form,
+        kind: Kind::Value,
+        commands: &[],
+        heading: Heading::Output,
+        secret: false,
+        conflicts_with: None,
+    };
+
+    /// `--flag / ENV_VAR` (or `--flag` alone), as messages name the setting.
+    pub fn label(&self) -> String {
+        match self.env {
+            Some(env) => format!("--{} / {env}", self.long),
+            None => format!("--{}", self.long),
         }
     }
 
-    /// The environment variable, for the settings that have one (connection settings, as in DESIGN.md).
-    pub fn env_var(self) -> Option<&'static str> {
-        Some(match self {
-            Self::BootstrapServers => "BOOTSTRAP_SERVERS",
-            Self::KafkaApiKey => "KAFKA_API_KEY",
-            Self::KafkaApiSecret => "KAFKA_API_SECRET",
-            Self::SecurityProtocol => "KAFKA_SECURITY_PROTOCOL",
-            Self::SaslMechanism => "KAFKA_SASL_MECHANISM",
-            Self::KafkaCaFile => "KAFKA_SSL_CA_LOCATION",
-            Self::Topic => "KAFKA_TOPIC",
-            Self::SchemaRegistryUrl => "SCHEMA_REGISTRY_URL",
-            Self::SchemaRegistryApiKey => "SCHEMA_REGISTRY_API_KEY",
-            Self::SchemaRegistryApiSecret => "SCHEMA_REGISTRY_API_SECRET",
-            Self::SchemaRegistryCaFile => "SCHEMA_REGISTRY_SSL_CA_LOCATION",
-            _ => return None,
-        })
+    /// The help paragraph on one line.
+    pub fn help_text(&self) -> String {
+        self.help.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
-    /// clap's id for the argument: the `Cli` field name.
-    pub fn arg_id(self) -> String {
-        self.flag_name().replace('-', "_")
+    /// Whether `command` takes this setting.
+    pub fn takes(&self, command: Command) -> bool {
+        self.commands.contains(&command)
     }
 
-    /// Whether the value must never be printed.
-    pub fn is_secret(self) -> bool {
-        matches!(self, Self::KafkaApiSecret | Self::SchemaRegistryApiSecret)
-    }
-
-    /// Whether the flag takes no value (`--create-topic`): in a file it is `true` or `false`.
-    pub fn is_switch(self) -> bool {
-        matches!(
-            self,
-            Self::NoAutoRegister | Self::UseLatestVersion | Self::CreateTopic
-        )
-    }
-
-    /// `--flag / ENV_VAR` (or `--flag` alone), as error messages name a setting.
-    pub fn label(self) -> String {
-        match self.env_var() {
-            Some(env) => format!("--{} / {env}", self.flag_name()),
-            None => format!("--{}", self.flag_name()),
-        }
-    }
-
-    /// The setting whose long flag is `name` (dashes or underscores), for YAML keys.
-    pub fn from_flag_name(name: &str) -> Option<Self> {
+    /// Whether `name` (dashes or underscores) is this setting's long flag or an alias of it.
+    pub fn is_named(&self, name: &str) -> bool {
         let name = name.replace('_', "-");
-        Self::ALL.into_iter().find(|s| s.flag_name() == name)
+        self.long == name || self.aliases.contains(&name.as_str())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
+/// A declared setting and its parser into `T`.
+pub struct Setting<T: 'static> {
+    pub spec: Spec,
+    pub parse: fn(&str) -> Result<T, String>,
+}
 
-    #[test]
-    fn every_setting_is_a_cli_argument_with_the_same_env_var() {
-        let command = crate::app::cli::Cli::command();
-        for setting in Setting::ALL {
-            let id = setting.arg_id();
-            let arg = command
-                .get_arguments()
-                .find(|a| a.get_id().as_str() == id)
-                .unwrap_or_else(|| panic!("no CLI argument {id}"));
-            assert_eq!(arg.get_long(), Some(setting.flag_name()));
-            assert_eq!(
-                arg.get_env().map(|e| e.to_string_lossy().into_owned()),
-                setting.env_var().map(str::to_owned),
-                "{id}"
-            );
-        }
+impl<T> Setting<T> {
+    /// The declared default, parsed. Every declared default parses: a unit test reads them all.
+    pub fn default_value(&self) -> Option<T> {
+        let text = self.spec.default?;
+        Some((self.parse)(text).unwrap_or_else(|reason| {
+            panic!(
+                "the default of --{} does not parse: {reason}",
+                self.spec.long
+            )
+        }))
     }
 }
+
+/// A setting with its type erased, for what is done to every setting alike.
+pub trait AnySetting: Sync {
+    fn spec(&self) -> &Spec;
+    /// Whether `text` parses, without keeping the value.
+    fn check(&self, text: &str) -> Result<(), String>;
+}
+
+impl<T> AnySetting for Setting<T> {
+    fn spec(&self) -> &Spec {
+        &self.spec
+    }
+    fn check(&self, text: &str) -> Result<(), String> {
+        (self.parse)(text).map(drop)
+    }
+}
+
+/// Declares settings: each is a `pub static NAME: Setting<Type>` built from its doc comment (the
+/// help), its parser and the [`Spec`] fields that differ from [`Spec::BASE`]; `ALL` lists them in
+/// order, so a setting cannot be declared and then forgotten.
+macro_rules! settings {
+    ($(
+        $(#[doc = $help:literal])+
+        $name:ident: $type:ty = $parse:expr, { $($field:ident: $value:expr),* $(,)? }
+    )+) => {
+        $(
+            $(#[doc = $help])+
+            pub static $name: Setting<$type> = Setting {
+                spec: Spec {
+                    help: concat!($($help, "\n"),+),
+                    $($field: $value,)*
+                    ..Spec::BASE
+                },
+                parse: $parse,
+            };
+        )+
+
+        /// Every setting, in the order `--help` and the README list them.
+        pub static ALL: &[&dyn AnySetting] = &[$(&$name),+];
+    };
+}
+
+pub(crate) use settings;

@@ -31,7 +31,7 @@ use crate::{
     commands::produce::run_control::RunControl,
     commands::produce::shutdown::{Shutdown, GRACE},
     commands::produce::summary::{Destination, Generation, Summary},
-    commands::{instance::Share, sections, stdout},
+    commands::{instance::Share, stdout},
     kafka,
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     producer::{Producer, ProducerHandle},
@@ -62,8 +62,8 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 
 /// [`produce`] with a caller-owned stop request (tests, embedding).
 pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
-    let kafka_settings = sections::kafka(config, "produce")?;
-    let registry_settings = sections::registry(config, "produce")?;
+    let kafka_settings = config.require_kafka()?;
+    let registry_settings = config.require_registry()?;
     let base_seed = config.run.seed.unwrap_or_else(random_seed);
     let share = Share::of(&config.run, base_seed);
     let mut generation = Generation {

@@ -16,7 +16,10 @@ use std::{
 };
 
 use shoe_producer::{
-    app::settings::{KafkaSettings, RegistrySettings, SaslMechanism, SecurityProtocol},
+    app::settings::{
+        BootstrapServers, KafkaSettings, RegistrySettings, RegistryUrl, SaslMechanism,
+        SecurityProtocol,
+    },
     kafka::{self, Kafka},
     producer::{delivery::DeliveryObserver, ProducerHandle},
     support::secret::Secret,
@@ -36,10 +39,7 @@ pub fn kafka_settings() -> KafkaSettings {
         _ => SecurityProtocol::Plaintext,
     };
     KafkaSettings {
-        bootstrap_servers: env("BOOTSTRAP_SERVERS")
-            .split(',')
-            .map(str::to_owned)
-            .collect(),
+        bootstrap_servers: BootstrapServers::parse(&env("BOOTSTRAP_SERVERS")).unwrap(),
         security_protocol: protocol,
         sasl_mechanism: SaslMechanism::Plain,
         api_key: Some(env("KAFKA_API_KEY")),
@@ -52,7 +52,7 @@ pub fn kafka_settings() -> KafkaSettings {
 /// The local stack's registry (HTTPS, Basic auth, its own CA), as the producer would be configured.
 pub fn registry_settings() -> RegistrySettings {
     RegistrySettings {
-        url: env("SCHEMA_REGISTRY_URL"),
+        url: RegistryUrl::parse(&env("SCHEMA_REGISTRY_URL")).unwrap(),
         api_key: Some(env("SCHEMA_REGISTRY_API_KEY")),
         api_secret: Some(Secret::new(env("SCHEMA_REGISTRY_API_SECRET"))),
         ca_file: Some(PathBuf::from(env("SCHEMA_REGISTRY_SSL_CA_LOCATION"))),
