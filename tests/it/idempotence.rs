@@ -10,9 +10,7 @@ use engine_support::{
     consume_all, env, kafka_settings, kafka_with_topic, run_config, stored_batches, verify_produced,
 };
 use shoe_producer::{
-    app::settings::{
-        BootstrapServers, KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol,
-    },
+    app::settings::ProducerSettings,
     commands::produce::{self, shutdown::Shutdown},
     kafka::{self, KafkaError},
     producer::Producer,
@@ -64,19 +62,6 @@ async fn the_broker_hands_out_a_producer_id_and_stores_batches_under_it() {
     }
 }
 
-/// PLAINTEXT settings whose only bootstrap server is `proxy`.
-fn settings_via(proxy: &FaultProxy) -> KafkaSettings {
-    KafkaSettings {
-        bootstrap_servers: BootstrapServers::parse(&proxy.addr()).unwrap(),
-        security_protocol: SecurityProtocol::Plaintext,
-        sasl_mechanism: SaslMechanism::Plain,
-        api_key: None,
-        api_secret: None,
-        ca_file: None,
-        connect_timeout: Duration::from_secs(5),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() {
@@ -89,7 +74,9 @@ async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() 
     .await;
     proxy.refuse_producer_ids(CLUSTER_AUTHORIZATION_FAILED);
 
-    let kafka = kafka::connect(&settings_via(&proxy)).await.unwrap();
+    let kafka = kafka::connect(&proxy.plaintext_settings(Duration::from_secs(5)))
+        .await
+        .unwrap();
     let refused = kafka.init_producer_id().await;
     assert!(
         matches!(refused, Err(KafkaError::IdempotenceUnauthorized)),
@@ -103,7 +90,7 @@ async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() 
 
     // The whole run: exit code 1 and that line, nothing produced.
     let mut config = run_config(&topic, 100);
-    config.kafka = Some(settings_via(&proxy));
+    config.kafka = Some(proxy.plaintext_settings(Duration::from_secs(5)));
     let failure = produce::produce_with(&config, Shutdown::manual())
         .await
         .expect_err("refused");
@@ -118,7 +105,7 @@ async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() 
 
     // Without idempotence the same cluster takes the records.
     let mut config = run_config(&topic, 100);
-    config.kafka = Some(settings_via(&proxy));
+    config.kafka = Some(proxy.plaintext_settings(Duration::from_secs(5)));
     config.producer.enable_idempotence = false;
     let outcome = produce::produce_with(&config, Shutdown::manual())
         .await

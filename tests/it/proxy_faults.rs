@@ -18,9 +18,7 @@ use std::{
 use engine_support::{consume_all, env, init_logs, kafka_with_topic, settle};
 use fault_proxy::{Fault, FaultProxy, Injection, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT};
 use shoe_producer::{
-    app::settings::{
-        BootstrapServers, KafkaSettings, ProducerSettings, SaslMechanism, SecurityProtocol,
-    },
+    app::settings::ProducerSettings,
     kafka::{self, Kafka},
     producer::delivery::StatsSnapshot,
     producer::{partitioner::java_partition_for_key, Producer, ProducerHandle},
@@ -34,22 +32,9 @@ fn plaintext_upstream() -> SocketAddr {
         .expect("LOCAL_STACK_PLAINTEXT_BOOTSTRAP is host:port")
 }
 
-/// PLAINTEXT settings whose only bootstrap server is `proxy`, with a short connect timeout.
-fn settings_via(proxy: &FaultProxy, connect_timeout: Duration) -> KafkaSettings {
-    KafkaSettings {
-        bootstrap_servers: BootstrapServers::parse(&proxy.addr()).unwrap(),
-        security_protocol: SecurityProtocol::Plaintext,
-        sasl_mechanism: SaslMechanism::Plain,
-        api_key: None,
-        api_secret: None,
-        ca_file: None,
-        connect_timeout,
-    }
-}
-
 /// The cluster reached through `proxy` only.
 async fn kafka_via(proxy: &FaultProxy) -> Kafka {
-    kafka::connect(&settings_via(proxy, Duration::from_secs(3)))
+    kafka::connect(&proxy.plaintext_settings(Duration::from_secs(3)))
         .await
         .expect("connect through the proxy")
 }
@@ -386,7 +371,7 @@ fn measured_durations_are_told_from_bounds_and_addresses() {
 async fn admin_calls_to_a_silent_broker_end_within_the_connect_timeout() {
     init_logs();
     let proxy = FaultProxy::start(plaintext_upstream()).await;
-    let kafka = kafka::connect(&settings_via(&proxy, Duration::from_secs(2)))
+    let kafka = kafka::connect(&proxy.plaintext_settings(Duration::from_secs(2)))
         .await
         .expect("connect through the proxy");
     assert!(kafka.cluster_info().await.is_ok());

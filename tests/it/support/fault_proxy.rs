@@ -20,6 +20,10 @@ use std::{
     },
 };
 
+use shoe_producer::app::settings::{
+    BootstrapServers, KafkaSettings, SaslMechanism, SecurityProtocol,
+};
+use std::time::Duration;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
     net::{tcp::OwnedWriteHalf, TcpListener, TcpStream},
@@ -124,6 +128,19 @@ impl FaultProxy {
 
     pub fn addr(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// PLAINTEXT settings whose only bootstrap server is this proxy.
+    pub fn plaintext_settings(&self, connect_timeout: Duration) -> KafkaSettings {
+        KafkaSettings {
+            bootstrap_servers: BootstrapServers::parse(&self.addr()).unwrap(),
+            security_protocol: SecurityProtocol::Plaintext,
+            sasl_mechanism: SaslMechanism::Plain,
+            api_key: None,
+            api_secret: None,
+            ca_file: None,
+            connect_timeout,
+        }
     }
 
     /// Every open connection stops answering (its socket stays open).
