@@ -29,17 +29,36 @@ pub enum TlsConfigError {
     Empty { path: String },
     #[error("CA file {path} is not valid PEM: {reason}")]
     Invalid { path: String, reason: String },
+    #[error(
+        "CA file {path} is larger than {limit} bytes: give the PEM file of the CA certificate(s)"
+    )]
+    TooLarge { path: String, limit: u64 },
     #[error("TLS setup failed: {0}")]
     Rustls(#[from] rustls::Error),
 }
 
-/// Reads every certificate in a PEM file, failing if it has none.
+/// The largest CA file read: a bundle of every public root is about 200 KiB.
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads every certificate in a PEM file, failing if it has none. The read stops after
+/// [`MAX_CA_FILE_BYTES`], so a wrong path such as a device or a huge file fails at once.
 pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+    use std::io::Read;
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| TlsConfigError::Read {
+    let read_error = |source| TlsConfigError::Read {
         path: shown.clone(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(TlsConfigError::TooLarge {
+            path: shown,
+            limit: MAX_CA_FILE_BYTES,
+        });
+    }
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsConfigError::Invalid {
@@ -298,6 +317,16 @@ impl TlsFailure {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn an_endless_ca_file_is_refused_after_the_limit() {
+        let error = read_ca_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(matches!(error, TlsConfigError::TooLarge { .. }), "{error}");
+        assert!(
+            error.to_string().contains("/dev/zero is larger than"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn bundled_roots_alone_build() {
