@@ -5,7 +5,7 @@
 //! - [`app`] — the command line, the configuration sources resolved into plain settings, exit codes,
 //!   logging.
 //! - [`commands`] — `produce` (run control, rate, shutdown, progress, summary, metrics), `check`,
-//!   `register`, `sample`.
+//!   `register`, `sample`, `completions` and the man page.
 //! - [`shoe`] — the `Shoe` type, its schema facts, Confluent's wire framing and the seeded generator.
 //! - [`registry`] — the Schema Registry HTTP client, subject naming and schema-id resolution.
 //! - [`producer`] — the batching engine: partitioner, accumulator, record batches, the memory
