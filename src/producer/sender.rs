@@ -486,7 +486,17 @@ impl PartitionSender {
             sent_as,
             ..
         } = entry;
-        let (records, batch_bytes) = (batch.records, batch.wire.len());
+        // What every report of this request shares; only requests that reached a broker connection
+        // are reported.
+        let request = leader.is_some().then(|| RequestReport {
+            partition: self.partition,
+            records: batch.records,
+            batch_bytes: batch.wire.len(),
+            latency: sent_at.elapsed(),
+            error: None,
+            will_retry: false,
+            throttle: None,
+        });
         let error = match result.expect("finished") {
             // A duplicate is a batch the broker already holds from an earlier attempt.
             Ok(answer)
@@ -495,15 +505,10 @@ impl PartitionSender {
                     None | Some(ProtocolError::DuplicateSequenceNumber)
                 ) =>
             {
-                if leader.is_some() {
+                if let Some(request) = request {
                     self.shared.stats.request_finished(&RequestReport {
-                        partition: self.partition,
-                        records,
-                        batch_bytes,
-                        latency: sent_at.elapsed(),
-                        error: None,
-                        will_retry: false,
                         throttle: answer.throttle,
+                        ..request
                     });
                 }
                 self.acked(batch, answer);
@@ -513,15 +518,11 @@ impl PartitionSender {
             Err(error) => error,
         };
         let will_retry = self.failed(batch, &error, leader.as_ref(), sent_as).await;
-        if leader.is_some() {
+        if let Some(request) = request {
             self.shared.stats.request_finished(&RequestReport {
-                partition: self.partition,
-                records,
-                batch_bytes,
-                latency: sent_at.elapsed(),
                 error: Some(&error.code),
                 will_retry,
-                throttle: None,
+                ..request
             });
         }
     }
