@@ -370,19 +370,7 @@ fn a_seed_above_two_to_the_53_in_the_json_summary_replays_to_the_same_shoes() {
     assert_eq!(sample.code(), Some(0), "{}", sample.transcript());
     let on_topic = records_by_key(&topic);
     assert_eq!(on_topic.len(), 300);
-    for line in sample.stdout.lines() {
-        let shown: serde_json::Value = serde_json::from_str(line).unwrap();
-        let key = shown["id"].as_str().unwrap();
-        let (_, _, sent) = &on_topic[key];
-        assert_eq!(shown["brand"], sent.brand.as_str(), "key {key}");
-        assert_eq!(shown["name"], sent.name.as_str(), "key {key}");
-        assert_eq!(
-            shown["sale_price"].as_f64(),
-            Some(sent.sale_price),
-            "key {key}"
-        );
-        assert_eq!(shown["rating"].as_f64(), Some(sent.rating), "key {key}");
-    }
+    assert_sample_is_on_topic(&sample.stdout, &on_topic);
 }
 
 /// The stack's settings as a Confluent Cloud `client.properties` (with the local CA files added).
@@ -504,10 +492,15 @@ fn client_properties_file_produces_what_the_environment_produces() {
     // And they are the shoes `sample` shows for the same seed.
     let sample = sample(&["--count", "1000", "--seed", "5"]);
     assert_eq!(sample.code(), Some(0), "{}", sample.transcript());
-    for line in sample.stdout.lines() {
+    assert_sample_is_on_topic(&sample.stdout, &file_records);
+}
+
+/// Every shoe `sample` printed (JSON lines) is the one the topic holds under its id.
+fn assert_sample_is_on_topic(stdout: &str, on_topic: &BTreeMap<String, (i32, u32, Shoe)>) {
+    for line in stdout.lines() {
         let shown: serde_json::Value = serde_json::from_str(line).unwrap();
-        let key = shown["id"].as_str().expect("the id as a string").to_owned();
-        let (_, _, sent) = &file_records[&key];
+        let key = shown["id"].as_str().expect("the id as a string");
+        let (_, _, sent) = &on_topic[key];
         assert_eq!(shown["brand"], sent.brand.as_str(), "key {key}");
         assert_eq!(shown["name"], sent.name.as_str(), "key {key}");
         assert_eq!(
