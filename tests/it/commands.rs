@@ -178,17 +178,6 @@ fn register_prints_the_same_id_twice_and_the_registry_agrees() {
     assert!(schema.contains("message Shoe"), "{schema}");
 }
 
-/// The `error: …` line of a failed run (exactly one).
-fn error_line(run: &Finished) -> &str {
-    let errors: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|line| line.starts_with("error: "))
-        .collect();
-    assert_eq!(errors.len(), 1, "{}", run.transcript());
-    errors[0]
-}
-
 #[test]
 #[ignore = "needs the local stack: run scripts/test.sh"]
 fn an_http_url_to_the_https_port_asks_whether_it_is_an_https_url() {
@@ -204,7 +193,7 @@ fn an_http_url_to_the_https_port_asks_whether_it_is_an_https_url() {
         QUICK,
     );
     assert_eq!(run.code(), Some(1), "{}", run.transcript());
-    let line = error_line(&run);
+    let line = run.error_line();
     assert!(line.contains(&format!("POST {http}/subjects/")), "{line}");
     assert!(
         line.contains("HTTP 400: 400 The plain HTTP request was sent to HTTPS port;"),
@@ -253,7 +242,7 @@ fn a_registry_name_not_in_its_certificate_is_named_as_the_problem() {
         QUICK,
     );
     assert_eq!(run.code(), Some(1), "{}", run.transcript());
-    let line = error_line(&run);
+    let line = run.error_line();
     assert!(
         line.contains(&format!(
             "the TLS certificate of Schema Registry https://127.0.0.2:{port} is not valid for \"127.0.0.2\" (it holds 127.0.0.1, localhost)"

@@ -157,17 +157,6 @@ fn produce_command(registry: &FakeServer, bootstrap: &str) -> Command {
     command
 }
 
-/// The failure lines (`error: …`) on stderr: the contract is exactly one.
-fn the_error_line(run: &Finished) -> &str {
-    let errors: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|line| line.starts_with("error: "))
-        .collect();
-    assert_eq!(errors.len(), 1, "{}", run.transcript());
-    errors[0]
-}
-
 /// Runs `command` to its end and returns the run and the child's peak resident set in KiB, as the
 /// kernel accounted it (`wait4`'s `ru_maxrss` for exactly this child).
 // The child is reaped with `wait4`, which `Child::wait` cannot do: it drops the resource usage.
@@ -222,7 +211,7 @@ fn a_huge_answer_is_refused_at_one_mebibyte_without_growing_memory() {
     ));
     let (baseline, baseline_kib) = run_measuring_peak_rss(&mut register_command(&small));
     assert_eq!(baseline.code(), Some(1), "{}", baseline.transcript());
-    assert!(the_error_line(&baseline).contains("HTTP 401"));
+    assert!(baseline.error_line().contains("HTTP 401"));
 
     let huge = FakeServer::start(Behaviour::HugeBody);
     let (run, peak_kib) = run_measuring_peak_rss(&mut register_command(&huge));
@@ -232,7 +221,7 @@ fn a_huge_answer_is_refused_at_one_mebibyte_without_growing_memory() {
          the server wrote {written} bytes before the client stopped reading"
     );
     assert_eq!(run.code(), Some(1), "{}", run.transcript());
-    let line = the_error_line(&run);
+    let line = run.error_line();
     assert!(
         line.contains("answered HTTP 500 with a body larger than 1 MiB while registering the schema for subject hostile-value; stopped reading it"),
         "{line}"
@@ -258,7 +247,7 @@ fn a_registry_that_never_answers_ends_the_run_at_the_deadline() {
     });
     for run in &runs {
         assert_eq!(run.code(), Some(1), "{}", run.transcript());
-        let line = the_error_line(run);
+        let line = run.error_line();
         assert!(
             line.contains("gave no answer within 30s (--registry-timeout) while registering the schema for subject hostile-value"),
             "{line}"

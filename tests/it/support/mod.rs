@@ -115,6 +115,17 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// The `error: …` line on stderr of a failed run; the contract is exactly one.
+    pub fn error_line(&self) -> &str {
+        let errors: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|line| line.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", self.transcript());
+        errors[0]
+    }
+
     /// The exit code (`None` if a signal killed it).
     pub fn code(&self) -> Option<i32> {
         self.status.code()
