@@ -20,7 +20,7 @@
 #   java                org.apache.kafka.tools.ProducerPerformance from the stack's Kafka (4.1.1)
 #
 # The peers send decimal keys 1..N and values taken in turn from a pool of 10,000 framed shoes written by
-# bench/payloads (the same bytes shoe-producer sends, so compression sees the same data). Java's
+# examples/bench_payloads.rs (the same bytes shoe-producer sends, so compression sees the same data). Java's
 # ProducerPerformance cannot send keys: it sends random letters of the same size without a key, so its
 # sticky partitioner fills one partition's batch at a time (fewer, fuller batches than keyed records get).
 #
@@ -140,13 +140,12 @@ mkdir -p "$WORK" "$BIN" "$(dirname "$RESULTS")"
 say "==> building shoe-producer (release, glibc and musl), the payload writer and the peers"
 cargo build --release --locked --quiet
 if uses shoe-producer-musl; then cargo build --release --locked --quiet --target "$MUSL_TARGET"; fi
-# The payload writer uses shoe-producer as a library, so its lock file follows the root one: not --locked.
-cargo build --release --quiet --manifest-path bench/payloads/Cargo.toml --target-dir "$BIN"
+cargo build --release --locked --quiet --example bench_payloads
 cargo build --release --locked --quiet --manifest-path bench/rdkafka-peer/Cargo.toml --target-dir "$BIN"
 for peer in franz-peer sarama-peer delay-proxy; do
   (cd "bench/$peer" && GOFLAGS="-mod=readonly -buildvcs=false" go build -o "$BIN/$peer" .) || die "cannot build bench/$peer"
 done
-VALUE_SIZE="$("$BIN/release/shoe-payloads" "$WORK/values.bin" 10000 1 42)"
+VALUE_SIZE="$(target/release/examples/bench_payloads "$WORK/values.bin" 10000 1 42)"
 
 # shoe-producer is idempotent by default once it has the flag; without it, it never is.
 if target/release/shoe-producer produce --help 2>/dev/null | grep -q -- --enable-idempotence \

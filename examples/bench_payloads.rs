@@ -1,15 +1,16 @@
 //! Writes `COUNT` framed Shoe values (Confluent wire format, schema id `SCHEMA_ID`, seed `SEED`) to
 //! `OUT` as `[u32 big-endian length][bytes]` records, and prints their average length. The benchmark
-//! peers send these exact bytes, so compression sees the same data as shoe-producer's own run.
+//! peers (`scripts/bench.sh`) send these exact bytes, so compression sees the same data as
+//! shoe-producer's own run. An example of the crate, so every build of its targets keeps it compiling.
 
 use std::io::Write;
 
-use shoe_producer::{generator::ShoeGenerator, shoe::Shoe, wire::Framer};
+use shoe_producer::shoe::{Shoe, generator::ShoeGenerator, wire::Framer};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 5 {
-        eprintln!("usage: shoe-payloads OUT COUNT SCHEMA_ID SEED");
+        eprintln!("usage: bench_payloads OUT COUNT SCHEMA_ID SEED");
         std::process::exit(2);
     }
     let count: u64 = args[2].parse().expect("COUNT");
