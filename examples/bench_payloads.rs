@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use shoe_producer::shoe::{Shoe, generator::ShoeGenerator, wire::Framer};
+use shoe_producer::shoe::{generator::ShoeGenerator, wire::Framer, Shoe};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -222,22 +222,32 @@ impl Kafka {
                 return Err(KafkaError::topic_not_created(topic, &e, brokers));
             }
         };
-        self.await_leaders(topic).await?;
+        let existing = self.await_leaders(topic).await?;
         if created {
             tracing::info!(topic, partitions, replication_factor, "created topic");
+        } else if existing == partitions {
+            tracing::info!(topic, partitions, "topic exists already");
         } else {
-            tracing::info!(topic, "topic exists already");
+            // As `kafka-topics --create --if-not-exists` does, an existing topic is used as it is.
+            tracing::warn!(
+                topic,
+                partitions = existing,
+                "topic exists already with {existing} partitions; --partitions {partitions} applies only to a topic this run creates"
+            );
         }
         Ok(created)
     }
 
-    /// Polls metadata until every partition of `topic` has a leader (new topics take a moment).
-    async fn await_leaders(&self, topic: &str) -> Result<(), KafkaError> {
+    /// Polls metadata until every partition of `topic` has a leader (new topics take a moment), and
+    /// returns the number of partitions.
+    async fn await_leaders(&self, topic: &str) -> Result<i32, KafkaError> {
         let started = tokio::time::Instant::now();
         loop {
             let response = self.admin_metadata(&[topic]).await?;
             match topic_layout(&response, topic) {
-                Ok(layout) if layout.leaders.iter().all(Option::is_some) => return Ok(()),
+                Ok(layout) if layout.leaders.iter().all(Option::is_some) => {
+                    return Ok(i32::try_from(layout.leaders.len()).unwrap_or(i32::MAX))
+                }
                 Ok(_) | Err(LayoutError::Missing) if started.elapsed() < self.connect_timeout => {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }

@@ -134,6 +134,39 @@ fn a_missing_topic_exits_1_with_what_to_do() {
 
 #[test]
 #[ignore = "needs the local stack: run scripts/test.sh"]
+fn create_topic_on_an_existing_topic_uses_it_and_says_when_partitions_differ() {
+    let topic = crate::support::create_topic("bin-existing", 3);
+    let finished = run(producer(&[
+        "--topic",
+        &topic,
+        "--create-topic",
+        "--partitions",
+        "6",
+        "--count",
+        "300",
+        "--log-format",
+        "json",
+    ]));
+    assert_eq!(finished.code(), Some(0), "{}", finished.transcript());
+    assert_eq!(
+        finished.summary()["acked"],
+        300,
+        "{}",
+        finished.transcript()
+    );
+    assert!(
+        finished
+            .stderr
+            .contains("exists already with 3 partitions; --partitions 6 applies only"),
+        "{}",
+        finished.transcript()
+    );
+    let records = crate::support::consume_all(&topic, 3);
+    assert_eq!(records.len(), 300);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
 fn a_deleted_topic_stops_the_generator_and_fails_the_run_once() {
     let topic = crate::support::create_topic("bin-deleted", 6);
     let mut running = crate::support::spawn(
