@@ -15,6 +15,8 @@
 #   2. `disruptive::…` (they stop and kill brokers) but the leader moves, alone and one at a time;
 #   3. `disruptive::three_brokers::…` on the three-broker stack (LOCAL_STACK_BROKERS=3), which this
 #      script starts after taking the single-broker stack down, and takes down at the end.
+# Phases 2 and 3 show their tests' output (--nocapture: one test at a time, so nothing interleaves): the
+# summaries and read-back counts of the broker-kill runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,18 +38,21 @@ if (( ${#filters[@]} > 0 )); then
   exit
 fi
 
+show_output=(--nocapture) # for phases 2 and 3, unless ARGS asked for it already (libtest refuses it twice)
+[[ " ${harness[*]} " != *" --nocapture "* ]] || show_output=()
+
 export LOCAL_STACK_BROKERS=1
 scripts/local-stack.sh up
 eval "$(scripts/local-stack.sh env)"
 cargo test --locked -- --include-ignored --skip disruptive:: "${harness[@]}"
 scripts/local-stack.sh up >/dev/null
-cargo test --locked --test it -- --include-ignored --test-threads=1 --skip disruptive::three_brokers:: \
-  "${harness[@]}" disruptive::
+cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_output[@]}" \
+  --skip disruptive::three_brokers:: "${harness[@]}" disruptive::
 
 scripts/local-stack.sh down
 export LOCAL_STACK_BROKERS=3
 scripts/local-stack.sh up
 eval "$(scripts/local-stack.sh env)"
-cargo test --locked --test it -- --include-ignored --test-threads=1 "${harness[@]}" \
+cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_output[@]}" "${harness[@]}" \
   disruptive::three_brokers::
 scripts/local-stack.sh down
