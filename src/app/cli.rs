@@ -388,6 +388,15 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
                 _ => parts.push(first),
             }
         }
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(arg)), _) => {
+            match option_missing_its_value(args, arg) {
+                Some((option, value)) => parts.push(format!(
+                    "{option} takes a value, and '{value}' starts with '-', so it was read as an option: \
+                     write {option}={value} if that is the value"
+                )),
+                None => parts.push(first),
+            }
+        }
         _ => parts.push(first),
     }
     parts.extend(extras.into_iter().map(str::to_owned));
@@ -399,6 +408,19 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
     };
     parts.push(format!("run {help}"));
     parts.join("; ")
+}
+
+/// When the unexpected `arg` (`-5` of `--linger -5ms`) begins a word that follows a long option taking
+/// a value, that option and the whole word: the user most likely meant the word as its value.
+fn option_missing_its_value(args: &[OsString], arg: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    words.windows(2).find_map(|pair| {
+        let (option, value) = (pair[0], pair[1]);
+        let name = option.strip_prefix("--")?;
+        let takes_value = declarations::find(name).is_some_and(|s| s.spec().kind == Kind::Value);
+        (takes_value && value.starts_with(arg) && value.starts_with('-'))
+            .then(|| (option.to_owned(), value.to_owned()))
+    })
 }
 
 /// The command clap was parsing when it stopped: the subcommand it found, else produce. `None` when
@@ -437,6 +459,27 @@ mod tests {
             }
             other => panic!("{args:?}: expected a usage error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_value_starting_with_a_dash_is_named_with_its_option_and_the_way_to_pass_it() {
+        for (args, option, value) in [
+            (&["--linger", "-5ms"][..], "--linger", "-5ms"),
+            (
+                &["--topic", "-shoes", "--count", "5"][..],
+                "--topic",
+                "-shoes",
+            ),
+            (&["sample", "--seed", "-x"][..], "--seed", "-x"),
+        ] {
+            let line = usage(args);
+            assert!(line.contains(&format!("{option} takes a value")), "{line}");
+            assert!(line.contains(&format!("write {option}={value}")), "{line}");
+        }
+        // An unknown short flag that follows no option is clap's own message.
+        assert!(usage(&["-z"]).contains("unexpected argument '-z'"));
+        // The hint's spelling is accepted: the value reaches its parser.
+        assert!(parse(&["--topic=-shoes"]).is_ok());
     }
 
     #[test]
