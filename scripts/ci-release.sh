@@ -120,7 +120,9 @@ timed "aarch64 binary under qemu-user (--version, sample)" aarch64_under_qemu
 # ---- 5. the packaged crate ---------------------------------------------------------------------------------
 package() {
   cargo package --locked
-  CARGO_TARGET_DIR="$REPO_DIR/target" cargo check --locked --all-targets \
+  # Its own target directory: the packaged crate has the same name and version as this checkout, so in
+  # target/ its build would take over the checkout's fingerprints and later edits would not be rebuilt.
+  CARGO_TARGET_DIR="$REPO_DIR/target/package-check" cargo check --locked --all-targets \
     --manifest-path "target/package/shoe-producer-$version/Cargo.toml"
 }
 timed "cargo package --locked, and its tests and benches checked" package
