@@ -54,6 +54,13 @@ pub(crate) struct TopicLayout {
     pub brokers: HashMap<i32, String>,
 }
 
+impl TopicLayout {
+    /// The number of partitions, as Kafka counts them.
+    pub(crate) fn partition_count(&self) -> i32 {
+        i32::try_from(self.leaders.len()).unwrap_or(i32::MAX)
+    }
+}
+
 /// Why a topic's layout could not be read from a metadata response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum LayoutError {
@@ -170,7 +177,7 @@ impl Kafka {
     pub async fn partition_count(&self, topic: &str) -> Result<i32, KafkaError> {
         let response = self.admin_metadata(&[topic]).await?;
         let layout = topic_layout(&response, topic).map_err(|e| e.into_kafka_error(topic))?;
-        Ok(i32::try_from(layout.leaders.len()).unwrap_or(i32::MAX))
+        Ok(layout.partition_count())
     }
 
     /// The brokers, controller and cluster id.
@@ -246,7 +253,7 @@ impl Kafka {
             let response = self.admin_metadata(&[topic]).await?;
             match topic_layout(&response, topic) {
                 Ok(layout) if layout.leaders.iter().all(Option::is_some) => {
-                    return Ok(i32::try_from(layout.leaders.len()).unwrap_or(i32::MAX))
+                    return Ok(layout.partition_count())
                 }
                 Ok(_) | Err(LayoutError::Missing) if started.elapsed() < self.connect_timeout => {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -152,7 +152,7 @@ impl Transport for KafkaTransport {
     fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>> {
         Box::pin(async move {
             let fresh = self.read_layout().await?;
-            let count = i32::try_from(fresh.leaders.len()).unwrap_or(i32::MAX);
+            let count = fresh.partition_count();
             *self.layout.lock().await = Some(fresh);
             Ok(count)
         })
