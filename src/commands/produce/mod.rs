@@ -357,7 +357,7 @@ async fn linger_for_final_scrape(linger: Duration, shutdown: &Shutdown) {
 
 /// The one line for a run that did not get every record acknowledged, or `None` when it did.
 fn run_failure(stats: &StatsSnapshot) -> Option<String> {
-    let unresolved = stats.sent.saturating_sub(stats.acked + stats.failed);
+    let unresolved = stats.in_flight_records;
     let line = if let Some(fatal) = &stats.fatal_error {
         format!(
             "stopped at the first fatal error: {fatal}; {} of {} records failed",

@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use parking_lot::Mutex;
 use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
+use super::summary::{per_second, round};
 use crate::{
     app::settings::LogFormat,
     producer::delivery::{DeliveryObserver, StatsSnapshot},
@@ -107,11 +108,10 @@ impl ProgressLine {
         interval: Duration,
         latency: Option<WindowLatency>,
     ) -> Self {
-        let seconds = interval.as_secs_f64();
         let delta = now.acked.saturating_sub(acked_before) as f64;
         Self {
             interval,
-            records_per_sec: if seconds > 0.0 { delta / seconds } else { 0.0 },
+            records_per_sec: per_second(delta, interval),
             latency,
             sent: now.sent,
             acked: now.acked,
@@ -175,11 +175,6 @@ impl ProgressLine {
             self.in_flight
         )
     }
-}
-
-fn round(value: f64, decimals: i32) -> f64 {
-    let scale = 10f64.powi(decimals);
-    (value * scale).round() / scale
 }
 
 /// The running progress reporter; [`ProgressHandle::finish`] stops it and clears the bar.

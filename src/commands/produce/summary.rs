@@ -83,9 +83,7 @@ impl Summary {
 
     /// Records sent but neither acked nor failed (only non-zero when delivery was cut short).
     pub fn unresolved(&self) -> u64 {
-        self.stats
-            .sent
-            .saturating_sub(self.stats.acked + self.stats.failed)
+        self.stats.in_flight_records
     }
 
     /// perf-test's line, then ours: outcomes and destination, how to replay, failures by reason.
@@ -211,7 +209,7 @@ impl Summary {
     }
 }
 
-fn per_second(amount: f64, elapsed: Duration) -> f64 {
+pub(super) fn per_second(amount: f64, elapsed: Duration) -> f64 {
     let seconds = elapsed.as_secs_f64();
     if seconds > 0.0 {
         amount / seconds
@@ -220,7 +218,7 @@ fn per_second(amount: f64, elapsed: Duration) -> f64 {
     }
 }
 
-fn round(value: f64, decimals: i32) -> f64 {
+pub(super) fn round(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
 }
@@ -357,6 +355,7 @@ mod tests {
     fn unresolved_records_and_a_fatal_error_are_shown() {
         let mut s = summary();
         s.stats.sent = 1_005;
+        s.stats.in_flight_records = 5; // a snapshot keeps sent = acked + failed + in flight
         s.stats.fatal_error = Some("TOPIC_AUTHORIZATION_FAILED".into());
         assert_eq!(s.unresolved(), 5);
         assert!(s.text().contains(", 5 unresolved in 2.00 s"));
