@@ -270,9 +270,16 @@ async fn start(
         .await?;
     }
 
-    let delivery_metrics = DeliveryMetrics::new();
+    // Observers cost work on every acknowledgement: each is added only when something reads it.
+    let delivery_metrics = config
+        .run
+        .metrics_addr
+        .map(|addr| (addr, DeliveryMetrics::new()));
     let interval_latency = IntervalLatency::new();
-    let mut observers: Vec<Arc<dyn DeliveryObserver>> = vec![delivery_metrics.clone()];
+    let mut observers: Vec<Arc<dyn DeliveryObserver>> = Vec::new();
+    if let Some((_, metrics)) = &delivery_metrics {
+        observers.push(metrics.clone());
+    }
     if !config.run.progress_interval.is_zero() {
         observers.push(interval_latency.clone());
     }
@@ -283,8 +290,8 @@ async fn start(
     )
     .await?;
     let handle = producer.handle();
-    let metrics_server = match config.run.metrics_addr {
-        Some(addr) => Some(
+    let metrics_server = match delivery_metrics {
+        Some((addr, delivery_metrics)) => Some(
             Metrics::new(&delivery_metrics, snapshot_source(&handle), destination)
                 .serve(addr)
                 .await
