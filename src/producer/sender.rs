@@ -315,16 +315,6 @@ impl PartitionSender {
                 self.fail_raw(batch.memory, batch.records(), ABORTED, false);
                 continue;
             }
-            if now >= batch.opened_at + settings.delivery_timeout {
-                let cause = self.queued_cause();
-                self.fail_raw(
-                    batch.memory,
-                    batch.records(),
-                    &cause.timeout_reason(),
-                    cause.retry_could_help(),
-                );
-                continue;
-            }
             match self.close_batch(batch) {
                 Some(ready) => {
                     if self.dispatch(ready, now).await == Dispatched::Held {
