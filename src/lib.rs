@@ -1,17 +1,24 @@
 //! shoe-producer: random `Shoe` events, Protobuf in Confluent's wire format, produced to Kafka.
 //!
-//! The layers, from the top (each uses only those below it):
+//! The layers, from the top. Each line names the only layers its code may use; a test
+//! (`tests/it/layers.rs`) reads this list and fails when an import crosses it.
 //!
-//! - [`app`] — the command line, the configuration sources resolved into plain settings, exit codes,
-//!   logging.
-//! - [`commands`] — `produce` (run control, rate, shutdown, progress, summary, metrics), `check`,
-//!   `register`, `sample`, `completions` and the man page.
-//! - [`shoe`] — the `Shoe` type, its schema facts, Confluent's wire framing and the seeded generator.
-//! - [`registry`] — the Schema Registry HTTP client, subject naming and schema-id resolution.
-//! - [`producer`] — the batching engine: partitioner, accumulator, record batches, the memory
-//!   bound, the sender over a transport, delivery reports.
-//! - [`kafka`] — broker connections (TLS, SASL) over rskafka's connection layer, metadata, admin.
-//! - [`support`] — small parts every layer shares: secrets, TLS trust, random seeds.
+//! - [`commands`] (uses app, producer, registry, kafka, shoe, settings, support) — `produce` (run
+//!   control, rate, shutdown, progress, summary, metrics), `check`, `register`, `sample`,
+//!   `completions` and the man page. `main` resolves the configuration through `app` and hands it here.
+//! - [`app`] (uses settings, support) — the command line, the configuration sources (flags >
+//!   environment > `--config` file > defaults) resolved and validated into plain settings, logging.
+//! - [`producer`] (uses kafka, settings, support) — the batching engine: partitioner, accumulator,
+//!   record batches, the memory bound, the sender over a transport, delivery reports.
+//! - [`registry`] (uses shoe, settings, support) — the Schema Registry HTTP client, subject naming
+//!   and schema-id resolution.
+//! - [`kafka`] (uses settings, support) — broker connections (TLS, SASL) over rskafka's connection
+//!   layer, metadata, admin, the protocol messages this client writes itself.
+//! - [`shoe`] (uses nothing) — the `Shoe` type, its schema facts, Confluent's wire framing and the
+//!   seeded generator.
+//! - [`settings`] (uses support) — the resolved settings as plain data, and the exit codes.
+//! - [`support`] (uses nothing) — small parts every layer shares: secrets, TLS trust, random seeds,
+//!   backoff.
 //!
 //! The path of one record: `commands::produce` asks the generator for the next shoe, frames it
 //! (`0x00 | schema id | message indexes | protobuf`), and hands key and value to the producer handle,
@@ -25,5 +32,6 @@ pub mod commands;
 pub mod kafka;
 pub mod producer;
 pub mod registry;
+pub mod settings;
 pub mod shoe;
 pub mod support;

@@ -6,10 +6,10 @@ use std::{io::Write, process::ExitCode, time::Duration};
 use shoe_producer::{
     app::cli::{CliError, Invocation},
     app::config::{self, declarations::LOG_FORMAT},
-    app::exit::Failure,
     app::logging,
-    app::settings::LogFormat,
     commands,
+    settings::exit::Failure,
+    settings::LogFormat,
 };
 
 // musl's malloc hands memory back to the kernel so eagerly that a produce run spent about three times
@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Some(format) if format.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
         _ => LogFormat::Text,
     };
-    let resolved = match config::resolve(&invocation, &config::process_env) {
+    let resolved = match invocation.resolve(&config::process_env) {
         Ok(resolved) => resolved,
         Err(error) => return fail(early_format, error.into()),
     };

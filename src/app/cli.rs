@@ -19,9 +19,13 @@ use clap::{
 };
 use clap_complete::Shell;
 
-use crate::app::config::{
-    declarations::{self, ALL},
-    setting::{Kind, Spec},
+use crate::app::{
+    command::Command,
+    config::{
+        declarations::{self, ALL},
+        setting::{Kind, Spec},
+        ConfigError, Layer, Origin, Resolved,
+    },
 };
 
 const AFTER_HELP: &str = "\
@@ -33,43 +37,13 @@ SIGINT/SIGTERM (a second signal stops at once, exit code 130).
 Exit codes: 0 every record acknowledged; 1 runtime failure (a record failed, broker or registry \
 unreachable, credentials rejected); 2 invalid usage or configuration (found before any network I/O).";
 
-/// What to do; `produce` when no command is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// Generate, serialize and produce shoes (the default command).
-    Produce,
-    /// Connect to Kafka and the Schema Registry and print what was reached.
-    Check,
-    /// Register (or look up) the schema for the subject and print its id.
-    Register,
-    /// Print generated shoes as JSON lines; no network.
-    Sample,
-    /// Print a shell completion script.
-    Completions(Shell),
-    /// Print the man page (roff), for packaging.
-    Man,
+/// How `--help` describes each command, and how a parsed command line names it.
+trait CommandText: Sized {
+    fn about(self) -> &'static str;
+    fn from_name(name: &str, matches: &ArgMatches) -> Option<Self>;
 }
 
-impl Command {
-    /// The commands that take settings, in the order `--help` lists them.
-    pub const WITH_SETTINGS: [Command; 4] = [
-        Command::Produce,
-        Command::Check,
-        Command::Register,
-        Command::Sample,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Produce => "produce",
-            Self::Check => "check",
-            Self::Register => "register",
-            Self::Sample => "sample",
-            Self::Completions(_) => "completions",
-            Self::Man => "man",
-        }
-    }
-
+impl CommandText for Command {
     fn about(self) -> &'static str {
         match self {
             Self::Produce => "Generate, serialize and produce shoes (the default command)",
@@ -313,6 +287,16 @@ impl Invocation {
             ));
         }
         Ok(invocation)
+    }
+
+    /// The configuration for this command line: its flags over the environment (read through
+    /// `env`), the `--config` file and the defaults.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Resolved, ConfigError> {
+        let mut flags = Layer::default();
+        for (spec, text) in self.flags() {
+            flags.insert(spec, text, Origin::Flag)?;
+        }
+        super::config::resolve(self.command, flags, env)
     }
 
     /// The settings given as flags, with their text (switches read `true`).

@@ -18,7 +18,7 @@ use std::{
 use indicatif::ProgressBar;
 use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
 
-use crate::{app::exit::Failure, app::settings::LogFormat};
+use crate::{settings::exit::Failure, settings::LogFormat};
 
 /// The bar drawn on stderr right now, if any; log lines are written around it.
 static ACTIVE_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);

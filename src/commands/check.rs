@@ -4,11 +4,12 @@
 //! questions people have before a first run. Exit 0 when every check passed, 1 otherwise.
 
 use crate::{
-    app::exit::Failure,
-    app::settings::{Config, KafkaSettings, LogFormat},
+    app::config::require_kafka,
     commands::stdout,
     kafka::{self, KafkaError},
     registry::{subject_name, RegistryError, SchemaRegistryClient},
+    settings::exit::Failure,
+    settings::{Config, KafkaSettings, LogFormat},
 };
 
 /// The outcome of one check.
@@ -73,7 +74,7 @@ pub(crate) async fn check(config: &Config) -> Result<(), Failure> {
         format: config.log_format,
         failures: 0,
     };
-    let kafka_settings = config.require_kafka()?;
+    let kafka_settings = require_kafka(config)?;
     check_kafka(kafka_settings, &config.topic, &mut out).await;
     check_registry(config, &mut out).await;
     match out.failures {

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use clap_complete::Shell;
 
-use crate::app::{cli, exit::Failure};
+use crate::{app::cli, settings::exit::Failure};
 
 /// Prints the completion script for `shell` on stdout.
 pub fn completions(shell: Shell) -> Result<(), Failure> {

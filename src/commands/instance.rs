@@ -10,7 +10,7 @@
 //! `--seed <its seed> --id-start <its first id>`. A single instance keeps the seed, ids and count it
 //! was given.
 
-use crate::app::settings::{Instance, RunSettings};
+use crate::settings::{Instance, RunSettings};
 
 /// What one instance generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ pub mod register;
 pub mod sample;
 mod stdout;
 
-use crate::{app::cli::Command, app::exit::Failure, app::settings::Config};
+use crate::{app::command::Command, settings::exit::Failure, settings::Config};
 
 /// Runs `command` with the resolved configuration.
 pub async fn dispatch(command: Command, config: &Config) -> Result<(), Failure> {

@@ -5,16 +5,17 @@
 //! running it twice prints the same id.
 
 use crate::{
-    app::exit::Failure,
-    app::settings::{Config, LogFormat},
+    app::config::require_registry,
     commands::stdout,
     registry::{resolve_schema, subject_name, Resolution, SchemaRegistryClient},
+    settings::exit::Failure,
+    settings::{Config, LogFormat},
 };
 
 /// Resolves the schema id and prints it on stdout: the bare id, or a JSON line with
 /// `"event":"schema"`, the subject and how the id was obtained.
 pub(crate) async fn register(config: &Config) -> Result<(), Failure> {
-    let settings = config.require_registry()?;
+    let settings = require_registry(config)?;
     let client = SchemaRegistryClient::new(settings).map_err(Failure::runtime)?;
     let subject = subject_name(config.schema.subject_name_strategy, &config.topic);
     let (id, resolution) = resolve_schema(&client, &subject, &config.schema)

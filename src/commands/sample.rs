@@ -9,9 +9,9 @@
 use std::io::{self, Write};
 
 use crate::{
-    app::exit::Failure,
-    app::settings::Config,
     commands::{instance::Share, stdout},
+    settings::exit::Failure,
+    settings::Config,
     shoe::generator::ShoeGenerator,
     shoe::Shoe,
 };

@@ -38,7 +38,7 @@ use first_answer::FirstAnswer;
 pub use first_answer::NotKafka;
 
 use crate::{
-    app::settings::{KafkaSettings, SaslMechanism},
+    settings::{KafkaSettings, SaslMechanism},
     support::tls::{self, TlsFailure},
 };
 
@@ -213,7 +213,7 @@ impl Connector {
                 .map_err(OpenError::Sasl)?,
             // A SASL listener answers ApiVersions, then closes the connection on any other request
             // that does not start a SASL handshake: find that out here, where it can be named.
-            None => match super::metadata::request_metadata(&messenger, &[]).await {
+            None => match super::wire::metadata::request_metadata(&messenger, &[]).await {
                 Ok(_) => {}
                 Err(e) if closed_by_peer(&e) && self.expects_sasl(address).await => {
                     return Err(OpenError::SaslExpected)
@@ -390,7 +390,7 @@ fn describe_versions(error: &SyncVersionsError) -> String {
 fn describe_sasl(error: &SaslError) -> String {
     match error {
         SaslError::RequestError(e) => describe_request(e),
-        SaslError::ApiError(code) => super::error::protocol_error_name(*code),
+        SaslError::ApiError(code) => super::codes::protocol_error_name(*code),
         other => other.to_string(),
     }
 }
@@ -516,9 +516,8 @@ mod tests {
     #[test]
     fn connector_debug_hides_the_credentials() {
         let settings = KafkaSettings {
-            bootstrap_servers: crate::app::settings::BootstrapServers::parse("127.0.0.1:9093")
-                .unwrap(),
-            security_protocol: crate::app::settings::SecurityProtocol::SaslSsl,
+            bootstrap_servers: crate::settings::BootstrapServers::parse("127.0.0.1:9093").unwrap(),
+            security_protocol: crate::settings::SecurityProtocol::SaslSsl,
             sasl_mechanism: SaslMechanism::ScramSha512,
             api_key: Some("kafka-key".into()),
             api_secret: Some(crate::support::secret::Secret::new(

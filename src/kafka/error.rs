@@ -12,7 +12,10 @@ use rskafka::{
     messenger::SaslError,
 };
 
-use super::connection::{NotKafka, OpenError};
+use super::{
+    codes::protocol_error_name,
+    connection::{NotKafka, OpenError},
+};
 use crate::support::tls::{TlsConfigError, TlsContext, TlsFailure};
 
 const PROTOCOL: &str = "KAFKA_SECURITY_PROTOCOL (--security-protocol)";
@@ -286,22 +289,6 @@ fn sasl_reason(error: &OpenError) -> String {
     text.strip_prefix("SASL authentication failed: ")
         .unwrap_or(&text)
         .to_owned()
-}
-
-/// Kafka's documented name of a protocol error (`NOT_LEADER_OR_FOLLOWER`).
-pub fn protocol_error_name(error: ProtocolError) -> String {
-    if let ProtocolError::Unknown(code) = error {
-        return format!("UNKNOWN_ERROR_CODE_{code}");
-    }
-    let camel = format!("{error:?}");
-    let mut name = String::with_capacity(camel.len() + 8);
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_uppercase());
-    }
-    name
 }
 
 #[cfg(test)]

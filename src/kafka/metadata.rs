@@ -6,16 +6,9 @@
 
 use std::collections::HashMap;
 
-use rskafka::{
-    client::error::ProtocolError,
-    messenger::RequestError,
-    protocol::{
-        messages::{MetadataRequest, MetadataRequestTopic, MetadataResponse, WriteVersionedError},
-        primitives::{Boolean, String_},
-    },
-};
+use rskafka::{client::error::ProtocolError, protocol::messages::MetadataResponse};
 
-use super::{connection::BrokerConnection, Kafka, KafkaError};
+use super::{connection::BrokerConnection, wire::metadata::request_metadata, Kafka, KafkaError};
 
 /// One broker as the cluster advertises it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,32 +78,6 @@ impl LayoutError {
                 reason: other.to_string(),
             },
         }
-    }
-}
-
-/// Requests metadata for `topics` (none: brokers only) without ever asking for auto-creation.
-pub(crate) async fn request_metadata(
-    connection: &BrokerConnection,
-    topics: &[&str],
-) -> Result<MetadataResponse, RequestError> {
-    let request = |allow_auto_topic_creation| MetadataRequest {
-        topics: Some(
-            topics
-                .iter()
-                .map(|t| MetadataRequestTopic {
-                    name: String_((*t).to_owned()),
-                })
-                .collect(),
-        ),
-        allow_auto_topic_creation,
-    };
-    match connection.request(&request(Some(Boolean(false)))).await {
-        // Brokers older than Metadata v4 cannot carry the flag; they auto-create only if configured
-        // to, which Confluent Cloud is not.
-        Err(RequestError::WriteError(WriteVersionedError::FieldNotAvailable { .. })) => {
-            connection.request(&request(None)).await
-        }
-        other => other,
     }
 }
 
@@ -275,7 +242,7 @@ mod tests {
     use super::*;
     use rskafka::protocol::{
         messages::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic},
-        primitives::{Array, Int32, NullableString},
+        primitives::{Array, Int32, NullableString, String_},
     };
 
     fn response(topic_error: Option<ProtocolError>, leaders: &[(i32, i32)]) -> MetadataResponse {

@@ -9,10 +9,12 @@
 //! through the controller) go through rskafka's `Client`, built with the same trust and credentials.
 
 pub(crate) mod cluster;
+mod codes;
 pub mod connection;
 mod error;
 pub mod metadata;
 pub mod producer_id;
+pub(crate) mod wire;
 
 use std::{sync::Arc, time::Duration};
 
@@ -23,12 +25,13 @@ use rskafka::{
 };
 use tokio::time::Instant;
 
+pub use codes::protocol_error_name;
 pub use connection::{BrokerConnection, Connector, OpenError};
-pub use error::{protocol_error_name, KafkaError};
+pub use error::KafkaError;
 pub use metadata::{BrokerInfo, ClusterInfo};
 pub use producer_id::ProducerIdAndEpoch;
 
-use crate::{app::settings::KafkaSettings, support::backoff::Backoff};
+use crate::{settings::KafkaSettings, support::backoff::Backoff};
 use cluster::{AnyBrokerError, Cluster};
 
 /// Pauses between attempts to reach the cluster before a run (connect, admin metadata).

@@ -58,9 +58,9 @@ use parking_lot::{Mutex, RwLock};
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::{
-    app::settings::{Acks, ProducerSettings},
     kafka::{Kafka, KafkaError, ProducerIdAndEpoch},
     producer::delivery::{DeliveryObserver, StatsSnapshot},
+    settings::{Acks, ProducerSettings},
 };
 use accumulator::{record_charge, PartitionQueue};
 use idempotence::Identity;

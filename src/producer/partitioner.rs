@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::{
-    app::settings::PartitionerKind,
+    settings::PartitionerKind,
     support::random_seed::{mix64, random_seed},
 };
 

@@ -17,7 +17,7 @@ use std::io::{self, Read, Write};
 
 use bytes::Bytes;
 
-use crate::app::settings::Compression;
+use crate::settings::Compression;
 
 /// Bytes before the first record.
 pub(crate) const HEADER_LEN: usize = 61;

@@ -84,7 +84,7 @@ mod tests {
         writer.append(0, b"7", b"seven");
         let batch = writer
             .finish(
-                crate::app::settings::Compression::None,
+                crate::settings::Compression::None,
                 crate::producer::record_batch::ProducerState::NONE,
             )
             .unwrap();

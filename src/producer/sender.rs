@@ -62,7 +62,7 @@ use super::{
     stats::Stats,
     transport::{Leader, PartitionAnswer, ProduceCall, Transport},
 };
-use crate::{app::settings::ProducerSettings, support::backoff::Backoff};
+use crate::{settings::ProducerSettings, support::backoff::Backoff};
 
 /// The longest a single request may wait for its answer (Java's `request.timeout.ms` default).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -22,17 +22,26 @@ use super::{
     Producer, ProducerHandle, SendError,
 };
 use crate::{
-    app::settings::{PartitionerKind, ProducerSettings},
     kafka::ProducerIdAndEpoch,
+    settings::{Acks, Compression, PartitionerKind, ProducerSettings},
 };
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 const FIRST: ProducerIdAndEpoch = ProducerIdAndEpoch { id: 77, epoch: 0 };
 
+/// The product's defaults, but for linger: batches close at once unless a test says otherwise.
 fn settings() -> ProducerSettings {
     ProducerSettings {
+        acks: Acks::All,
+        compression: Compression::None,
         linger: Duration::ZERO,
-        ..ProducerSettings::default()
+        batch_size: NonZeroUsize::new(1024 * 1024).unwrap(),
+        max_in_flight: NonZeroUsize::new(5).unwrap(),
+        buffer_memory: NonZeroUsize::new(32 * 1024 * 1024).unwrap(),
+        delivery_timeout: Duration::from_secs(120),
+        partitioner: PartitionerKind::Murmur2,
+        enable_idempotence: true,
+        metadata_max_age: Duration::from_secs(300),
     }
 }
 

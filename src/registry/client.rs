@@ -18,7 +18,7 @@ use url::Url;
 
 use super::error::{hint, unreachable_advice, Operation, RegistryError, PLAIN_HTTP_TO_HTTPS_PORT};
 use crate::{
-    app::settings::RegistrySettings,
+    settings::RegistrySettings,
     support::{
         backoff::Backoff,
         secret::Secret,
@@ -531,7 +531,7 @@ mod tests {
 
     fn settings(url: &str) -> RegistrySettings {
         RegistrySettings {
-            url: crate::app::settings::RegistryUrl::parse(url).unwrap(),
+            url: crate::settings::RegistryUrl::parse(url).unwrap(),
             api_key: Some("sr-key".to_owned()),
             api_secret: Some(Secret::new(DISTINCTIVE_SECRET)),
             ca_file: None,

@@ -2,7 +2,7 @@
 //! settled once per run from the subject and the schema settings.
 
 use super::{client::SchemaRegistryClient, error::RegistryError};
-use crate::{app::settings::SchemaSettings, shoe::schema};
+use crate::{settings::SchemaSettings, shoe::schema};
 
 /// How the schema id was obtained, for logs and the `register` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Subject names, as Confluent's serializers derive them from the topic and the record name, so this
 //! producer and any Confluent client configured with the same strategy share one subject.
 
-use crate::{app::settings::SubjectNameStrategy, shoe::schema};
+use crate::{settings::SubjectNameStrategy, shoe::schema};
 
 /// The subject under which the Shoe schema lives for `topic`:
 /// `Topic` → `<topic>-value`, `Record` → `main.Shoe`, `TopicRecord` → `<topic>-main.Shoe`

@@ -13,8 +13,9 @@ use engine_support::{
 };
 use shoe_producer::kafka::Kafka;
 use shoe_producer::{
-    app::settings::{Compression, ProducerSettings},
+    app::config::producer_defaults,
     producer::{partitioner::java_partition_for_key, Producer, SendError},
+    settings::{Compression, ProducerSettings},
 };
 
 fn value_for(id: u64, padding: usize) -> Vec<u8> {
@@ -94,7 +95,7 @@ async fn round_trip_on(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn every_record_is_delivered_once_in_order_on_its_java_partition() {
-    round_trip("engine-roundtrip", 30_000, ProducerSettings::default()).await;
+    round_trip("engine-roundtrip", 30_000, producer_defaults()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +109,7 @@ async fn every_codec_is_accepted_by_the_broker() {
     ] {
         let settings = ProducerSettings {
             compression,
-            ..ProducerSettings::default()
+            ..producer_defaults()
         };
         round_trip(
             &format!("engine-{compression:?}").to_lowercase(),
@@ -125,7 +126,7 @@ async fn small_batches_pipelined_keep_order() {
     let settings = ProducerSettings {
         batch_size: std::num::NonZeroUsize::new(2_000).unwrap(),
         linger: Duration::ZERO,
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     round_trip("engine-small", 5_000, settings).await;
 }
@@ -138,7 +139,7 @@ async fn without_idempotence_one_request_in_flight_keeps_order() {
         linger: Duration::ZERO,
         max_in_flight: NonZeroUsize::new(1).unwrap(),
         enable_idempotence: false,
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     round_trip("engine-at-least-once", 5_000, settings).await;
 }
@@ -150,7 +151,7 @@ async fn a_record_too_large_fails_alone_and_ends_the_run() {
     let (seen, observers) = observer();
     let settings = ProducerSettings {
         batch_size: std::num::NonZeroUsize::new(16 * 1024).unwrap(),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = Producer::start(&kafka, &topic, &settings, observers)
         .await
@@ -200,7 +201,7 @@ async fn batches_larger_than_the_topic_takes_are_split_until_they_fit() {
     .await
     .unwrap();
     // Default settings: 1 MiB batches, far above the topic's 10,000 bytes.
-    round_trip_on(&kafka, &topic, 3, 20_000, &ProducerSettings::default()).await;
+    round_trip_on(&kafka, &topic, 3, 20_000, &producer_defaults()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,7 +212,7 @@ async fn backpressure_bounds_buffered_bytes_and_loses_nothing() {
     let settings = ProducerSettings {
         buffer_memory: std::num::NonZeroUsize::new(capacity).unwrap(),
         batch_size: std::num::NonZeroUsize::new(8 * 1024).unwrap(),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = Producer::start(&kafka, &topic, &settings, vec![])
         .await
@@ -250,7 +251,7 @@ async fn close_delivers_lingering_records_and_refuses_later_ones() {
     let settings = ProducerSettings {
         // A long linger: only close can make these go out quickly.
         linger: Duration::from_secs(3_600),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = Producer::start(&kafka, &topic, &settings, vec![])
         .await
@@ -276,7 +277,7 @@ async fn partitions_added_during_a_run_get_records() {
     let (kafka, topic) = kafka_with_topic("engine-grow", 3).await;
     let settings = ProducerSettings {
         metadata_max_age: Duration::from_secs(1),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = Producer::start(&kafka, &topic, &settings, vec![])
         .await

@@ -19,9 +19,9 @@ use std::{
 
 use engine_support::kafka_settings;
 use shoe_producer::{
-    app::settings::BootstrapServers,
-    app::settings::SecurityProtocol,
     kafka::{self, KafkaError},
+    settings::BootstrapServers,
+    settings::SecurityProtocol,
     support::{secret::Secret, tls::TlsFailure},
 };
 

@@ -10,7 +10,7 @@ use engine_support::{
     consume_all, env, kafka_settings, kafka_with_topic, run_config, stored_batches, verify_produced,
 };
 use shoe_producer::{
-    app::settings::ProducerSettings,
+    app::config::producer_defaults,
     commands::produce::{self, shutdown::Shutdown},
     kafka::{self, KafkaError},
     producer::Producer,
@@ -82,7 +82,7 @@ async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() 
         matches!(refused, Err(KafkaError::IdempotenceUnauthorized)),
         "{refused:?}"
     );
-    let started = Producer::start(&kafka, &topic, &ProducerSettings::default(), vec![]).await;
+    let started = Producer::start(&kafka, &topic, &producer_defaults(), vec![]).await;
     let error = started.expect_err("no producer without a producer id");
     let message = error.to_string();
     assert!(message.contains("IdempotentWrite"), "{message}");

@@ -14,6 +14,7 @@ mod engine_connect;
 mod generator_golden;
 mod hostile_registry;
 mod idempotence;
+mod layers;
 mod local_stack;
 mod output;
 mod producer_binary;

@@ -45,7 +45,7 @@ async fn a_missing_topic_stops_the_run_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn create_topic_makes_the_topic_and_the_run_succeeds() {
-    use shoe_producer::app::settings::TopicCreation;
+    use shoe_producer::settings::TopicCreation;
     let topic = engine_support::unique_topic("run-create");
     let mut config = run_config(&topic, 1_000);
     config.run.create_topic = Some(TopicCreation {

@@ -18,10 +18,11 @@ use std::{
 use engine_support::{consume_all, env, init_logs, kafka_with_topic, settle};
 use fault_proxy::{Fault, FaultProxy, Injection, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT};
 use shoe_producer::{
-    app::settings::ProducerSettings,
+    app::config::producer_defaults,
     kafka::{self, Kafka},
     producer::delivery::StatsSnapshot,
     producer::{partitioner::java_partition_for_key, Producer, ProducerHandle},
+    settings::ProducerSettings,
 };
 use tokio::time::timeout;
 
@@ -108,7 +109,7 @@ async fn a_silent_cached_connection_does_not_block_leader_lookups_forever() {
     let settings = ProducerSettings {
         linger: Duration::ZERO,
         delivery_timeout: Duration::from_secs(25),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = producer_via(&proxy, &topic, &settings).await;
     let handle = producer.handle();
@@ -157,7 +158,7 @@ async fn not_leader_is_retried(idempotent: bool, max_in_flight: usize) {
         linger: Duration::from_millis(1),
         max_in_flight: NonZeroUsize::new(max_in_flight).expect("at least one in flight"),
         enable_idempotence: idempotent,
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = producer_via(&proxy, &topic, &settings).await;
     let handle = producer.handle();
@@ -213,7 +214,7 @@ async fn after_append(
         linger: Duration::ZERO,
         max_in_flight: NonZeroUsize::new(1).unwrap(),
         enable_idempotence: idempotent,
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = producer_via(&proxy, &topic, &settings).await;
     let handle = producer.handle();
@@ -295,7 +296,7 @@ async fn a_silent_broker_fails_every_record_by_the_delivery_timeout_under_one_re
         batch_size: NonZeroUsize::new(1_000).unwrap(),
         linger: Duration::from_millis(1),
         delivery_timeout: Duration::from_secs(4),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = producer_via(&proxy, &topic, &settings).await;
     let handle = producer.handle();
@@ -414,7 +415,7 @@ async fn a_partition_does_not_overtake_its_own_request_on_a_new_connection() {
     let settings = ProducerSettings {
         linger: Duration::ZERO,
         delivery_timeout: Duration::from_secs(10),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = producer_via(&proxy, &topic, &settings).await;
     let handle = producer.handle();

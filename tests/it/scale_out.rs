@@ -9,8 +9,8 @@ use crate::support;
 use std::{collections::BTreeMap, time::Duration};
 
 use shoe_producer::{
-    app::settings::Instance,
     commands::produce::{self, shutdown::Shutdown},
+    settings::Instance,
     shoe::{generator::ShoeGenerator, wire, Shoe},
 };
 use support::{

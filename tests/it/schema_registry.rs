@@ -12,8 +12,8 @@ use crate::support::engine as engine_support;
 
 use engine_support::{registry_http_client, registry_request, registry_settings};
 use shoe_producer::{
-    app::settings::{RegistrySettings, SchemaSettings, SubjectNameStrategy},
     registry::{resolve_schema, subject_name, RegistryError, Resolution, SchemaRegistryClient},
+    settings::{RegistrySettings, SchemaSettings, SubjectNameStrategy},
     shoe::schema::{self, SHOE_PROTO},
     support::secret::Secret,
 };
@@ -338,7 +338,7 @@ async fn untrusted_certificate_names_the_ca_variable() {
 async fn unreachable_registry_names_the_url_and_cause() {
     // A closed port on loopback: connection refused on every attempt.
     let settings = RegistrySettings {
-        url: shoe_producer::app::settings::RegistryUrl::parse("https://127.0.0.1:9").unwrap(),
+        url: shoe_producer::settings::RegistryUrl::parse("https://127.0.0.1:9").unwrap(),
         ..registry_settings()
     };
     let client = SchemaRegistryClient::new(&settings).unwrap();

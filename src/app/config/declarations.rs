@@ -13,13 +13,10 @@ use super::{
     setting::{settings, AnySetting, Heading, Kind, Property, Setting, Spec},
 };
 use crate::{
-    app::{
-        cli::Command::{self, Check, Produce, Register, Sample},
-        settings::{
-            Acks, Compression, LogFormat, PartitionerKind, SaslMechanism, SecurityProtocol,
-            SubjectNameStrategy,
-        },
-        values::{BootstrapServers, RegistryUrl},
+    app::command::Command::{self, Check, Produce, Register, Sample},
+    settings::{
+        Acks, BootstrapServers, Compression, LogFormat, PartitionerKind, RegistryUrl,
+        SaslMechanism, SecurityProtocol, SubjectNameStrategy,
     },
     support::secret::Secret,
 };

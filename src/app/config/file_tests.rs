@@ -9,7 +9,7 @@ use std::{collections::HashMap, ffi::OsString, path::PathBuf, time::Duration};
 use crate::{
     app::cli::{CliError, Invocation},
     app::config::{self, Resolved},
-    app::settings::{
+    settings::{
         Acks, Compression, LogFormat, PartitionerKind, SaslMechanism, SecurityProtocol,
         SubjectNameStrategy,
     },
@@ -35,7 +35,9 @@ pub(super) fn resolve_in(args: &[&str], env: &[(&str, &str)]) -> Result<Resolved
         .iter()
         .map(|(name, value)| (name.to_string(), OsString::from(value)))
         .collect();
-    config::resolve(&invocation, &|name| env.get(name).cloned()).map_err(|e| e.0)
+    invocation
+        .resolve(&|name| env.get(name).cloned())
+        .map_err(|e| e.0)
 }
 
 fn resolve(args: &[&str]) -> Result<Resolved, String> {

@@ -8,7 +8,7 @@
 use std::{collections::BTreeMap, ffi::OsString, fmt, path::PathBuf};
 
 use crate::app::{
-    cli::{Command, Invocation},
+    command::Command,
     config::{declarations::ALL, setting::Spec, ConfigError},
 };
 
@@ -125,15 +125,6 @@ impl Layer {
         }
         self
     }
-}
-
-/// The settings given as flags.
-pub fn flag_layer(invocation: &Invocation) -> Result<Layer, ConfigError> {
-    let mut layer = Layer::default();
-    for (spec, text) in invocation.flags() {
-        layer.insert(spec, text, Origin::Flag)?;
-    }
-    Ok(layer)
 }
 
 /// The environment variables of the settings `command` takes, read through `env` (the process

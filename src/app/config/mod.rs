@@ -22,7 +22,10 @@ mod validate_tests;
 
 use std::{ffi::OsString, path::Path};
 
-use crate::{app::cli::Invocation, app::exit::Failure, app::settings::Config};
+use crate::{
+    app::command::Command,
+    settings::{exit::Failure, Config, KafkaSettings, RegistrySettings},
+};
 
 pub use file::{load_file, FileFormat, LoadedFile, MAX_FILE_BYTES};
 pub use layer::{Layer, Origin, Value};
@@ -48,15 +51,14 @@ pub struct Resolved {
     pub warnings: Vec<String>,
 }
 
-/// Resolves the configuration for the invocation's command: flags > environment (read through
-/// `env`; an empty variable counts as unset) > `--config` file > defaults. Reads the config file and
-/// any CA files; nothing else.
+/// Resolves the configuration for `command`: `flags` > environment (read through `env`; an empty
+/// variable counts as unset) > `--config` file > defaults. Reads the config file and any CA files;
+/// nothing else.
 pub fn resolve(
-    invocation: &Invocation,
+    command: Command,
+    flags: Layer,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Resolved, ConfigError> {
-    let command = invocation.command;
-    let flags = layer::flag_layer(invocation)?;
     let environment = layer::env_layer(command, env)?;
     let mut warnings = Vec::new();
     let file = match flags.get(&declarations::CONFIG.spec) {
@@ -70,6 +72,23 @@ pub fn resolve(
     let merged = flags.or(environment).or(file);
     let config = validate::validate(&merged, command, &mut warnings)?;
     Ok(Resolved { config, warnings })
+}
+
+/// The Kafka settings, which validation guarantees for the commands that take them; the same usage
+/// error as validation's for a configuration built without them.
+pub fn require_kafka(config: &Config) -> Result<&KafkaSettings, Failure> {
+    config
+        .kafka
+        .as_ref()
+        .ok_or_else(|| validate::no_brokers().into())
+}
+
+/// The Schema Registry settings, like [`require_kafka`].
+pub fn require_registry(config: &Config) -> Result<&RegistrySettings, Failure> {
+    config
+        .registry
+        .as_ref()
+        .ok_or_else(|| validate::no_registry().into())
 }
 
 /// The process environment, as [`resolve`] reads it in the binary.

@@ -7,7 +7,7 @@ use super::{
     declarations::ALL,
     setting::{Heading, Kind, Property, Spec},
 };
-use crate::app::cli::Command;
+use crate::app::command::Command;
 
 /// Markdown: one table per heading, every setting with its flag, environment variable,
 /// `client.properties` keys, default, commands and meaning.

@@ -12,7 +12,7 @@ use std::{
 };
 
 use crate::{
-    app::settings::{
+    settings::{
         Acks, Compression, LogFormat, PartitionerKind, SaslMechanism, SecurityProtocol,
         SubjectNameStrategy,
     },

@@ -5,7 +5,7 @@
 //! derived. A [`Setting<T>`] adds the parser into `T`, so validation reads typed values through the
 //! same handle. The declarations themselves live in `declarations.rs`, written with [`settings!`].
 
-use crate::app::cli::Command;
+use crate::app::command::Command;
 
 /// How a setting appears on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

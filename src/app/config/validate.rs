@@ -10,12 +10,10 @@
 use std::time::Duration;
 
 use crate::{
-    app::{
-        cli::Command,
-        settings::{
-            Acks, Config, Instance, KafkaSettings, ProducerSettings, RegistrySettings, RunSettings,
-            SchemaSettings, TopicCreation,
-        },
+    app::command::Command,
+    settings::{
+        Acks, Config, Instance, KafkaSettings, ProducerSettings, RegistrySettings, RunSettings,
+        SchemaSettings, TopicCreation,
     },
     support::tls::read_ca_file,
 };
@@ -145,12 +143,25 @@ pub fn instance_defaults() -> Instance {
     instance(&src).expect("the declared instance defaults are consistent")
 }
 
+/// The error for a command that needs Kafka when no brokers are configured.
+pub(super) fn no_brokers() -> ConfigError {
+    ConfigError(format!(
+        "no Kafka brokers given: set {} (host:port[,host:port…]), or bootstrap.servers in the --config file",
+        BOOTSTRAP_SERVERS.spec.label()
+    ))
+}
+
+/// The error for a command that needs the Schema Registry when none is configured.
+pub(super) fn no_registry() -> ConfigError {
+    ConfigError(format!(
+        "no Schema Registry given: set {} (https://…), or schema.registry.url in the --config file",
+        SCHEMA_REGISTRY_URL.spec.label()
+    ))
+}
+
 fn kafka(src: &Source, warnings: &mut Vec<String>) -> Result<KafkaSettings> {
     let Some(bootstrap_servers) = src.get(&BOOTSTRAP_SERVERS)? else {
-        return Err(ConfigError(format!(
-            "no Kafka brokers given: set {} (host:port[,host:port…]), or bootstrap.servers in the --config file",
-            BOOTSTRAP_SERVERS.spec.label()
-        )));
+        return Err(no_brokers());
     };
     let security_protocol = src.value(&SECURITY_PROTOCOL)?;
     let sasl_mechanism = src.value(&SASL_MECHANISM)?;
@@ -198,10 +209,7 @@ fn kafka(src: &Source, warnings: &mut Vec<String>) -> Result<KafkaSettings> {
 
 fn registry(src: &Source, warnings: &mut Vec<String>) -> Result<RegistrySettings> {
     let Some(url) = src.get(&SCHEMA_REGISTRY_URL)? else {
-        return Err(ConfigError(format!(
-            "no Schema Registry given: set {} (https://…), or schema.registry.url in the --config file",
-            SCHEMA_REGISTRY_URL.spec.label()
-        )));
+        return Err(no_registry());
     };
     let api_key = src.get(&SCHEMA_REGISTRY_API_KEY)?;
     let api_secret = src.get(&SCHEMA_REGISTRY_API_SECRET)?;

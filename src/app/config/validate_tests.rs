@@ -9,11 +9,14 @@ use super::{
     setting::{Kind, Property},
     Resolved,
 };
-use crate::app::{
-    cli::Command,
+use crate::{
+    app::{
+        command::Command,
+        config::{self, instance_defaults, producer_defaults},
+    },
     settings::{
-        Acks, Compression, Instance, PartitionerKind, ProducerSettings, SaslMechanism,
-        SecurityProtocol, TopicCreation,
+        Acks, Compression, Instance, PartitionerKind, SaslMechanism, SecurityProtocol,
+        TopicCreation,
     },
 };
 
@@ -87,12 +90,12 @@ fn a_complete_configuration_resolves_with_the_declared_defaults() {
     assert_eq!(producer.delivery_timeout, Duration::from_secs(120));
     assert_eq!(producer.metadata_max_age, Duration::from_secs(300));
     assert!(producer.enable_idempotence);
-    let defaults = ProducerSettings::default();
+    let defaults = producer_defaults();
     assert_eq!(
         (defaults.batch_size, defaults.linger, defaults.acks),
         (producer.batch_size, producer.linger, producer.acks)
     );
-    assert_eq!(Instance::default(), Instance { index: 0, count: 1 });
+    assert_eq!(instance_defaults(), Instance { index: 0, count: 1 });
 }
 
 #[test]
@@ -102,7 +105,7 @@ fn each_command_needs_only_its_services() {
     assert_eq!(config.run.seed, Some(42));
     let config = ok(&["register", "--schema-registry-url", "http://r:1"]).config;
     assert!(config.kafka.is_none() && config.registry.is_some());
-    assert!(config.require_kafka().is_err());
+    assert!(config::require_kafka(&config).is_err());
     let config = ok(&[
         "check",
         "--bootstrap-servers",
@@ -113,8 +116,9 @@ fn each_command_needs_only_its_services() {
     .config;
     assert!(config.registry.is_none(), "check's registry is optional");
     assert_eq!(
-        config.require_registry().unwrap_err().message(),
-        "no Schema Registry given: set --schema-registry-url / SCHEMA_REGISTRY_URL"
+        config::require_registry(&config).unwrap_err().message(),
+        error(&["register"]),
+        "one message for a missing registry, whoever finds it"
     );
     let message = error(&["register"]);
     assert!(

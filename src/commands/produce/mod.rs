@@ -24,8 +24,7 @@ use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
 use tokio::time::Instant;
 
 use crate::{
-    app::exit::Failure,
-    app::settings::{Config, KafkaSettings, RegistrySettings, RunSettings},
+    app::config::{require_kafka, require_registry},
     commands::produce::metrics::{DeliveryMetrics, Metrics, MetricsServer},
     commands::produce::progress::{IntervalLatency, SnapshotSource},
     commands::produce::run_control::RunControl,
@@ -36,6 +35,8 @@ use crate::{
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     producer::{Producer, ProducerHandle},
     registry::{resolve_schema, subject_name, SchemaRegistryClient},
+    settings::exit::Failure,
+    settings::{Config, KafkaSettings, RegistrySettings, RunSettings},
     shoe::generator::ShoeGenerator,
     shoe::wire::Framer,
     shoe::Shoe,
@@ -62,8 +63,8 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 
 /// [`produce`] with a caller-owned stop request (tests, embedding).
 pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
-    let kafka_settings = config.require_kafka()?;
-    let registry_settings = config.require_registry()?;
+    let kafka_settings = require_kafka(config)?;
+    let registry_settings = require_registry(config)?;
     let base_seed = config.run.seed.unwrap_or_else(random_seed);
     let share = Share::of(&config.run, base_seed);
     let mut generation = Generation {

@@ -20,8 +20,8 @@ use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
 use super::summary::{per_second, round};
 use crate::{
-    app::settings::LogFormat,
     producer::delivery::{DeliveryObserver, StatsSnapshot},
+    settings::LogFormat,
 };
 
 /// Where progress reads the counters from (usually the engine's `stats()`).

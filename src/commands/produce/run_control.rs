@@ -9,8 +9,8 @@
 use tokio::time::Instant;
 
 use crate::{
-    app::settings::RunSettings, commands::produce::rate::RateLimiter,
-    commands::produce::shutdown::Shutdown,
+    commands::produce::rate::RateLimiter, commands::produce::shutdown::Shutdown,
+    settings::RunSettings,
 };
 
 /// Why the generator stopped.
@@ -140,7 +140,7 @@ mod tests {
             metrics_addr: None,
             metrics_linger: Duration::ZERO,
             create_topic: None,
-            instance: Default::default(),
+            instance: crate::app::config::instance_defaults(),
         }
     }
 

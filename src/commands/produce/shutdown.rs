@@ -21,7 +21,7 @@ use tokio::{
     time::Instant,
 };
 
-use crate::{app::exit::Failure, app::settings::LogFormat};
+use crate::{settings::exit::Failure, settings::LogFormat};
 
 /// How long what is buffered may still be delivered after a signal, so one signal ends any run
 /// within a couple of seconds however slow the brokers are.

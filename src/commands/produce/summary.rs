@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::{
-    app::settings::{Instance, LogFormat},
     commands::produce::StopReason,
     producer::delivery::StatsSnapshot,
+    settings::{Instance, LogFormat},
 };
 
 /// Where the records went: the topic, and the subject and schema id they were framed with.

@@ -15,9 +15,10 @@ use engine_support::{
     stored_batches, verify_produced, Running,
 };
 use shoe_producer::{
-    app::settings::ProducerSettings,
+    app::config::producer_defaults,
     commands::produce::{self, shutdown::Shutdown},
     producer::Producer,
+    settings::ProducerSettings,
 };
 use tokio::sync::Mutex;
 
@@ -211,7 +212,7 @@ async fn an_outage_longer_than_the_delivery_timeout_fails_records_but_keeps_the_
     let (seen, observers) = observer();
     let settings = ProducerSettings {
         delivery_timeout: Duration::from_secs(4),
-        ..ProducerSettings::default()
+        ..producer_defaults()
     };
     let producer = Producer::start(&kafka, &topic, &settings, observers)
         .await

@@ -16,12 +16,13 @@ use std::{
 };
 
 use shoe_producer::{
-    app::settings::{
+    app::config::{instance_defaults, producer_defaults},
+    kafka::{self, Kafka},
+    producer::{delivery::DeliveryObserver, ProducerHandle},
+    settings::{
         BootstrapServers, KafkaSettings, RegistrySettings, RegistryUrl, SaslMechanism,
         SecurityProtocol,
     },
-    kafka::{self, Kafka},
-    producer::{delivery::DeliveryObserver, ProducerHandle},
     support::secret::Secret,
 };
 
@@ -144,9 +145,9 @@ pub fn observer() -> (Arc<CountingObserver>, Vec<Arc<dyn DeliveryObserver>>) {
 }
 
 /// A full `produce` configuration for the local stack: topic `topic`, `count` records.
-pub fn run_config(topic: &str, count: u64) -> shoe_producer::app::settings::Config {
-    use shoe_producer::app::settings::{
-        Config, LogFormat, ProducerSettings, RunSettings, SchemaSettings, SubjectNameStrategy,
+pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
+    use shoe_producer::settings::{
+        Config, LogFormat, RunSettings, SchemaSettings, SubjectNameStrategy,
     };
     Config {
         kafka: Some(kafka_settings()),
@@ -156,7 +157,7 @@ pub fn run_config(topic: &str, count: u64) -> shoe_producer::app::settings::Conf
             auto_register: true,
             use_latest_version: false,
         },
-        producer: ProducerSettings::default(),
+        producer: producer_defaults(),
         run: RunSettings {
             count: Some(count),
             duration: None,
@@ -167,7 +168,7 @@ pub fn run_config(topic: &str, count: u64) -> shoe_producer::app::settings::Conf
             metrics_addr: None,
             metrics_linger: Duration::ZERO,
             create_topic: None,
-            instance: Default::default(),
+            instance: instance_defaults(),
         },
         topic: topic.to_owned(),
         log_format: LogFormat::Json,

@@ -20,9 +20,7 @@ use std::{
     },
 };
 
-use shoe_producer::app::settings::{
-    BootstrapServers, KafkaSettings, SaslMechanism, SecurityProtocol,
-};
+use shoe_producer::settings::{BootstrapServers, KafkaSettings, SaslMechanism, SecurityProtocol};
 use std::time::Duration;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWriteExt},

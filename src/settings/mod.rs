@@ -1,15 +1,19 @@
-//! The resolved configuration, as plain data: what every other module reads.
+//! The bottom layer: the resolved configuration as plain data, and the exit-code contract.
 //!
-//! `config` builds these from flags, environment variables, a config file and defaults, and validates
-//! them; nothing here parses or does I/O. Keeping the types apart from the parsing lets the engine,
-//! the registry client and the tests build settings directly. Values with a shape to keep (the broker
-//! list, the registry URL, sizes that cannot be zero) have types that can only hold valid ones.
+//! `app::config` builds these from flags, environment variables, a config file and defaults, and
+//! validates them; nothing here knows the command line or a config file, and nothing here parses
+//! user input, so the engine, the clients and the tests build settings directly. Values with a shape
+//! to keep (the broker list, the registry URL, sizes that cannot be zero) have types that can only
+//! hold valid ones ([`values`]).
+
+pub mod exit;
+mod values;
 
 use std::{net::SocketAddr, num::NonZeroUsize, path::PathBuf, time::Duration};
 
-use crate::{app::config::declarations, app::exit::Failure, support::secret::Secret};
+use crate::support::secret::Secret;
 
-pub use crate::app::values::{BootstrapServers, RegistryUrl};
+pub use values::{BootstrapServers, RegistryUrl};
 
 /// How the client talks to the brokers (`KAFKA_SECURITY_PROTOCOL`, `--security-protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,13 +162,6 @@ pub struct ProducerSettings {
     pub metadata_max_age: Duration,
 }
 
-impl Default for ProducerSettings {
-    /// The declared defaults (`app::config::declarations`).
-    fn default() -> Self {
-        crate::app::config::producer_defaults()
-    }
-}
-
 /// Topic creation on start (`--create-topic`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopicCreation {
@@ -209,48 +206,18 @@ pub struct Instance {
     pub count: u32,
 }
 
-impl Default for Instance {
-    /// The declared defaults: the only instance.
-    fn default() -> Self {
-        crate::app::config::instance_defaults()
-    }
-}
-
 /// Everything one invocation needs, resolved from flags > environment > config file > defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `None` where the command needs no Kafka (`sample`, `register`); read it with
-    /// [`Config::require_kafka`].
+    /// `app::config::require_kafka`.
     pub kafka: Option<KafkaSettings>,
     /// `None` where the command needs no registry (`sample`), and for `check` when none is
-    /// configured; commands that need it read it with [`Config::require_registry`].
+    /// configured; commands that need it read it with `app::config::require_registry`.
     pub registry: Option<RegistrySettings>,
     pub schema: SchemaSettings,
     pub producer: ProducerSettings,
     pub run: RunSettings,
     pub topic: String,
     pub log_format: LogFormat,
-}
-
-impl Config {
-    /// The Kafka settings, which validation guarantees for the commands that need them; a usage
-    /// error naming the setting for a configuration built without them.
-    pub fn require_kafka(&self) -> Result<&KafkaSettings, Failure> {
-        self.kafka.as_ref().ok_or_else(|| {
-            Failure::usage(format!(
-                "no Kafka brokers given: set {}",
-                declarations::BOOTSTRAP_SERVERS.spec.label()
-            ))
-        })
-    }
-
-    /// The Schema Registry settings, like [`Config::require_kafka`].
-    pub fn require_registry(&self) -> Result<&RegistrySettings, Failure> {
-        self.registry.as_ref().ok_or_else(|| {
-            Failure::usage(format!(
-                "no Schema Registry given: set {}",
-                declarations::SCHEMA_REGISTRY_URL.spec.label()
-            ))
-        })
-    }
 }

@@ -1,0 +1,4 @@
+//! Kafka protocol messages that this client writes itself, around rskafka's `Messenger`: the only
+//! code that touches rskafka's protocol internals.
+
+pub(crate) mod metadata;
