@@ -65,7 +65,8 @@ pub fn bin() -> String {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_shoe-producer").to_owned())
 }
 
-/// Every variable of the DESIGN.md table that the local stack exports (the topic is always a flag).
+/// Every connection variable (README, "Options") that `scripts/local-stack.sh env` exports; the topic is
+/// always a flag.
 pub const STACK_VARIABLES: [&str; 10] = [
     "BOOTSTRAP_SERVERS",
     "KAFKA_API_KEY",
