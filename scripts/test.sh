@@ -14,11 +14,17 @@
 #   1. everything but `disruptive::…`, in parallel, on the single-broker stack;
 #   2. `disruptive::…` (they stop and kill brokers) but the leader moves, alone and one at a time;
 #   3. `disruptive::three_brokers::…` on the three-broker stack (LOCAL_STACK_BROKERS=3), which this
-#      script starts after taking the single-broker stack down, and takes down at the end.
+#      script starts after taking the single-broker stack down, and takes down at the end;
+#   4. the end-to-end tests (`producer_binary::`) against the oldest and the newest Kafka this project
+#      supports (COMPAT_KAFKA_VERSIONS), each on a fresh single-broker stack of that version in a state
+#      folder of its own (.local-stack-compat/VERSION), taken down after its run.
 # Phases 2 and 3 show their tests' output (--nocapture: one test at a time, so nothing interleaves): the
 # summaries and read-back counts of the broker-kill runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The broker versions the README's compatibility line names: the oldest and the newest supported.
+readonly COMPAT_KAFKA_VERSIONS=(3.9.1 4.4.0)
 
 scripts/prerequisites.sh
 
@@ -56,3 +62,15 @@ eval "$(scripts/local-stack.sh env)"
 cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_output[@]}" "${harness[@]}" \
   disruptive::three_brokers::
 scripts/local-stack.sh down
+
+for version in "${COMPAT_KAFKA_VERSIONS[@]}"; do
+  echo "==> end-to-end tests against Kafka $version"
+  (
+    export LOCAL_STACK_BROKERS=1 LOCAL_STACK_KAFKA_VERSION="$version"
+    export LOCAL_STACK_DIR="$PWD/.local-stack-compat/$version"
+    trap 'scripts/local-stack.sh down >/dev/null || true' EXIT
+    scripts/local-stack.sh up
+    eval "$(scripts/local-stack.sh env)"
+    cargo test --locked --test it -- --include-ignored --test-threads=1 "${harness[@]}" producer_binary::
+  )
+done
