@@ -46,6 +46,20 @@ SR_API_KEY_VALUE="${LOCAL_STACK_SR_API_KEY:-shoe-sr-key}"
 SR_API_SECRET_VALUE="${LOCAL_STACK_SR_API_SECRET:-shoe-sr-secret-local-only}"
 SR_COMPATIBILITY="${LOCAL_STACK_SR_COMPATIBILITY:-BACKWARD}"
 
+# Extra broker properties, "key=value,key=value", for tests of broker settings such as
+# connections.max.reauth.ms or quotas; checked here so a typo fails before anything starts.
+EXTRA_KAFKA_CONFIG=()
+if [[ -n "${LOCAL_STACK_KAFKA_CONFIG:-}" ]]; then
+  IFS=',' read -r -a extra_entries <<<"$LOCAL_STACK_KAFKA_CONFIG"
+  for entry in "${extra_entries[@]}"; do
+    entry="${entry#"${entry%%[![:space:]]*}"}" entry="${entry%"${entry##*[![:space:]]}"}"
+    [[ -z "$entry" ]] && continue
+    [[ "$entry" =~ ^[A-Za-z0-9._-]+=[^[:cntrl:]]*$ ]] \
+      || usage_error "LOCAL_STACK_KAFKA_CONFIG: '$entry' is not key=value (a broker property name, '=', a value without control characters)"
+    EXTRA_KAFKA_CONFIG+=("$entry")
+  done
+fi
+
 TOPIC="${LOCAL_STACK_TOPIC:-shoes}"
 TOPIC_PARTITIONS="${LOCAL_STACK_TOPIC_PARTITIONS:-6}"
 UP_TIMEOUT="${LOCAL_STACK_TIMEOUT:-180}"
@@ -193,6 +207,9 @@ Environment (defaults in brackets):
   LOCAL_STACK_SR_API_KEY / LOCAL_STACK_SR_API_SECRET         [shoe-sr-key / shoe-sr-secret-local-only]
   LOCAL_STACK_SR_COMPATIBILITY       registry's global compatibility level [BACKWARD, as Confluent]
   LOCAL_STACK_TOPIC / LOCAL_STACK_TOPIC_PARTITIONS           [shoes / 6]
+  LOCAL_STACK_KAFKA_CONFIG           extra properties for every broker's server.properties, comma-separated
+                                     key=value pairs, e.g. "connections.max.reauth.ms=10000" [none];
+                                     (a running broker takes new ones after 'stop kafka' and 'up')
   LOCAL_STACK_TIMEOUT                seconds 'up' waits for readiness [180]
   LOCAL_STACK_STOP_TIMEOUT           seconds 'down' and 'stop' wait before SIGKILL [30]
   LOCAL_STACK_MAVEN_TIMEOUT          seconds allowed for the first-run Maven download [900]
@@ -664,10 +681,16 @@ EOF
 
 node_config_text() {
   case "$1" in
-    kafka) single_node_config ;;
+    kafka) single_node_config; extra_broker_config ;;
     controller) controller_config ;;
-    *) broker_config "$1" ;;
+    *) broker_config "$1"; extra_broker_config ;;
   esac
+}
+
+extra_broker_config() { # LOCAL_STACK_KAFKA_CONFIG, one property a line (a later line wins in Java's Properties)
+  ((${#EXTRA_KAFKA_CONFIG[@]})) || return 0
+  printf '\n# From LOCAL_STACK_KAFKA_CONFIG\n'
+  printf '%s\n' "${EXTRA_KAFKA_CONFIG[@]}"
 }
 
 client_config() { # mechanism

@@ -15,7 +15,9 @@
 #   2. `disruptive::…` (they stop and kill brokers) but the leader moves, alone and one at a time;
 #   3. `disruptive::three_brokers::…` on the three-broker stack (LOCAL_STACK_BROKERS=3), which this
 #      script starts after taking the single-broker stack down, and takes down at the end;
-#   4. the end-to-end tests (`producer_binary::`) against the oldest and the newest Kafka this project
+#   4. `managed::…` (managed-Kafka conditions: SASL sessions that end every 10 s) on a single-broker
+#      stack of its own (.local-stack-managed, LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000);
+#   5. the end-to-end tests (`producer_binary::`) against the oldest and the newest Kafka this project
 #      supports (COMPAT_KAFKA_VERSIONS), each on a fresh single-broker stack of that version in a state
 #      folder of its own (.local-stack-compat/VERSION), taken down after its run.
 # Phases 2 and 3 show their tests' output (--nocapture: one test at a time, so nothing interleaves): the
@@ -50,7 +52,7 @@ show_output=(--nocapture) # for phases 2 and 3, unless ARGS asked for it already
 export LOCAL_STACK_BROKERS=1
 scripts/local-stack.sh up
 eval "$(scripts/local-stack.sh env)"
-cargo test --locked -- --include-ignored --skip disruptive:: "${harness[@]}"
+cargo test --locked -- --include-ignored --skip disruptive:: --skip managed:: "${harness[@]}"
 scripts/local-stack.sh up >/dev/null
 cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_output[@]}" \
   --skip disruptive::three_brokers:: "${harness[@]}" disruptive::
@@ -62,6 +64,17 @@ eval "$(scripts/local-stack.sh env)"
 cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_output[@]}" "${harness[@]}" \
   disruptive::three_brokers::
 scripts/local-stack.sh down
+
+echo "==> managed-Kafka conditions: SASL sessions that end every 10 s"
+(
+  export LOCAL_STACK_BROKERS=1 LOCAL_STACK_DIR="$PWD/.local-stack-managed"
+  export LOCAL_STACK_KAFKA_CONFIG="connections.max.reauth.ms=10000"
+  trap 'scripts/local-stack.sh down >/dev/null || true' EXIT
+  scripts/local-stack.sh up
+  eval "$(scripts/local-stack.sh env)"
+  cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_output[@]}" "${harness[@]}" \
+    managed::
+)
 
 for version in "${COMPAT_KAFKA_VERSIONS[@]}"; do
   echo "==> end-to-end tests against Kafka $version"

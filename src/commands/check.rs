@@ -150,11 +150,19 @@ async fn check_kafka(settings: &KafkaSettings, topic: &str, out: &mut Printer) {
     }
     if protocol.uses_sasl() {
         let key = settings.api_key.as_deref().unwrap_or("");
+        let session = match kafka.session_lifetime() {
+            Some(lifetime) => format!(
+                "; sessions last {} (connections.max.reauth.ms), each connection is replaced before \
+                 its session ends",
+                humantime::format_duration(lifetime)
+            ),
+            None => String::new(),
+        };
         out.line(
             "sasl",
             Status::Ok,
             format!(
-                "{} {} accepted for API key {key}",
+                "{} {} accepted for API key {key}{session}",
                 protocol.as_str(),
                 settings.sasl_mechanism.as_str()
             ),

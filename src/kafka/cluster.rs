@@ -13,9 +13,9 @@
 
 use std::{collections::HashMap, future::Future, sync::Arc};
 
-use tokio::sync::Mutex;
+use tokio::{sync::Mutex, time::Instant};
 
-use super::connection::{BrokerConnection, Connector, OpenError};
+use super::connection::{BrokerConnection, Connector, OpenError, Session};
 
 /// A connection to one broker, identified so that a failure forgets only that connection (a newer
 /// one to the same broker may already have replaced it).
@@ -26,6 +26,9 @@ pub(crate) struct BrokerLink {
     pub connection: Arc<BrokerConnection>,
     /// Unique per connection opened by this cluster handle.
     pub generation: u64,
+    /// When new requests move to a fresh connection, before the broker ends this one's SASL
+    /// session (`None`: the broker sets no session lifetime).
+    renew_at: Option<Instant>,
 }
 
 /// Why no broker answered a request that any broker could have answered.
@@ -50,8 +53,9 @@ impl std::fmt::Display for AnyBrokerError {
 #[derive(Debug, Default)]
 struct Connections {
     brokers: HashMap<i32, BrokerLink>,
-    /// A connection to a bootstrap server (which broker it reaches is unknown).
-    bootstrap: Option<(String, Arc<BrokerConnection>)>,
+    /// A connection to a bootstrap server (which broker it reaches is unknown), and when to stop
+    /// using it before its SASL session ends.
+    bootstrap: Option<(String, Arc<BrokerConnection>, Option<Instant>)>,
     next_generation: u64,
 }
 
@@ -64,7 +68,9 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     /// A cluster reached through `connector`, with an already verified bootstrap connection.
-    pub fn new(connector: Arc<Connector>, bootstrap: (String, Arc<BrokerConnection>)) -> Self {
+    pub fn new(connector: Arc<Connector>, bootstrap: (String, Session)) -> Self {
+        let (address, session) = bootstrap;
+        let bootstrap = (address, session.connection.clone(), session.renew_at());
         Self {
             connector,
             connections: Mutex::new(Connections {
@@ -79,23 +85,48 @@ impl Cluster {
     }
 
     /// The connection to broker `broker_id` at `address`, opened if there is none.
+    ///
+    /// A connection whose SASL session nears its end is replaced here, make before break: new
+    /// requests go to a freshly authenticated connection while those in flight finish on the old
+    /// one, which closes when the last of them lets it go. Nothing is sent on a connection after its
+    /// renewal point, so the broker never has to close one for an expired session. If the new
+    /// connection cannot be opened, the old one serves until its session really ends.
     pub async fn broker(&self, broker_id: i32, address: &str) -> Result<BrokerLink, OpenError> {
         let mut connections = self.connections.lock().await;
+        let now = Instant::now();
+        let mut renewing = None;
         if let Some(link) = connections.brokers.get(&broker_id) {
             if link.address == address {
-                return Ok(link.clone());
+                if link.renew_at.is_none_or(|at| now < at) {
+                    return Ok(link.clone());
+                }
+                renewing = Some(link.clone());
             }
         }
-        let connection = self.connector.open(address).await?;
+        let session = match self.connector.open_session(address).await {
+            Ok(session) => session,
+            Err(error) => {
+                if let Some(old) = renewing {
+                    tracing::debug!(broker = broker_id, %address, %error, "cannot renew a connection before its session ends; using it meanwhile");
+                    return Ok(old);
+                }
+                return Err(error);
+            }
+        };
         connections.next_generation += 1;
         let link = BrokerLink {
             broker_id,
             address: address.to_owned(),
-            connection,
+            connection: session.connection.clone(),
             generation: connections.next_generation,
+            renew_at: session.renew_at(),
         };
         connections.brokers.insert(broker_id, link.clone());
-        tracing::debug!(broker = broker_id, %address, "connected to broker");
+        if renewing.is_some() {
+            tracing::debug!(broker = broker_id, %address, "renewed the connection before its SASL session ends");
+        } else {
+            tracing::debug!(broker = broker_id, %address, "connected to broker");
+        }
         Ok(link)
     }
 
@@ -140,6 +171,9 @@ impl Cluster {
         let mut last_cause = String::from("no broker reachable");
         let mut cached: Vec<BrokerLink> = connections.brokers.values().cloned().collect();
         cached.sort_by_key(|link| link.broker_id);
+        // A connection past its renewal point is not asked: its session may end mid-request.
+        let now = Instant::now();
+        cached.retain(|link| link.renew_at.is_none_or(|at| now < at));
         for link in cached {
             match bounded(Arc::clone(&link.connection)).await {
                 Ok(answer) => return Ok(answer),
@@ -150,7 +184,11 @@ impl Cluster {
                 }
             }
         }
-        if let Some((address, connection)) = connections.bootstrap.clone() {
+        let bootstrap = connections.bootstrap.take();
+        if let Some((address, connection, renew_at)) =
+            bootstrap.filter(|(.., at)| at.is_none_or(|at| now < at))
+        {
+            connections.bootstrap = Some((address.clone(), connection.clone(), renew_at));
             match bounded(connection).await {
                 Ok(answer) => return Ok(answer),
                 Err(cause) => {
@@ -160,10 +198,12 @@ impl Cluster {
             }
         }
         for address in self.connector.bootstrap() {
-            match self.connector.open(address).await {
-                Ok(connection) => match bounded(Arc::clone(&connection)).await {
+            match self.connector.open_session(address).await {
+                Ok(session) => match bounded(Arc::clone(&session.connection)).await {
                     Ok(answer) => {
-                        connections.bootstrap = Some((address.clone(), connection));
+                        let renew_at = session.renew_at();
+                        connections.bootstrap =
+                            Some((address.clone(), session.connection, renew_at));
                         return Ok(answer);
                     }
                     Err(cause) => last_cause = format!("{address}: {cause}"),

@@ -31,6 +31,7 @@ use rustls_pki_types::ServerName;
 use tokio::{
     io::{AsyncRead, AsyncWrite, BufStream, ReadBuf},
     net::TcpStream,
+    time::Instant,
 };
 use tokio_rustls::{client::TlsStream, TlsConnector};
 
@@ -116,6 +117,27 @@ impl OpenError {
     }
 }
 
+/// An open, authenticated broker connection and its SASL session's lifetime.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub connection: Arc<BrokerConnection>,
+    /// When authentication began: the broker counts the lifetime from a moment after it.
+    pub authenticated_at: Instant,
+    /// How long the broker lets the session last (`connections.max.reauth.ms`); `None` when it
+    /// sets no limit.
+    pub lifetime: Option<Duration>,
+}
+
+impl Session {
+    /// When to stop sending new requests on this connection and open a fresh one: at 85% of the
+    /// session's lifetime, as the Java client re-authenticates at 85–95% of it, so the requests
+    /// still in flight here finish well before the broker would close the connection.
+    pub fn renew_at(&self) -> Option<Instant> {
+        self.lifetime
+            .map(|lifetime| self.authenticated_at + lifetime.mul_f64(0.85))
+    }
+}
+
 /// Everything needed to open broker connections: TLS trust, SASL credentials, timeouts.
 ///
 /// `Debug` never shows the credentials.
@@ -191,13 +213,21 @@ impl Connector {
 
     /// Opens a connection to `address` (`host:port`): TCP, TLS, API versions, SASL — bounded in time.
     pub async fn open(&self, address: &str) -> Result<Arc<BrokerConnection>, OpenError> {
+        self.open_session(address)
+            .await
+            .map(|session| session.connection)
+    }
+
+    /// Like [`open`](Self::open), keeping how long the broker lets the connection's SASL session
+    /// last.
+    pub(crate) async fn open_session(&self, address: &str) -> Result<Session, OpenError> {
         match tokio::time::timeout(self.open_timeout, self.open_unbounded(address)).await {
             Ok(result) => result,
             Err(_) => Err(OpenError::TimedOut(self.open_timeout)),
         }
     }
 
-    async fn open_unbounded(&self, address: &str) -> Result<Arc<BrokerConnection>, OpenError> {
+    async fn open_unbounded(&self, address: &str) -> Result<Session, OpenError> {
         let mut messenger = new_messenger(self.open_socket(address).await?);
         messenger
             .sync_versions()
@@ -206,11 +236,14 @@ impl Connector {
                 Some(not_kafka) => OpenError::NotKafka(not_kafka),
                 None => OpenError::Versions(e),
             })?;
+        let authenticated_at = Instant::now();
+        let mut lifetime = None;
         match &self.sasl {
-            Some(sasl) => messenger
-                .do_sasl(sasl.clone())
-                .await
-                .map_err(OpenError::Sasl)?,
+            Some(sasl) => {
+                lifetime = super::sasl::authenticate(&messenger, sasl)
+                    .await
+                    .map_err(OpenError::Sasl)?;
+            }
             // A SASL listener answers ApiVersions, then closes the connection on any other request
             // that does not start a SASL handshake: find that out here, where it can be named.
             None => match super::wire::metadata::request_metadata(&messenger, &[]).await {
@@ -221,7 +254,11 @@ impl Connector {
                 Err(e) => return Err(OpenError::Request(e)),
             },
         }
-        Ok(Arc::new(messenger))
+        Ok(Session {
+            connection: Arc::new(messenger),
+            authenticated_at,
+            lifetime,
+        })
     }
 
     /// TCP to `address`, and TLS over it when configured.

@@ -14,6 +14,7 @@ pub mod connection;
 mod error;
 pub mod metadata;
 pub mod producer_id;
+mod sasl;
 pub(crate) mod wire;
 
 use std::{sync::Arc, time::Duration};
@@ -26,6 +27,7 @@ use rskafka::{
 use tokio::time::Instant;
 
 pub use codes::protocol_error_name;
+use connection::Session;
 pub use connection::{BrokerConnection, Connector, OpenError};
 pub use error::KafkaError;
 pub use metadata::{BrokerInfo, ClusterInfo};
@@ -43,6 +45,8 @@ const ADMIN_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration
 pub struct Kafka {
     cluster: Arc<Cluster>,
     connect_timeout: Duration,
+    /// The SASL session lifetime the bootstrap broker granted, if it set one.
+    session_lifetime: Option<Duration>,
 }
 
 /// Connects to the cluster in `settings`. Authentication and certificate errors fail at once; an
@@ -62,16 +66,18 @@ pub async fn connect(settings: &KafkaSettings) -> Result<Kafka, KafkaError> {
         }
     }
     let connector = Arc::new(Connector::new(settings, tls));
-    let bootstrap = open_any(&connector, settings.connect_timeout).await?;
+    let (address, session) = open_any(&connector, settings.connect_timeout).await?;
     tracing::info!(
-        broker = %bootstrap.0,
+        broker = %address,
+        session_lifetime = session.lifetime.map(|l| humantime::format_duration(l).to_string()),
         security_protocol = settings.security_protocol.as_str(),
         sasl_mechanism = connector.sasl_mechanism().map(|m| m.as_str()),
         "connected to Kafka"
     );
     Ok(Kafka {
-        cluster: Arc::new(Cluster::new(connector, bootstrap)),
+        cluster: Arc::new(Cluster::new(connector, (address, session.clone()))),
         connect_timeout: settings.connect_timeout,
+        session_lifetime: session.lifetime,
     })
 }
 
@@ -80,15 +86,15 @@ pub async fn connect(settings: &KafkaSettings) -> Result<Kafka, KafkaError> {
 async fn open_any(
     connector: &Connector,
     timeout: Duration,
-) -> Result<(String, Arc<BrokerConnection>), KafkaError> {
+) -> Result<(String, Session), KafkaError> {
     let started = Instant::now();
     let mut backoff = ADMIN_BACKOFF;
     let mechanism = connector.sasl_mechanism().map(|m| m.as_str());
     loop {
         let mut last_cause = String::from("no bootstrap server given");
         for address in connector.bootstrap() {
-            match connector.open(address).await {
-                Ok(connection) => return Ok((address.clone(), connection)),
+            match connector.open_session(address).await {
+                Ok(session) => return Ok((address.clone(), session)),
                 Err(e) if e.is_permanent() => {
                     return Err(KafkaError::from_open(address, e, mechanism));
                 }
@@ -112,6 +118,12 @@ async fn open_any(
 }
 
 impl Kafka {
+    /// How long the broker lets a connection's SASL session last before it must be
+    /// re-authenticated (`connections.max.reauth.ms`); `None` when it sets no limit.
+    pub fn session_lifetime(&self) -> Option<Duration> {
+        self.session_lifetime
+    }
+
     /// The connections this handle shares, for the producer engine.
     pub(crate) fn cluster(&self) -> &Arc<Cluster> {
         &self.cluster

@@ -16,6 +16,7 @@ mod hostile_registry;
 mod idempotence;
 mod layers;
 mod local_stack;
+mod managed;
 mod output;
 mod producer_binary;
 mod producer_run;

@@ -1,0 +1,95 @@
+//! Managed-Kafka conditions on a broker that ends every SASL session after ten seconds
+//! (`connections.max.reauth.ms=10000`, as Amazon MSK's IAM sessions end after an hour): a long run
+//! loses no request to an expired session. `scripts/test.sh` runs this module on a stack of its own
+//! started with `LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000`; on a stack without that
+//! setting the test fails, saying so.
+
+use std::time::Duration;
+
+use crate::support::engine::{
+    consume_all, inherited_env_command as producer, kafka_with_topic, run_to_end, verify_produced,
+};
+
+/// The session lifetime the stack of this module sets.
+const SESSION: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack with connections.max.reauth.ms=10000: run scripts/test.sh"]
+async fn a_minute_of_ten_second_sessions_fails_and_retries_no_request() {
+    let (kafka, topic) = kafka_with_topic("reauth", 6).await;
+    assert_eq!(
+        kafka.session_lifetime(),
+        Some(SESSION),
+        "the broker must end sessions after 10 s: start the stack with \
+         LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000 (scripts/test.sh does)"
+    );
+    let check = {
+        let mut command = producer(&["check", "--topic", &topic]);
+        tokio::task::spawn_blocking(move || run_to_end(&mut command, Duration::from_secs(60)))
+            .await
+            .unwrap()
+    };
+    assert!(
+        check.stdout.contains("sessions last 10s"),
+        "check names the session lifetime:\n{}",
+        check.stdout
+    );
+
+    let mut command = producer(&[
+        "--topic",
+        &topic,
+        "--duration",
+        "60s",
+        "--rate",
+        "5000",
+        "--seed",
+        "3",
+        "--log-format",
+        "json",
+        "--progress-interval",
+        "0s",
+    ]);
+    // The connection layer's debug lines (renewals) beside the default level, not every record's.
+    command.env("RUST_LOG", "info,shoe_producer::kafka=debug");
+    let finished =
+        tokio::task::spawn_blocking(move || run_to_end(&mut command, Duration::from_secs(180)))
+            .await
+            .unwrap();
+    let stderr = &finished.stderr;
+    assert_eq!(finished.code(), Some(0), "{stderr}");
+    let summary = finished.summary();
+    assert_eq!(summary["failed"], 0, "{stderr}");
+    assert_eq!(summary["possible_duplicates"], 0, "{stderr}");
+    for sign_of_a_lost_request in [
+        "will retry",
+        "NETWORK_EXCEPTION",
+        "\"level\":\"WARN\"",
+        "\"level\":\"ERROR\"",
+    ] {
+        assert!(
+            !stderr.contains(sign_of_a_lost_request),
+            "a request was lost or retried ({sign_of_a_lost_request}):\n{stderr}"
+        );
+    }
+    // Six sessions end in a minute: each broker connection was replaced before its session did.
+    let renewals = stderr.matches("renewed the connection").count();
+    assert!(
+        renewals >= 5,
+        "{renewals} connection renewals in 60 s of 10 s sessions:\n{stderr}"
+    );
+    println!(
+        "60 s against 10 s sessions: {} records acked, none failed or retried, {renewals} connections renewed",
+        summary["acked"]
+    );
+
+    let acked = summary["acked"].as_u64().unwrap();
+    let schema_id = summary["schema_id"].as_u64().unwrap() as u32;
+    let read = verify_produced(
+        &consume_all(&kafka, &topic, 6).await,
+        1,
+        acked,
+        schema_id,
+        false,
+    );
+    assert_eq!(read, acked, "every acknowledged record on the topic once");
+}
