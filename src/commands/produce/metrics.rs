@@ -21,7 +21,10 @@ use hyper::{
 use hyper_util::rt::TokioIo;
 use prometheus_client::{
     collector::Collector,
-    encoding::{text::encode, DescriptorEncoder, MetricEncoder, NoLabelSet},
+    encoding::{
+        text::encode, DescriptorEncoder, EncodeCounterValue, EncodeExemplarValue, MetricEncoder,
+        NoLabelSet,
+    },
     metrics::{info::Info, MetricType},
     registry::{Registry, Unit},
 };
@@ -277,7 +280,8 @@ impl Collector for Books {
             None,
             s.epoch_bumps,
         )?;
-        let mut producer = e.encode_descriptor(
+        let mut producer = describe(
+            e,
             "idempotent_producer",
             "The idempotent producer's id and current epoch (no series without idempotence)",
             None,
@@ -299,32 +303,26 @@ impl Collector for Books {
     }
 }
 
-fn counter(
+/// Writes a metric's HELP, TYPE and UNIT lines, punctuated as the registry's own metrics are.
+fn describe<'e>(
+    encoder: &'e mut DescriptorEncoder,
+    name: &'e str,
+    help: &str,
+    unit: Option<&'e Unit>,
+    metric_type: MetricType,
+) -> Result<MetricEncoder<'e>, fmt::Error> {
+    encoder.encode_descriptor(name, &format!("{help}."), unit, metric_type)
+}
+
+fn counter<V: EncodeCounterValue + EncodeExemplarValue>(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
     unit: Option<Unit>,
-    value: impl CounterValue,
+    value: V,
 ) -> fmt::Result {
-    let mut metric = encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Counter)?;
-    value.encode_into(&mut metric)
-}
-
-/// The counter values the books hold: counts, and seconds of throttling.
-trait CounterValue {
-    fn encode_into(self, metric: &mut MetricEncoder) -> fmt::Result;
-}
-
-impl CounterValue for u64 {
-    fn encode_into(self, metric: &mut MetricEncoder) -> fmt::Result {
-        metric.encode_counter::<NoLabelSet, _, u64>(&self, None)
-    }
-}
-
-impl CounterValue for f64 {
-    fn encode_into(self, metric: &mut MetricEncoder) -> fmt::Result {
-        metric.encode_counter::<NoLabelSet, _, f64>(&self, None)
-    }
+    describe(encoder, name, help, unit.as_ref(), MetricType::Counter)?
+        .encode_counter::<NoLabelSet, _, V>(&value, None)
 }
 
 /// A counter with one series per reason, in the books' order.
@@ -334,7 +332,7 @@ fn by_reason(
     help: &str,
     counts: &[(String, u64)],
 ) -> fmt::Result {
-    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+    let mut metric = describe(encoder, name, help, None, MetricType::Counter)?;
     for (reason, count) in counts {
         let labels = [("reason", reason.as_str())];
         metric
@@ -351,9 +349,7 @@ fn gauge(
     unit: Option<Unit>,
     value: u64,
 ) -> fmt::Result {
-    encoder
-        .encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?
-        .encode_gauge(&value)
+    describe(encoder, name, help, unit.as_ref(), MetricType::Gauge)?.encode_gauge(&value)
 }
 
 /// A histogram of `values` (each worth `scale` of the metric's unit) over `bounds` in that unit.
@@ -374,8 +370,7 @@ fn histogram(
     }
     // The encoder writes `f64::MAX` as `+Inf`.
     buckets.push((f64::MAX, values.count() - below));
-    encoder
-        .encode_descriptor(name, help, unit.as_ref(), MetricType::Histogram)?
+    describe(encoder, name, help, unit.as_ref(), MetricType::Histogram)?
         .encode_histogram::<NoLabelSet>(values.sum() as f64 * scale, values.count(), &buckets, None)
 }
 
@@ -496,6 +491,7 @@ mod tests {
     fn exposition_names_every_metric_with_its_unit() {
         let text = fed_metrics().encode();
         for expected in [
+            "# HELP shoe_producer_records_sent Records accepted by the producer.\n",
             "shoe_producer_records_sent_total 9\n",
             "shoe_producer_records_acked_total 2\n",
             "shoe_producer_records_failed_total{reason=\"delivery_timeout\"} 4\n",

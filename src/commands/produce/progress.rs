@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
 use super::{
-    summary::{per_second, round},
+    summary::{millis, per_second, round},
     DeliveryFigures,
 };
 use crate::{
@@ -40,11 +40,10 @@ struct WindowLatency {
 impl WindowLatency {
     /// The figures of the interval's ack latencies (µs); `None` when no record was acknowledged.
     fn of(latency_us: &Distribution) -> Option<Self> {
-        let ms = |micros: u64| micros as f64 / 1000.0;
         (!latency_us.is_empty()).then(|| Self {
-            p50_ms: ms(latency_us.quantile(0.50)),
-            p99_ms: ms(latency_us.quantile(0.99)),
-            max_ms: ms(latency_us.max()),
+            p50_ms: millis(latency_us.quantile(0.50)),
+            p99_ms: millis(latency_us.quantile(0.99)),
+            max_ms: millis(latency_us.max()),
         })
     }
 }

@@ -57,13 +57,12 @@ struct Latency {
 impl Latency {
     /// The figures of the run's ack latencies (µs); all zero when nothing was acknowledged.
     fn of(latency_us: &Distribution) -> Self {
-        let ms = |micros: u64| micros as f64 / 1000.0;
         Self {
             avg_ms: latency_us.mean() / 1000.0,
-            p50_ms: ms(latency_us.quantile(0.50)),
-            p95_ms: ms(latency_us.quantile(0.95)),
-            p99_ms: ms(latency_us.quantile(0.99)),
-            max_ms: ms(latency_us.max()),
+            p50_ms: millis(latency_us.quantile(0.50)),
+            p95_ms: millis(latency_us.quantile(0.95)),
+            p99_ms: millis(latency_us.quantile(0.99)),
+            max_ms: millis(latency_us.max()),
         }
     }
 }
@@ -240,6 +239,11 @@ pub(super) fn per_second(amount: f64, elapsed: Duration) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Microseconds (the engine's latency unit) in milliseconds (the unit people read).
+pub(super) fn millis(micros: u64) -> f64 {
+    micros as f64 / 1000.0
 }
 
 pub(super) fn round(value: f64, decimals: i32) -> f64 {
