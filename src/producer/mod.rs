@@ -23,7 +23,7 @@
 //!   not sent fails at once; what is in flight still ends acked or failed.
 //!
 //! Panics: release builds abort on panic (`panic = "abort"`), so the engine keeps no machinery to
-//! survive one — no supervisor task, no unwinding guard around observers, no second book of
+//! survive one — no supervisor task, no unwinding guard, no second book of
 //! records to fail after a sender died. A panic is a bug that ends the process; in debug builds and
 //! tests `close` re-raises a sender's panic. That leaves one ledger of records (the counters in
 //! [`stats`], where each record is settled exactly once) and one of bytes (the memory pool).
@@ -59,7 +59,7 @@ use tokio::{task::JoinHandle, time::Instant};
 
 use crate::{
     kafka::{Kafka, KafkaError, ProducerIdAndEpoch},
-    producer::delivery::{DeliveryObserver, StatsSnapshot},
+    producer::delivery::{Distribution, StatsSnapshot},
     settings::{Acks, ProducerSettings},
 };
 use accumulator::{record_charge, PartitionQueue};
@@ -101,7 +101,6 @@ impl Producer {
         kafka: &Kafka,
         topic: &str,
         settings: &ProducerSettings,
-        observers: Vec<Arc<dyn DeliveryObserver>>,
     ) -> Result<Self, KafkaError> {
         let partitions = kafka.partition_count(topic).await?;
         tracing::info!(topic, partitions, "topic found");
@@ -125,7 +124,6 @@ impl Producer {
             topic,
             partitions,
             settings,
-            observers,
             identity,
         ))
     }
@@ -136,7 +134,6 @@ impl Producer {
         topic: &str,
         partitions: i32,
         settings: &ProducerSettings,
-        observers: Vec<Arc<dyn DeliveryObserver>>,
         identity: Option<ProducerIdAndEpoch>,
     ) -> Self {
         let mut settings = settings.clone();
@@ -149,7 +146,7 @@ impl Producer {
         let shared = Arc::new(Shared {
             topic: Arc::from(topic),
             transport,
-            stats: stats::Stats::new(observers),
+            stats: stats::Stats::new(),
             memory: memory::MemoryPool::new(settings.buffer_memory.get()),
             partitioner: Partitioner::new(settings.partitioner),
             partitions: RwLock::new(Vec::new()),
@@ -201,7 +198,7 @@ impl Producer {
 
 impl ProducerHandle {
     /// Enqueues one record. Waits only while `buffer_memory` is full; never drops the record.
-    /// Its outcome arrives later through the observers and the counters.
+    /// Its outcome arrives later in the snapshot's counters.
     pub async fn send(&self, key: &[u8], value: &[u8]) -> Result<(), SendError> {
         let shared = &*self.shared;
         let reserved = shared
@@ -237,6 +234,12 @@ impl ProducerHandle {
 
     pub fn snapshot(&self) -> StatsSnapshot {
         snapshot(&self.shared)
+    }
+
+    /// The ack latencies (µs) of the records acknowledged since the previous call; the next
+    /// interval starts now.
+    pub fn end_interval(&self) -> Distribution {
+        self.shared.stats.end_interval()
     }
 }
 

@@ -479,7 +479,6 @@ impl PartitionSender {
         // What every report of this request shares; only requests that reached a broker connection
         // are reported.
         let request = leader.is_some().then(|| RequestReport {
-            partition: self.partition,
             records: batch.records,
             batch_bytes: batch.wire.len(),
             latency: sent_at.elapsed(),
@@ -814,13 +813,9 @@ impl PartitionSender {
                 )
             })
             .collect();
-        self.shared.stats.batch_acked(
-            self.partition,
-            answer.base_offset,
-            &latencies,
-            batch.payload_bytes,
-            batch.possibly_duplicated,
-        );
+        self.shared
+            .stats
+            .batch_acked(&latencies, batch.payload_bytes, batch.possibly_duplicated);
         if let Some(rejected) = batch.split_from {
             if !self.shared.split_advised.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
@@ -895,7 +890,7 @@ impl PartitionSender {
         );
         self.shared
             .stats
-            .batch_failed(self.partition, u64::from(records), reason, timed_out);
+            .batch_failed(u64::from(records), reason, timed_out);
         self.shared.memory.release(memory);
     }
 }

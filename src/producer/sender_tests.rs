@@ -2,20 +2,13 @@
 //! goes out when, what a failure does, what the counters and the memory pool say at the end.
 
 use std::num::NonZeroUsize;
-use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use parking_lot::Mutex as SyncMutex;
 use rskafka::client::error::ProtocolError;
 use tokio::time::Instant;
 
 use super::{
-    delivery::{DeliveryObserver, RequestReport, StatsSnapshot},
+    delivery::StatsSnapshot,
     errors::{AttemptError, Refresh},
     fake_transport::{FakeRequest, FakeTransport},
     partitioner::java_partition_for_key,
@@ -53,32 +46,10 @@ fn one_record_batches() -> ProducerSettings {
     }
 }
 
-/// What a request report said: partition, records, error, will retry.
-type Report = (i32, u32, Option<String>, bool);
-
-#[derive(Debug, Default)]
-struct Requests(SyncMutex<Vec<Report>>, AtomicU64);
-
-impl DeliveryObserver for Requests {
-    fn acked(&self, _: i32, _: i64, latencies: &[Duration], _: u64) {
-        self.1.fetch_add(latencies.len() as u64, Ordering::Relaxed);
-    }
-    fn failed(&self, _: i32, _: u64, _: &str) {}
-    fn request_finished(&self, report: &RequestReport<'_>) {
-        self.0.lock().push((
-            report.partition,
-            report.records,
-            report.error.map(str::to_owned),
-            report.will_retry,
-        ));
-    }
-}
-
 fn start_with(
     partitions: i32,
     settings: &ProducerSettings,
     identity: ProducerIdAndEpoch,
-    observers: Vec<Arc<dyn DeliveryObserver>>,
 ) -> (Producer, ProducerHandle, FakeTransport) {
     let fake = FakeTransport::new(partitions);
     let producer = Producer::with_transport(
@@ -86,7 +57,6 @@ fn start_with(
         "shoes",
         partitions,
         settings,
-        observers,
         settings.enable_idempotence.then_some(identity),
     );
     let handle = producer.handle();
@@ -97,7 +67,7 @@ fn start(
     partitions: i32,
     settings: &ProducerSettings,
 ) -> (Producer, ProducerHandle, FakeTransport) {
-    start_with(partitions, settings, FIRST, vec![])
+    start_with(partitions, settings, FIRST)
 }
 
 async fn send(handle: &ProducerHandle, id: u64) {
@@ -567,7 +537,7 @@ async fn an_exhausted_epoch_takes_a_new_producer_id() {
         id: 77,
         epoch: i16::MAX,
     };
-    let (producer, handle, fake) = start_with(1, &settings(), last, vec![]);
+    let (producer, handle, fake) = start_with(1, &settings(), last);
     send(&handle, 1).await;
     fake.next_request()
         .await
@@ -738,13 +708,7 @@ async fn without_idempotence_a_retry_after_an_unknown_outcome_is_a_possible_dupl
 
 #[tokio::test(start_paused = true)]
 async fn every_attempt_that_reached_a_connection_is_reported() {
-    let requests = Arc::new(Requests::default());
-    let (producer, handle, fake) = start_with(
-        1,
-        &settings(),
-        FIRST,
-        vec![requests.clone() as Arc<dyn DeliveryObserver>],
-    );
+    let (producer, handle, fake) = start(1, &settings());
     fake.fail_lookups([AttemptError::no_leader("no leader yet")]);
     send(&handle, 1).await;
     fake.next_request()
@@ -753,14 +717,20 @@ async fn every_attempt_that_reached_a_connection_is_reported() {
     fake.next_request().await.ack(0);
     let snap = close_acking(producer, &fake).await;
     assert_eq!(snap.acked, 1);
+    let requests = &snap.requests;
     assert_eq!(
-        *requests.0.lock(),
-        [
-            (0, 1, Some("NOT_ENOUGH_REPLICAS".to_string()), true),
-            (0, 1, None, false)
-        ],
+        requests.finished, 2,
         "the failed lookup sent nothing; both requests are reported"
     );
+    let refused = [("NOT_ENOUGH_REPLICAS".to_string(), 1)];
+    assert_eq!(requests.errors_by_reason, refused);
+    assert_eq!(requests.retries_by_reason, refused);
+    assert_eq!(
+        (requests.batch_records.count(), requests.batch_records.sum()),
+        (1, 1),
+        "the batch counts once, when acknowledged"
+    );
+    assert_eq!(snap.ack_latency_us.count(), 1);
 }
 
 #[tokio::test(start_paused = true)]

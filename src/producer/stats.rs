@@ -1,10 +1,16 @@
-//! Delivery counters, the ack-latency histogram and the fan-out to delivery observers.
+//! The engine's one set of delivery books: record and request counters and the distributions of
+//! ack latency, request latency and batch sizes, for the whole run and for the current interval.
 //!
-//! This is the engine's one ledger of records: the engine writes here once per record sent and
-//! once per batch settled (acked or failed), and every record is settled exactly once; readers take
-//! a [`StatsSnapshot`] at any time. `acked` and `failed` are read before `sent`, and `sent` only
-//! grows, so every snapshot satisfies `sent == acked + failed + in_flight_records`. (Bytes have their
-//! own ledger, the memory pool.)
+//! The engine writes here once per record sent, once per request finished and once per batch
+//! settled (acked or failed), and every record is settled exactly once; progress lines, `/metrics`
+//! and the summary all read a [`StatsSnapshot`] (and progress the interval's latencies), so each
+//! figure is kept once. `acked` and `failed` are read before `sent`, and `sent` only grows, so every
+//! snapshot satisfies `sent == acked + failed + in_flight_records`. (Bytes have their own ledger,
+//! the memory pool.)
+//!
+//! Each value is recorded once, into a pending histogram; a reader folds the pending values into
+//! the run's histogram (and the interval's) before reading. The send path so touches one histogram
+//! per value, and a snapshot shares the run's histogram instead of copying it.
 
 use std::{
     collections::BTreeMap,
@@ -20,8 +26,15 @@ use parking_lot::Mutex;
 
 use crate::{
     kafka::ProducerIdAndEpoch,
-    producer::delivery::{DeliveryObserver, LatencySummary, RequestReport, StatsSnapshot},
+    producer::delivery::{Distribution, RequestFigures, RequestReport, StatsSnapshot},
 };
+
+/// Latencies are kept in microseconds from 1 µs to an hour; larger values are clamped.
+const MAX_MICROS: u64 = 3_600_000_000;
+/// Batch sizes in bytes and in records, up to 4 GiB; larger values are clamped.
+const MAX_BATCH: u64 = 1 << 32;
+/// Three significant digits: quantiles and bucket counts within 0.1%.
+const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// Shared delivery statistics of one producer.
 pub(crate) struct Stats {
@@ -34,10 +47,9 @@ pub(crate) struct Stats {
     requests_in_flight: AtomicU64,
     epoch_bumps: AtomicU64,
     failed_by_reason: Mutex<BTreeMap<String, u64>>,
-    /// Per-record ack latency in microseconds.
-    latency_us: Mutex<Histogram<u64>>,
+    ack_latency: Mutex<AckLatency>,
+    requests: Mutex<Requests>,
     fatal_error: OnceLock<String>,
-    observers: Vec<Arc<dyn DeliveryObserver>>,
 }
 
 impl std::fmt::Debug for Stats {
@@ -51,7 +63,7 @@ impl std::fmt::Debug for Stats {
 }
 
 impl Stats {
-    pub fn new(observers: Vec<Arc<dyn DeliveryObserver>>) -> Self {
+    pub fn new() -> Self {
         Self {
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
@@ -62,12 +74,9 @@ impl Stats {
             requests_in_flight: AtomicU64::new(0),
             epoch_bumps: AtomicU64::new(0),
             failed_by_reason: Mutex::new(BTreeMap::new()),
-            // 1 µs .. 1 h at 3 significant digits; larger values are clamped.
-            latency_us: Mutex::new(
-                Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
-            ),
+            ack_latency: Mutex::new(AckLatency::new()),
+            requests: Mutex::new(Requests::new()),
             fatal_error: OnceLock::new(),
-            observers,
         }
     }
 
@@ -81,19 +90,17 @@ impl Stats {
         self.sent.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// A batch was acknowledged at `base_offset`.
+    /// A batch was acknowledged; `latencies` holds each record's time from `send` to the ack.
     pub fn batch_acked(
         &self,
-        partition: i32,
-        base_offset: i64,
         latencies: &[Duration],
         payload_bytes: u64,
         possibly_duplicated: bool,
     ) {
         {
-            let mut histogram = self.latency_us.lock();
+            let mut ack_latency = self.ack_latency.lock();
             for latency in latencies {
-                histogram.saturating_record(latency.as_micros().max(1) as u64);
+                ack_latency.recorded.record(micros(*latency));
             }
         }
         let records = latencies.len() as u64;
@@ -103,26 +110,17 @@ impl Stats {
         }
         self.bytes_acked.fetch_add(payload_bytes, Ordering::Relaxed);
         self.acked.fetch_add(records, Ordering::Release);
-        for observer in &self.observers {
-            observer.acked(partition, base_offset, latencies, payload_bytes);
-        }
     }
 
-    /// `records` records of a batch failed for good; `timed_out` when the delivery timeout ran out
-    /// (a longer one could have saved them).
-    pub fn batch_failed(&self, partition: i32, records: u64, reason: &str, timed_out: bool) {
-        *self
-            .failed_by_reason
-            .lock()
-            .entry(reason.to_owned())
-            .or_default() += records;
+    /// `records` records of a batch failed for good for `reason` (a Kafka error name or a cause
+    /// such as `delivery_timeout`); `timed_out` when the delivery timeout ran out (a longer one could
+    /// have saved them).
+    pub fn batch_failed(&self, records: u64, reason: &str, timed_out: bool) {
+        add_to(&mut self.failed_by_reason.lock(), reason, records);
         if timed_out {
             self.failed_timed_out.fetch_add(records, Ordering::Relaxed);
         }
         self.failed.fetch_add(records, Ordering::Release);
-        for observer in &self.observers {
-            observer.failed(partition, records, reason);
-        }
     }
 
     /// A produce request went out.
@@ -133,9 +131,7 @@ impl Stats {
     /// A produce request that went out finished, answered or not.
     pub fn request_finished(&self, report: &RequestReport<'_>) {
         self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
-        for observer in &self.observers {
-            observer.request_finished(report);
-        }
+        self.requests.lock().finished(report);
     }
 
     /// The idempotent producer bumped its epoch.
@@ -152,7 +148,7 @@ impl Stats {
         self.fatal_error.get().map(String::as_str)
     }
 
-    /// The counters now; `buffered_bytes` comes from the memory pool, `producer` from the
+    /// The figures now; `buffered_bytes` comes from the memory pool, `producer` from the
     /// idempotent producer's state.
     pub fn snapshot(
         &self,
@@ -162,78 +158,219 @@ impl Stats {
         let acked = self.acked.load(Ordering::Acquire);
         let failed = self.failed.load(Ordering::Acquire);
         let sent = self.sent.load(Ordering::Acquire);
-        let latency = {
-            let h = self.latency_us.lock();
-            let ms = |us: u64| us as f64 / 1000.0;
-            if h.is_empty() {
-                LatencySummary::default()
-            } else {
-                LatencySummary {
-                    count: h.len(),
-                    avg_ms: h.mean() / 1000.0,
-                    p50_ms: ms(h.value_at_quantile(0.50)),
-                    p95_ms: ms(h.value_at_quantile(0.95)),
-                    p99_ms: ms(h.value_at_quantile(0.99)),
-                    max_ms: ms(h.max()),
-                }
-            }
-        };
         StatsSnapshot {
             sent,
             acked,
             failed,
-            failed_by_reason: self
-                .failed_by_reason
-                .lock()
-                .iter()
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
+            failed_by_reason: pairs(&self.failed_by_reason.lock()),
             failed_timed_out: self.failed_timed_out.load(Ordering::Relaxed),
             possible_duplicates: self.possible_duplicates.load(Ordering::Relaxed),
             bytes_acked: self.bytes_acked.load(Ordering::Relaxed),
             in_flight_records: sent.saturating_sub(acked + failed),
             buffered_bytes,
-            latency,
+            ack_latency_us: self.ack_latency.lock().run(),
+            requests: self.requests.lock().figures(),
             requests_in_flight: self.requests_in_flight.load(Ordering::Relaxed),
             epoch_bumps: self.epoch_bumps.load(Ordering::Relaxed),
             producer_id_and_epoch: producer.map(|p| (p.id, p.epoch)),
             fatal_error: self.fatal_error.get().cloned(),
         }
     }
+
+    /// The ack latencies of the records acknowledged since the previous call (or since the start),
+    /// in microseconds; the next interval starts now.
+    pub fn end_interval(&self) -> Distribution {
+        self.ack_latency.lock().end_interval()
+    }
+}
+
+/// Values recorded once, into `pending`, and folded into the run's histogram when read.
+struct Recorded {
+    pending: Histogram<u64>,
+    pending_sum: u64,
+    /// Shared with the snapshots that read it; copied only when a snapshot still holds it at the
+    /// next fold.
+    run: Arc<Histogram<u64>>,
+    run_sum: u64,
+}
+
+impl Recorded {
+    fn new(max: u64) -> Self {
+        Self {
+            pending: histogram(max),
+            pending_sum: 0,
+            run: Arc::new(histogram(max)),
+            run_sum: 0,
+        }
+    }
+
+    fn record(&mut self, value: u64) {
+        let value = value.max(1);
+        self.pending.saturating_record(value);
+        self.pending_sum = self.pending_sum.saturating_add(value);
+    }
+
+    /// Moves the pending values into the run's histogram, showing them to `also` first.
+    fn fold(&mut self, also: impl FnOnce(&Histogram<u64>, u64)) {
+        if self.pending.is_empty() {
+            return;
+        }
+        also(&self.pending, self.pending_sum);
+        Arc::make_mut(&mut self.run)
+            .add(&self.pending)
+            .expect("histograms with the same bounds add");
+        self.run_sum = self.run_sum.saturating_add(self.pending_sum);
+        self.pending.reset();
+        self.pending_sum = 0;
+    }
+
+    /// Every value recorded so far.
+    fn run(&mut self) -> Distribution {
+        self.fold(|_, _| {});
+        Distribution::new(Arc::clone(&self.run), self.run_sum)
+    }
+}
+
+/// Ack latencies in microseconds: the run's, and the current interval's.
+struct AckLatency {
+    recorded: Recorded,
+    interval: Histogram<u64>,
+    interval_sum: u64,
+}
+
+impl AckLatency {
+    fn new() -> Self {
+        Self {
+            recorded: Recorded::new(MAX_MICROS),
+            interval: histogram(MAX_MICROS),
+            interval_sum: 0,
+        }
+    }
+
+    fn fold(&mut self) {
+        let (interval, interval_sum) = (&mut self.interval, &mut self.interval_sum);
+        self.recorded.fold(|pending, sum| {
+            interval
+                .add(pending)
+                .expect("histograms with the same bounds add");
+            *interval_sum = interval_sum.saturating_add(sum);
+        });
+    }
+
+    fn run(&mut self) -> Distribution {
+        self.fold();
+        self.recorded.run()
+    }
+
+    fn end_interval(&mut self) -> Distribution {
+        self.fold();
+        let interval = std::mem::replace(&mut self.interval, histogram(MAX_MICROS));
+        let sum = std::mem::take(&mut self.interval_sum);
+        Distribution::new(Arc::new(interval), sum)
+    }
+}
+
+/// What the finished produce requests did.
+struct Requests {
+    finished: u64,
+    errors_by_reason: BTreeMap<String, u64>,
+    retries_by_reason: BTreeMap<String, u64>,
+    latency_us: Recorded,
+    batch_bytes: Recorded,
+    batch_records: Recorded,
+    throttle: Duration,
+    throttled: u64,
+}
+
+impl Requests {
+    fn new() -> Self {
+        Self {
+            finished: 0,
+            errors_by_reason: BTreeMap::new(),
+            retries_by_reason: BTreeMap::new(),
+            latency_us: Recorded::new(MAX_MICROS),
+            batch_bytes: Recorded::new(MAX_BATCH),
+            batch_records: Recorded::new(MAX_BATCH),
+            throttle: Duration::ZERO,
+            throttled: 0,
+        }
+    }
+
+    fn finished(&mut self, report: &RequestReport<'_>) {
+        self.finished += 1;
+        self.latency_us.record(micros(report.latency));
+        match report.error {
+            None => {
+                // A batch counts once, when it is acknowledged, however many attempts it took.
+                self.batch_bytes.record(report.batch_bytes as u64);
+                self.batch_records.record(u64::from(report.records));
+            }
+            Some(why) => {
+                add_to(&mut self.errors_by_reason, why, 1);
+                if report.will_retry {
+                    add_to(&mut self.retries_by_reason, why, 1);
+                }
+            }
+        }
+        if let Some(throttle) = report.throttle.filter(|t| !t.is_zero()) {
+            self.throttle = self.throttle.saturating_add(throttle);
+            self.throttled += 1;
+        }
+    }
+
+    fn figures(&mut self) -> RequestFigures {
+        RequestFigures {
+            finished: self.finished,
+            errors_by_reason: pairs(&self.errors_by_reason),
+            retries_by_reason: pairs(&self.retries_by_reason),
+            latency_us: self.latency_us.run(),
+            batch_bytes: self.batch_bytes.run(),
+            batch_records: self.batch_records.run(),
+            throttle: self.throttle,
+            throttled: self.throttled,
+        }
+    }
+}
+
+fn histogram(max: u64) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, max, SIGNIFICANT_DIGITS).expect("valid histogram bounds")
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Adds `n` under `reason`, allocating the key only for a reason not seen before.
+fn add_to(by_reason: &mut BTreeMap<String, u64>, reason: &str, n: u64) {
+    match by_reason.get_mut(reason) {
+        Some(count) => *count += n,
+        None => {
+            by_reason.insert(reason.to_owned(), n);
+        }
+    }
+}
+
+fn pairs(by_reason: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(Default)]
-    struct Recorder {
-        acked: Mutex<Vec<(i32, i64, usize, u64)>>,
-        failed: Mutex<Vec<(i32, u64, String)>>,
-    }
-
-    impl DeliveryObserver for Recorder {
-        fn acked(&self, partition: i32, base_offset: i64, latencies: &[Duration], bytes: u64) {
-            self.acked
-                .lock()
-                .push((partition, base_offset, latencies.len(), bytes));
-        }
-        fn failed(&self, partition: i32, records: u64, reason: &str) {
-            self.failed.lock().push((partition, records, reason.into()));
-        }
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
     }
 
     #[test]
-    fn snapshot_balances_and_observers_see_each_batch() {
-        let recorder = Arc::new(Recorder::default());
-        let stats = Stats::new(vec![recorder.clone()]);
+    fn snapshot_balances_and_counts_each_batch_once() {
+        let stats = Stats::new();
         for _ in 0..10 {
             stats.record_sent();
         }
-        let latencies = [Duration::from_millis(2), Duration::from_millis(4)];
-        stats.batch_acked(3, 100, &latencies, 150, true);
-        stats.batch_failed(1, 5, "delivery_timeout (partition unavailable)", true);
-        stats.batch_failed(2, 1, "MESSAGE_TOO_LARGE", false);
+        stats.batch_acked(&[ms(2), ms(4)], 150, true);
+        stats.batch_failed(5, "delivery_timeout (partition unavailable)", true);
+        stats.batch_failed(1, "MESSAGE_TOO_LARGE", false);
         let snap = stats.snapshot(42, None);
         assert_eq!(
             (snap.sent, snap.acked, snap.failed, snap.in_flight_records),
@@ -251,18 +388,97 @@ mod tests {
                 ("delivery_timeout (partition unavailable)".to_string(), 5)
             ]
         );
-        assert_eq!(snap.latency.count, 2);
-        assert!(
-            (snap.latency.max_ms - 4.0).abs() < 0.01,
-            "{:?}",
-            snap.latency
+        let latency = &snap.ack_latency_us;
+        assert_eq!((latency.count(), latency.sum()), (2, 6_000));
+        assert!(latency.max().abs_diff(4_000) <= 4, "{latency:?}");
+        assert_eq!(latency.mean(), 3_000.0);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_its_figures_while_the_run_goes_on() {
+        let stats = Stats::new();
+        stats.batch_acked(&[ms(1)], 10, false);
+        let before = stats.snapshot(0, None);
+        stats.batch_acked(&[ms(1), ms(3)], 20, false);
+        let after = stats.snapshot(0, None);
+        assert_eq!(before.ack_latency_us.count(), 1);
+        assert_eq!(after.ack_latency_us.count(), 3);
+        assert_eq!(after.ack_latency_us.sum(), 5_000);
+        // Reading twice counts nothing twice.
+        assert_eq!(stats.snapshot(0, None).ack_latency_us, after.ack_latency_us);
+    }
+
+    #[test]
+    fn each_interval_has_its_own_latencies_and_the_run_has_them_all() {
+        let stats = Stats::new();
+        // What came before the first call is the first interval's.
+        stats.batch_acked(&[ms(500)], 0, false);
+        assert_eq!(stats.end_interval().count(), 1);
+        // A calm interval: 1,000 records at 2 ms.
+        stats.batch_acked(&vec![ms(2); 1_000], 0, false);
+        let calm = stats.end_interval();
+        // A spike: 900 records at 2 ms, 100 at 250 ms; a snapshot in between changes nothing.
+        stats.batch_acked(&vec![ms(2); 900], 0, false);
+        let _ = stats.snapshot(0, None);
+        stats.batch_acked(&vec![ms(250); 100], 0, false);
+        let spike = stats.end_interval();
+        // Then nothing acknowledged at all.
+        let idle = stats.end_interval();
+
+        assert_eq!(
+            (calm.count(), spike.count(), idle.count()),
+            (1_000, 1_000, 0)
         );
-        assert!(
-            (snap.latency.avg_ms - 3.0).abs() < 0.01,
-            "{:?}",
-            snap.latency
+        assert!(calm.quantile(0.99).abs_diff(2_000) <= 2, "{calm:?}");
+        assert!(calm.max().abs_diff(2_000) <= 2, "{calm:?}");
+        assert!(spike.quantile(0.50).abs_diff(2_000) <= 2, "{spike:?}");
+        assert!(spike.quantile(0.99).abs_diff(250_000) <= 250, "{spike:?}");
+        assert_eq!(stats.snapshot(0, None).ack_latency_us.count(), 2_001);
+    }
+
+    #[test]
+    fn requests_count_errors_retries_batches_and_throttling() {
+        let stats = Stats::new();
+        let request = |error, will_retry, throttle| RequestReport {
+            records: 2,
+            batch_bytes: 300,
+            latency: Duration::from_micros(2_500),
+            error,
+            will_retry,
+            throttle,
+        };
+        for report in [
+            request(Some("NOT_LEADER_OR_FOLLOWER"), true, None),
+            request(Some("MESSAGE_TOO_LARGE"), false, None),
+            request(None, false, Some(ms(250))),
+            request(None, false, Some(Duration::ZERO)),
+        ] {
+            stats.request_sent();
+            stats.request_finished(&report);
+        }
+        stats.request_sent();
+        let snap = stats.snapshot(0, None);
+        let requests = &snap.requests;
+        assert_eq!((requests.finished, snap.requests_in_flight), (4, 1));
+        assert_eq!(
+            requests.errors_by_reason,
+            [
+                ("MESSAGE_TOO_LARGE".to_string(), 1),
+                ("NOT_LEADER_OR_FOLLOWER".to_string(), 1)
+            ]
         );
-        assert_eq!(*recorder.acked.lock(), vec![(3, 100, 2, 150)]);
-        assert_eq!(recorder.failed.lock().len(), 2);
+        assert_eq!(
+            requests.retries_by_reason,
+            [("NOT_LEADER_OR_FOLLOWER".to_string(), 1)],
+            "a request that is not retried is no retry"
+        );
+        assert_eq!(requests.latency_us.count(), 4);
+        assert_eq!(
+            (requests.batch_bytes.count(), requests.batch_bytes.sum()),
+            (2, 600),
+            "acknowledged batches only"
+        );
+        assert_eq!(requests.batch_records.sum(), 4);
+        assert_eq!((requests.throttle, requests.throttled), (ms(250), 1));
     }
 }

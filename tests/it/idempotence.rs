@@ -82,7 +82,7 @@ async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() 
         matches!(refused, Err(KafkaError::IdempotenceUnauthorized)),
         "{refused:?}"
     );
-    let started = Producer::start(&kafka, &topic, &producer_defaults(), vec![]).await;
+    let started = Producer::start(&kafka, &topic, &producer_defaults()).await;
     let error = started.expect_err("no producer without a producer id");
     let message = error.to_string();
     assert!(message.contains("IdempotentWrite"), "{message}");

@@ -42,7 +42,7 @@ async fn kafka_via(proxy: &FaultProxy) -> Kafka {
 
 /// Starts the engine for `topic` through `proxy`.
 async fn producer_via(proxy: &FaultProxy, topic: &str, settings: &ProducerSettings) -> Producer {
-    Producer::start(&kafka_via(proxy).await, topic, settings, vec![])
+    Producer::start(&kafka_via(proxy).await, topic, settings)
         .await
         .expect("start the engine through the proxy")
 }

@@ -1,23 +1,17 @@
 //! Prometheus metrics on `--metrics-addr`, at `/metrics`, in the OpenMetrics text format, named by
-//! its conventions: the unit as a suffix (`…_seconds`, `…_bytes`), `_total` on counters, latency
-//! buckets fine enough to tell 2 ms from 3 ms, and the metrics people look for when a run is slow —
-//! produce requests, errors and retries by reason, batch sizes and records per batch, broker
-//! throttling, requests in flight. `deploy/grafana/shoe-producer.json` charts every one of them.
+//! its conventions: the unit as a suffix (`…_seconds`, `…_bytes`), `_total` on counters, causes and
+//! identifiers as labels (never a metric of its own for a sum the labels already give, never an id
+//! as a gauge value), latency buckets fine enough to tell 2 ms from 3 ms, and the metrics people
+//! look for when a run is slow — produce requests, errors and retries by reason, batch sizes and
+//! records per batch, broker throttling, requests in flight. `deploy/grafana/shoe-producer.json`
+//! charts every one of them.
 //!
-//! Two halves, because the engine reports deliveries to observers it is given at start while its
-//! counters can only be read once it runs: [`DeliveryMetrics`] is the observer, fed by the engine's
-//! per-batch and per-request reports (counters, histograms); [`Metrics`] is built after the
-//! producer and reads the engine's snapshot at scrape time for everything else (records sent,
-//! possible duplicates, epoch bumps, the gauges), so a scrape costs the send path nothing. The
-//! exposition is `prometheus-client`'s, not hand-formatted text; the HTTP side is a minimal hyper
-//! HTTP/1 server.
+//! The metrics keep no figures of their own: a `prometheus-client` collector takes one snapshot of
+//! the engine's books at each scrape and encodes it, so a scrape costs the send path nothing and
+//! every figure of one scrape comes from the same moment. The exposition is `prometheus-client`'s,
+//! not hand-formatted text; the HTTP side is a minimal hyper HTTP/1 server.
 
-use std::{
-    convert::Infallible,
-    net::SocketAddr,
-    sync::{atomic::AtomicU64, Arc},
-    time::Duration,
-};
+use std::{convert::Infallible, fmt, net::SocketAddr, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -26,17 +20,18 @@ use hyper::{
 };
 use hyper_util::rt::TokioIo;
 use prometheus_client::{
-    encoding::text::encode,
-    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},
+    collector::Collector,
+    encoding::{
+        text::encode, DescriptorEncoder, EncodeCounterValue, EncodeExemplarValue, MetricEncoder,
+        NoLabelSet,
+    },
+    metrics::{info::Info, MetricType},
     registry::{Registry, Unit},
 };
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::{
-    commands::produce::progress::SnapshotSource,
-    commands::produce::summary::Destination,
-    producer::delivery::{DeliveryObserver, RequestReport},
-};
+use super::{summary::Destination, DeliveryFigures};
+use crate::producer::delivery::Distribution;
 
 /// The content type of the OpenMetrics text exposition (Prometheus asks for it).
 pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -63,252 +58,25 @@ const BATCH_BYTES_BUCKETS: [f64; 9] = [
 const BATCH_RECORDS_BUCKETS: [f64; 12] = [
     1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0, 20000.0,
 ];
+/// Seconds per microsecond, the unit the engine keeps latencies in.
+const MICROS: f64 = 1e-6;
 
-type Labels = Vec<(String, String)>;
-
-fn reason(reason: &str) -> Labels {
-    vec![("reason".to_owned(), reason.to_owned())]
-}
-
-/// The metrics fed by the engine's delivery reports; handed to the engine as an observer.
-pub(crate) struct DeliveryMetrics {
-    records_failed_by_reason: Family<Labels, Counter>,
-    ack_latency: Histogram,
-    produce_requests: Counter,
-    produce_request_errors: Family<Labels, Counter>,
-    produce_retries: Family<Labels, Counter>,
-    produce_request_latency: Histogram,
-    batch_bytes: Histogram,
-    batch_records: Histogram,
-    throttle_seconds: Counter<f64, AtomicU64>,
-    throttled_requests: Counter,
-}
-
-impl DeliveryMetrics {
-    pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self {
-            records_failed_by_reason: Family::default(),
-            ack_latency: Histogram::new(LATENCY_BUCKETS),
-            produce_requests: Counter::default(),
-            produce_request_errors: Family::default(),
-            produce_retries: Family::default(),
-            produce_request_latency: Histogram::new(LATENCY_BUCKETS),
-            batch_bytes: Histogram::new(BATCH_BYTES_BUCKETS),
-            batch_records: Histogram::new(BATCH_RECORDS_BUCKETS),
-            throttle_seconds: Counter::default(),
-            throttled_requests: Counter::default(),
-        })
-    }
-}
-
-impl DeliveryObserver for DeliveryMetrics {
-    fn acked(&self, _partition: i32, _base_offset: i64, latencies: &[Duration], _bytes: u64) {
-        for latency in latencies {
-            self.ack_latency.observe(latency.as_secs_f64());
-        }
-    }
-
-    fn failed(&self, _partition: i32, records: u64, why: &str) {
-        self.records_failed_by_reason
-            .get_or_create(&reason(why))
-            .inc_by(records);
-    }
-
-    fn request_finished(&self, request: &RequestReport<'_>) {
-        self.produce_requests.inc();
-        self.produce_request_latency
-            .observe(request.latency.as_secs_f64());
-        match request.error {
-            None => {
-                // A batch counts once, when it is acknowledged, however many attempts it took.
-                self.batch_bytes.observe(request.batch_bytes as f64);
-                self.batch_records.observe(f64::from(request.records));
-            }
-            Some(why) => {
-                self.produce_request_errors
-                    .get_or_create(&reason(why))
-                    .inc();
-                if request.will_retry {
-                    self.produce_retries.get_or_create(&reason(why)).inc();
-                }
-            }
-        }
-        if let Some(throttle) = request.throttle.filter(|t| !t.is_zero()) {
-            self.throttle_seconds.inc_by(throttle.as_secs_f64());
-            self.throttled_requests.inc();
-        }
-    }
-}
-
-/// The metric set of one run: the delivery metrics plus what the engine's snapshot holds.
+/// The metric set of one run: the run's info, and the engine's books read at each scrape.
 pub(crate) struct Metrics {
     registry: Registry,
-    snapshot: SnapshotSource,
-    records_sent: Counter,
-    records_acked: Counter,
-    records_failed: Counter,
-    acked_bytes: Counter,
-    possible_duplicates: Counter,
-    epoch_bumps: Counter,
-    in_flight_records: Gauge,
-    requests_in_flight: Gauge,
-    buffered_bytes: Gauge,
-    producer_id: Gauge,
-    producer_epoch: Gauge,
-    fatal_error: Gauge,
 }
 
-impl std::fmt::Debug for Metrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Metrics").finish_non_exhaustive()
     }
 }
 
 impl Metrics {
-    /// Registers every metric — `delivery`'s and the snapshot-fed ones read from `snapshot` — with
-    /// an info metric naming the topic, subject and schema id.
-    pub(crate) fn new(
-        delivery: &DeliveryMetrics,
-        snapshot: SnapshotSource,
-        destination: &Destination,
-    ) -> Arc<Self> {
-        let metrics = Self {
-            registry: Registry::with_prefix("shoe_producer"),
-            snapshot,
-            records_sent: Counter::default(),
-            records_acked: Counter::default(),
-            records_failed: Counter::default(),
-            acked_bytes: Counter::default(),
-            possible_duplicates: Counter::default(),
-            epoch_bumps: Counter::default(),
-            in_flight_records: Gauge::default(),
-            requests_in_flight: Gauge::default(),
-            buffered_bytes: Gauge::default(),
-            producer_id: Gauge::default(),
-            producer_epoch: Gauge::default(),
-            fatal_error: Gauge::default(),
-        };
-        let mut metrics = metrics;
-        let r = &mut metrics.registry;
-        let d = delivery;
-
-        r.register(
-            "records_sent",
-            "Records accepted by the producer",
-            metrics.records_sent.clone(),
-        );
-        r.register(
-            "records_acked",
-            "Records acknowledged by Kafka",
-            metrics.records_acked.clone(),
-        );
-        r.register(
-            "records_failed",
-            "Records that reached their final failed state",
-            metrics.records_failed.clone(),
-        );
-        r.register(
-            "records_failed_by_reason",
-            "Records that reached their final failed state, by reason (a series appears with its first failure)",
-            d.records_failed_by_reason.clone(),
-        );
-        r.register(
-            "records_possible_duplicates",
-            "Acknowledged records whose request was retried after an unknown outcome",
-            metrics.possible_duplicates.clone(),
-        );
-        r.register_with_unit(
-            "acked",
-            "Key and value bytes of acknowledged records",
-            Unit::Bytes,
-            metrics.acked_bytes.clone(),
-        );
-        r.register_with_unit(
-            "ack_latency",
-            "Time from send to acknowledgement, per record",
-            Unit::Seconds,
-            d.ack_latency.clone(),
-        );
-        r.register(
-            "produce_requests",
-            "Produce requests that finished, acknowledged or not (each attempt of a retried batch counts)",
-            d.produce_requests.clone(),
-        );
-        r.register(
-            "produce_request_errors",
-            "Produce requests that failed, by reason (a series appears with its first error)",
-            d.produce_request_errors.clone(),
-        );
-        r.register(
-            "produce_retries",
-            "Failed produce requests whose batch is sent again, by reason",
-            d.produce_retries.clone(),
-        );
-        r.register_with_unit(
-            "produce_request_latency",
-            "Time from sending a produce request to its answer or failure",
-            Unit::Seconds,
-            d.produce_request_latency.clone(),
-        );
-        r.register_with_unit(
-            "batch_size",
-            "Size on the wire (after compression) of each acknowledged batch",
-            Unit::Bytes,
-            d.batch_bytes.clone(),
-        );
-        r.register(
-            "batch_records",
-            "Records in each acknowledged batch",
-            d.batch_records.clone(),
-        );
-        r.register_with_unit(
-            "throttle",
-            "Time the brokers asked the producer to hold back (produce quota throttling)",
-            Unit::Seconds,
-            d.throttle_seconds.clone(),
-        );
-        r.register(
-            "throttled_requests",
-            "Produce requests answered with a throttle time",
-            d.throttled_requests.clone(),
-        );
-        r.register(
-            "produce_requests_in_flight",
-            "Produce requests sent and not yet answered",
-            metrics.requests_in_flight.clone(),
-        );
-        r.register(
-            "in_flight_records",
-            "Records sent but not yet acked or failed",
-            metrics.in_flight_records.clone(),
-        );
-        r.register_with_unit(
-            "buffered",
-            "Bytes of records held by the producer (buffered or in flight), bounded by --buffer-memory",
-            Unit::Bytes,
-            metrics.buffered_bytes.clone(),
-        );
-        r.register(
-            "epoch_bumps",
-            "Times the idempotent producer bumped its epoch (or took a new producer id) and reset sequences",
-            metrics.epoch_bumps.clone(),
-        );
-        r.register(
-            "producer_id",
-            "The idempotent producer's id (-1 without idempotence)",
-            metrics.producer_id.clone(),
-        );
-        r.register(
-            "producer_epoch",
-            "The idempotent producer's epoch (-1 without idempotence)",
-            metrics.producer_epoch.clone(),
-        );
-        r.register(
-            "fatal_error",
-            "1 once a non-retriable error has stopped the run, else 0",
-            metrics.fatal_error.clone(),
-        );
-        let info: Labels = vec![
+    /// The metrics of a run writing to `destination`, read from `figures` at each scrape.
+    pub(crate) fn new(figures: Arc<dyn DeliveryFigures>, destination: &Destination) -> Arc<Self> {
+        let mut registry = Registry::with_prefix("shoe_producer");
+        let info: Vec<(String, String)> = vec![
             ("topic".into(), destination.topic.clone()),
             (
                 "subject".into(),
@@ -323,35 +91,18 @@ impl Metrics {
             ),
             ("version".into(), env!("CARGO_PKG_VERSION").into()),
         ];
-        r.register("run", "What this producer writes", Info::new(info));
-        Arc::new(metrics)
+        registry.register("run", "What this producer writes", Info::new(info));
+        registry.register_collector(Box::new(Books(figures)));
+        Arc::new(Self { registry })
     }
 
-    /// Refreshes the snapshot-fed metrics and encodes everything as OpenMetrics text.
+    /// Encodes everything as OpenMetrics text, from one snapshot of the engine's books.
     pub(crate) fn encode(&self) -> String {
-        let stats = (self.snapshot)();
-        // Counts come from one snapshot, which the engine keeps consistent (acked + failed never
-        // pass sent); the observer's callbacks would race it.
-        raise_to(&self.records_sent, stats.sent);
-        raise_to(&self.records_acked, stats.acked);
-        raise_to(&self.records_failed, stats.failed);
-        raise_to(&self.acked_bytes, stats.bytes_acked);
-        raise_to(&self.possible_duplicates, stats.possible_duplicates);
-        raise_to(&self.epoch_bumps, stats.epoch_bumps);
-        self.in_flight_records
-            .set(saturating_i64(stats.in_flight_records));
-        self.requests_in_flight
-            .set(saturating_i64(stats.requests_in_flight));
-        self.buffered_bytes
-            .set(saturating_i64(stats.buffered_bytes));
-        let (id, epoch) = stats.producer_id_and_epoch.unwrap_or((-1, -1));
-        self.producer_id.set(id);
-        self.producer_epoch.set(i64::from(epoch));
-        self.fatal_error.set(i64::from(stats.fatal_error.is_some()));
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
     }
+
     /// Binds `addr` now (so a taken port fails at once) and serves `/metrics` until the handle is
     /// dropped or shut down. Needs a Tokio runtime.
     pub(crate) async fn serve(
@@ -388,16 +139,239 @@ impl Metrics {
     }
 }
 
-/// Counters only go up: raise `counter` to `value` (the snapshot's running total).
-fn raise_to(counter: &Counter, value: u64) {
-    let current = counter.get();
-    if value > current {
-        counter.inc_by(value - current);
+/// The collector: one snapshot of the engine's books, encoded at each scrape.
+struct Books(Arc<dyn DeliveryFigures>);
+
+impl fmt::Debug for Books {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Books")
     }
 }
 
-fn saturating_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+impl Collector for Books {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let s = self.0.snapshot();
+        let r = &s.requests;
+        let e = &mut encoder;
+        counter(
+            e,
+            "records_sent",
+            "Records accepted by the producer",
+            None,
+            s.sent,
+        )?;
+        counter(
+            e,
+            "records_acked",
+            "Records acknowledged by Kafka",
+            None,
+            s.acked,
+        )?;
+        by_reason(
+            e,
+            "records_failed",
+            "Records that reached their final failed state, by reason (a series appears with its first failure)",
+            &s.failed_by_reason,
+        )?;
+        counter(
+            e,
+            "records_possible_duplicates",
+            "Acknowledged records whose request was retried after an unknown outcome",
+            None,
+            s.possible_duplicates,
+        )?;
+        counter(
+            e,
+            "acked",
+            "Key and value bytes of acknowledged records",
+            Some(Unit::Bytes),
+            s.bytes_acked,
+        )?;
+        histogram(
+            e,
+            "ack_latency",
+            "Time from send to acknowledgement, per record",
+            Some(Unit::Seconds),
+            (&s.ack_latency_us, MICROS),
+            &LATENCY_BUCKETS,
+        )?;
+        counter(
+            e,
+            "produce_requests",
+            "Produce requests that finished, acknowledged or not (each attempt of a retried batch counts)",
+            None,
+            r.finished,
+        )?;
+        by_reason(
+            e,
+            "produce_request_errors",
+            "Produce requests that failed, by reason (a series appears with its first error)",
+            &r.errors_by_reason,
+        )?;
+        by_reason(
+            e,
+            "produce_retries",
+            "Failed produce requests whose batch is sent again, by reason",
+            &r.retries_by_reason,
+        )?;
+        histogram(
+            e,
+            "produce_request_latency",
+            "Time from sending a produce request to its answer or failure",
+            Some(Unit::Seconds),
+            (&r.latency_us, MICROS),
+            &LATENCY_BUCKETS,
+        )?;
+        histogram(
+            e,
+            "batch_size",
+            "Size on the wire (after compression) of each acknowledged batch",
+            Some(Unit::Bytes),
+            (&r.batch_bytes, 1.0),
+            &BATCH_BYTES_BUCKETS,
+        )?;
+        histogram(
+            e,
+            "batch_records",
+            "Records in each acknowledged batch",
+            None,
+            (&r.batch_records, 1.0),
+            &BATCH_RECORDS_BUCKETS,
+        )?;
+        counter(
+            e,
+            "throttle",
+            "Time the brokers asked the producer to hold back (produce quota throttling)",
+            Some(Unit::Seconds),
+            r.throttle.as_secs_f64(),
+        )?;
+        counter(
+            e,
+            "throttled_requests",
+            "Produce requests answered with a throttle time",
+            None,
+            r.throttled,
+        )?;
+        gauge(
+            e,
+            "produce_requests_in_flight",
+            "Produce requests sent and not yet answered",
+            None,
+            s.requests_in_flight,
+        )?;
+        gauge(
+            e,
+            "in_flight_records",
+            "Records sent but not yet acked or failed",
+            None,
+            s.in_flight_records,
+        )?;
+        gauge(
+            e,
+            "buffered",
+            "Bytes of records held by the producer (buffered or in flight), bounded by --buffer-memory",
+            Some(Unit::Bytes),
+            s.buffered_bytes,
+        )?;
+        counter(
+            e,
+            "epoch_bumps",
+            "Times the idempotent producer bumped its epoch (or took a new producer id) and reset sequences",
+            None,
+            s.epoch_bumps,
+        )?;
+        let mut producer = describe(
+            e,
+            "idempotent_producer",
+            "The idempotent producer's id and current epoch (no series without idempotence)",
+            None,
+            MetricType::Info,
+        )?;
+        if let Some((id, epoch)) = s.producer_id_and_epoch {
+            producer.encode_info(&[
+                ("producer_id", id.to_string()),
+                ("producer_epoch", epoch.to_string()),
+            ])?;
+        }
+        gauge(
+            e,
+            "fatal_error",
+            "1 once a non-retriable error has stopped the run, else 0",
+            None,
+            u64::from(s.fatal_error.is_some()),
+        )
+    }
+}
+
+/// Writes a metric's HELP, TYPE and UNIT lines, punctuated as the registry's own metrics are.
+fn describe<'e>(
+    encoder: &'e mut DescriptorEncoder,
+    name: &'e str,
+    help: &str,
+    unit: Option<&'e Unit>,
+    metric_type: MetricType,
+) -> Result<MetricEncoder<'e>, fmt::Error> {
+    encoder.encode_descriptor(name, &format!("{help}."), unit, metric_type)
+}
+
+fn counter<V: EncodeCounterValue + EncodeExemplarValue>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    value: V,
+) -> fmt::Result {
+    describe(encoder, name, help, unit.as_ref(), MetricType::Counter)?
+        .encode_counter::<NoLabelSet, _, V>(&value, None)
+}
+
+/// A counter with one series per reason, in the books' order.
+fn by_reason(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    counts: &[(String, u64)],
+) -> fmt::Result {
+    let mut metric = describe(encoder, name, help, None, MetricType::Counter)?;
+    for (reason, count) in counts {
+        let labels = [("reason", reason.as_str())];
+        metric
+            .encode_family(&labels)?
+            .encode_counter::<NoLabelSet, _, u64>(count, None)?;
+    }
+    Ok(())
+}
+
+fn gauge(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    value: u64,
+) -> fmt::Result {
+    describe(encoder, name, help, unit.as_ref(), MetricType::Gauge)?.encode_gauge(&value)
+}
+
+/// A histogram of `values` (each worth `scale` of the metric's unit) over `bounds` in that unit.
+fn histogram(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    (values, scale): (&Distribution, f64),
+    bounds: &[f64],
+) -> fmt::Result {
+    let mut buckets = Vec::with_capacity(bounds.len() + 1);
+    let mut below = 0;
+    for &bound in bounds {
+        let at_most = values.count_at_most((bound / scale).round() as u64);
+        buckets.push((bound, at_most - below));
+        below = at_most;
+    }
+    // The encoder writes `f64::MAX` as `+Inf`.
+    buckets.push((f64::MAX, values.count() - below));
+    describe(encoder, name, help, unit.as_ref(), MetricType::Histogram)?
+        .encode_histogram::<NoLabelSet>(values.sum() as f64 * scale, values.count(), &buckets, None)
 }
 
 fn respond(metrics: &Metrics, request: &Request<Incoming>) -> Response<Full<Bytes>> {
@@ -449,7 +423,8 @@ impl Drop for MetricsServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::producer::delivery::StatsSnapshot;
+    use crate::producer::delivery::{RequestFigures, StatsSnapshot};
+    use std::sync::atomic::{AtomicU64, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn destination() -> Destination {
@@ -465,9 +440,24 @@ mod tests {
             sent: 9,
             acked: 2,
             failed: 4,
+            failed_by_reason: vec![("delivery_timeout".into(), 4)],
             possible_duplicates: 1,
             in_flight_records: 3,
             buffered_bytes: 4096,
+            ack_latency_us: Distribution::of(&[2_000, 2_500]),
+            requests: RequestFigures {
+                finished: 3,
+                errors_by_reason: vec![
+                    ("MESSAGE_TOO_LARGE".into(), 1),
+                    ("NOT_LEADER_OR_FOLLOWER".into(), 1),
+                ],
+                retries_by_reason: vec![("NOT_LEADER_OR_FOLLOWER".into(), 1)],
+                latency_us: Distribution::of(&[2_500; 3]),
+                batch_bytes: Distribution::of(&[300]),
+                batch_records: Distribution::of(&[2]),
+                throttle: Duration::from_millis(250),
+                throttled: 1,
+            },
             requests_in_flight: 2,
             epoch_bumps: 1,
             producer_id_and_epoch: Some((4_001, 2)),
@@ -476,50 +466,42 @@ mod tests {
         }
     }
 
-    fn request(error: Option<&str>, will_retry: bool) -> RequestReport<'_> {
-        RequestReport {
-            partition: 0,
-            records: 2,
-            batch_bytes: 300,
-            latency: Duration::from_micros(2_500),
-            error,
-            will_retry,
-            throttle: error.is_none().then(|| Duration::from_millis(250)),
+    /// Books that always read `snapshot`, counting the reads.
+    struct Fixed(StatsSnapshot, AtomicU64);
+
+    impl DeliveryFigures for Fixed {
+        fn snapshot(&self) -> StatsSnapshot {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            self.0.clone()
+        }
+        fn end_interval(&self) -> Distribution {
+            unreachable!("metrics read no intervals")
         }
     }
 
-    fn metrics_over(source: SnapshotSource) -> Arc<Metrics> {
-        let delivery = DeliveryMetrics::new();
-        delivery.acked(
-            0,
-            10,
-            &[Duration::from_millis(2), Duration::from_micros(2_500)],
-            120,
-        );
-        delivery.failed(1, 4, "delivery_timeout");
-        delivery.request_finished(&request(Some("NOT_LEADER_OR_FOLLOWER"), true));
-        delivery.request_finished(&request(Some("MESSAGE_TOO_LARGE"), false));
-        delivery.request_finished(&request(None, false));
-        Metrics::new(&delivery, source, &destination())
+    fn metrics_over(snapshot: StatsSnapshot) -> Arc<Metrics> {
+        Metrics::new(Arc::new(Fixed(snapshot, AtomicU64::new(0))), &destination())
     }
 
     fn fed_metrics() -> Arc<Metrics> {
-        metrics_over(Arc::new(snapshot))
+        metrics_over(snapshot())
     }
 
     #[test]
     fn exposition_names_every_metric_with_its_unit() {
         let text = fed_metrics().encode();
         for expected in [
+            "# HELP shoe_producer_records_sent Records accepted by the producer.\n",
             "shoe_producer_records_sent_total 9\n",
             "shoe_producer_records_acked_total 2\n",
-            "shoe_producer_records_failed_total 4\n",
-            "shoe_producer_records_failed_by_reason_total{reason=\"delivery_timeout\"} 4\n",
+            "shoe_producer_records_failed_total{reason=\"delivery_timeout\"} 4\n",
             "shoe_producer_records_possible_duplicates_total 1\n",
             "# UNIT shoe_producer_acked_bytes bytes\n",
             "shoe_producer_acked_bytes_total 120\n",
             "# UNIT shoe_producer_ack_latency_seconds seconds\n",
             "shoe_producer_ack_latency_seconds_count 2\n",
+            "shoe_producer_ack_latency_seconds_sum 0.0045\n",
+            "shoe_producer_ack_latency_seconds_bucket{le=\"+Inf\"} 2\n",
             "shoe_producer_produce_requests_total 3\n",
             "shoe_producer_produce_request_errors_total{reason=\"NOT_LEADER_OR_FOLLOWER\"} 1\n",
             "shoe_producer_produce_request_errors_total{reason=\"MESSAGE_TOO_LARGE\"} 1\n",
@@ -527,6 +509,8 @@ mod tests {
             "shoe_producer_produce_request_latency_seconds_count 3\n",
             "shoe_producer_batch_size_bytes_count 1\n",
             "shoe_producer_batch_size_bytes_sum 300.0\n",
+            "shoe_producer_batch_size_bytes_bucket{le=\"256.0\"} 0\n",
+            "shoe_producer_batch_size_bytes_bucket{le=\"1024.0\"} 1\n",
             "shoe_producer_batch_records_sum 2.0\n",
             "shoe_producer_throttle_seconds_total 0.25\n",
             "shoe_producer_throttled_requests_total 1\n",
@@ -534,8 +518,7 @@ mod tests {
             "shoe_producer_in_flight_records 3\n",
             "shoe_producer_buffered_bytes 4096\n",
             "shoe_producer_epoch_bumps_total 1\n",
-            "shoe_producer_producer_id 4001\n",
-            "shoe_producer_producer_epoch 2\n",
+            "shoe_producer_idempotent_producer_info{producer_id=\"4001\",producer_epoch=\"2\"} 1\n",
             "shoe_producer_fatal_error 0\n",
             "shoe_producer_run_info{topic=\"shoes\",subject=\"shoes-value\",schema_id=\"100001\",",
             "# EOF\n",
@@ -549,12 +532,27 @@ mod tests {
     }
 
     #[test]
+    fn no_metric_repeats_a_sum_or_carries_an_id_as_its_value() {
+        let text = fed_metrics().encode();
+        for gone in [
+            "shoe_producer_records_failed_total ",
+            "shoe_producer_records_failed_by_reason",
+            "shoe_producer_producer_id",
+            "shoe_producer_producer_epoch",
+        ] {
+            assert!(!text.contains(gone), "{gone:?} in:\n{text}");
+        }
+    }
+
+    #[test]
     fn latency_buckets_tell_milliseconds_apart() {
         let text = fed_metrics().encode();
         // 2 ms and 2.5 ms land in different buckets.
         for bucket in [
+            "shoe_producer_ack_latency_seconds_bucket{le=\"0.001\"} 0\n",
             "shoe_producer_ack_latency_seconds_bucket{le=\"0.002\"} 1\n",
             "shoe_producer_ack_latency_seconds_bucket{le=\"0.003\"} 2\n",
+            "shoe_producer_ack_latency_seconds_bucket{le=\"120.0\"} 2\n",
         ] {
             assert!(text.contains(bucket), "missing {bucket:?} in:\n{text}");
         }
@@ -563,14 +561,30 @@ mod tests {
     }
 
     #[test]
-    fn without_idempotence_the_producer_id_is_minus_one() {
-        let metrics = metrics_over(Arc::new(|| StatsSnapshot {
+    fn without_idempotence_there_is_no_producer_series() {
+        let text = metrics_over(StatsSnapshot {
             fatal_error: Some("TOPIC_AUTHORIZATION_FAILED".into()),
             ..StatsSnapshot::default()
-        }));
-        let text = metrics.encode();
-        assert!(text.contains("shoe_producer_producer_id -1\n"), "{text}");
+        })
+        .encode();
+        assert!(
+            !text.contains("shoe_producer_idempotent_producer_info{"),
+            "{text}"
+        );
         assert!(text.contains("shoe_producer_fatal_error 1\n"), "{text}");
+        assert!(
+            text.contains("shoe_producer_ack_latency_seconds_bucket{le=\"+Inf\"} 0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_scrape_reads_one_snapshot() {
+        let books = Arc::new(Fixed(snapshot(), AtomicU64::new(0)));
+        let metrics = Metrics::new(books.clone(), &destination());
+        metrics.encode();
+        metrics.encode();
+        assert_eq!(books.1.load(Ordering::SeqCst), 2);
     }
 
     #[test]
@@ -615,22 +629,6 @@ mod tests {
                 "{family} is not on the dashboard"
             );
         }
-    }
-
-    #[test]
-    fn snapshot_counters_never_go_down() {
-        let reads = std::sync::atomic::AtomicU32::new(0);
-        let metrics = metrics_over(Arc::new(move || {
-            if reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
-                snapshot()
-            } else {
-                StatsSnapshot::default()
-            }
-        }));
-        metrics.encode();
-        assert!(metrics
-            .encode()
-            .contains("shoe_producer_records_sent_total 9\n"));
     }
 
     #[tokio::test]

@@ -2,8 +2,8 @@
 //! → frame → send until the run's stop condition, flush, and print the summary.
 //!
 //! Everything that paces or bounds the run (`--count`, `--duration`, `--rate`, signals) lives in
-//! `RunControl` and [`Shutdown`]; progress lines, metrics and the summary read the engine's
-//! counters. The generator, the framer and the key buffer are reused for every record, so the loop
+//! `RunControl` and [`Shutdown`]; progress lines, metrics and the summary read the engine's books
+//! ([`DeliveryFigures`]), which keep every delivery figure once. The generator, the framer and the key buffer are reused for every record, so the loop
 //! allocates nothing per record: each record's bytes are copied once, into its partition's batch.
 //!
 //! The exit code follows one rule whatever ended the run: success only when every record sent was
@@ -25,14 +25,13 @@ use tokio::time::Instant;
 
 use crate::{
     app::config::{require_kafka, require_registry},
-    commands::produce::metrics::{DeliveryMetrics, Metrics, MetricsServer},
-    commands::produce::progress::{IntervalLatency, SnapshotSource},
+    commands::produce::metrics::{Metrics, MetricsServer},
     commands::produce::run_control::RunControl,
     commands::produce::shutdown::{Shutdown, GRACE},
     commands::produce::summary::{Destination, Generation, Summary},
     commands::{instance::Share, stdout},
     kafka,
-    producer::delivery::{DeliveryObserver, StatsSnapshot},
+    producer::delivery::{Distribution, StatsSnapshot},
     producer::{Producer, ProducerHandle},
     registry::{resolve_schema, subject_name, SchemaRegistryClient},
     settings::exit::Failure,
@@ -109,12 +108,10 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
         producer,
         handle,
         metrics_server,
-        interval_latency,
         schema_id,
     } = running;
     let progress = progress::spawn(
-        snapshot_source(&handle),
-        interval_latency,
+        Arc::new(handle.clone()),
         config.run.progress_interval,
         config.log_format,
         share.count,
@@ -225,8 +222,6 @@ struct Running {
     producer: Producer,
     handle: ProducerHandle,
     metrics_server: Option<MetricsServer>,
-    /// The ack latencies of each progress interval.
-    interval_latency: Arc<IntervalLatency>,
     schema_id: u32,
 }
 
@@ -271,29 +266,16 @@ async fn start(
         .await?;
     }
 
-    // Observers cost work on every acknowledgement: each is added only when something reads it.
-    let delivery_metrics = config
-        .run
-        .metrics_addr
-        .map(|addr| (addr, DeliveryMetrics::new()));
-    let interval_latency = IntervalLatency::new();
-    let mut observers: Vec<Arc<dyn DeliveryObserver>> = Vec::new();
-    if let Some((_, metrics)) = &delivery_metrics {
-        observers.push(metrics.clone());
-    }
-    if !config.run.progress_interval.is_zero() {
-        observers.push(interval_latency.clone());
-    }
     let producer = phase(
         shutdown,
         "reading the topic's metadata and getting a producer id",
-        Producer::start(&kafka, topic, &config.producer, observers),
+        Producer::start(&kafka, topic, &config.producer),
     )
     .await?;
     let handle = producer.handle();
-    let metrics_server = match delivery_metrics {
-        Some((addr, delivery_metrics)) => Some(
-            Metrics::new(&delivery_metrics, snapshot_source(&handle), destination)
+    let metrics_server = match config.run.metrics_addr {
+        Some(addr) => Some(
+            Metrics::new(Arc::new(handle.clone()), destination)
                 .serve(addr)
                 .await
                 .map_err(|e| {
@@ -312,7 +294,6 @@ async fn start(
         producer,
         handle,
         metrics_server,
-        interval_latency,
         schema_id,
     })
 }
@@ -341,10 +322,22 @@ fn log_idempotence(stats: &StatsSnapshot, when: &str) {
     }
 }
 
-/// The engine's counters, as progress and metrics read them.
-fn snapshot_source(handle: &ProducerHandle) -> SnapshotSource {
-    let handle = handle.clone();
-    Arc::new(move || handle.snapshot())
+/// The engine's books, as progress and metrics read them (the producer's handle; fakes in tests).
+pub(crate) trait DeliveryFigures: Send + Sync + 'static {
+    /// Every figure of the run so far.
+    fn snapshot(&self) -> StatsSnapshot;
+    /// The ack latencies (µs) of the records acknowledged since the previous call; only progress
+    /// calls it, one interval after the other.
+    fn end_interval(&self) -> Distribution;
+}
+
+impl DeliveryFigures for ProducerHandle {
+    fn snapshot(&self) -> StatsSnapshot {
+        ProducerHandle::snapshot(self)
+    }
+    fn end_interval(&self) -> Distribution {
+        ProducerHandle::end_interval(self)
+    }
 }
 
 /// Keeps `/metrics` up for `linger` after the summary, so a scraper can read the final values. A run

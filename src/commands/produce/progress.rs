@@ -5,40 +5,31 @@
 //! records acknowledged per second during it and the ack latency (p50, p99, max) of the records
 //! acknowledged during it — so a latency spike in hour three shows in hour three instead of being
 //! averaged into the whole run — next to the running totals. The whole-run figures are the
-//! summary's. The counters come from the engine's [`StatsSnapshot`] on a timer; the interval's
-//! latencies from [`IntervalLatency`], a delivery observer the report empties each time. Lines go
-//! through `tracing`, so `--log-format json` makes them JSON objects (`"event":"progress"`) and `-q`
-//! hides them; the bar is for people only and is never drawn when the output is JSON or not a
-//! terminal.
+//! summary's. Both come from the engine's books ([`DeliveryFigures`]): the interval's latencies,
+//! whose count is the records acknowledged in it, and the snapshot's totals. Lines go through
+//! `tracing`, so `--log-format json` makes them JSON objects (`"event":"progress"`) and `-q` hides
+//! them; the bar is for people only and is never drawn when the output is JSON or not a terminal.
 
 use std::{io::IsTerminal, sync::Arc, time::Duration};
 
-use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
-use parking_lot::Mutex;
 use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
-use super::summary::{per_second, round};
+use super::{
+    summary::{millis, per_second, round},
+    DeliveryFigures,
+};
 use crate::{
-    producer::delivery::{DeliveryObserver, StatsSnapshot},
+    producer::delivery::{Distribution, StatsSnapshot},
     settings::LogFormat,
 };
-
-/// Where progress reads the counters from (usually the engine's `stats()`).
-pub(crate) type SnapshotSource = Arc<dyn Fn() -> StatsSnapshot + Send + Sync>;
 
 /// How often the live bar is redrawn.
 const BAR_REFRESH: Duration = Duration::from_millis(250);
 /// The bar's interval: its records/s and latencies are over the last second.
 const BAR_WINDOW: Duration = Duration::from_secs(1);
 
-/// The ack latencies of the records acknowledged since the window was last taken.
-pub(crate) struct IntervalLatency {
-    /// Microseconds, 1 µs to 1 h at 3 significant digits (larger values are clamped).
-    micros: Mutex<Histogram<u64>>,
-}
-
-/// One interval's ack-latency figures; `None` when no record was acknowledged in it.
+/// One interval's ack-latency figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct WindowLatency {
     p50_ms: f64,
@@ -46,44 +37,15 @@ struct WindowLatency {
     max_ms: f64,
 }
 
-impl IntervalLatency {
-    pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self {
-            micros: Mutex::new(
-                Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
-            ),
+impl WindowLatency {
+    /// The figures of the interval's ack latencies (µs); `None` when no record was acknowledged.
+    fn of(latency_us: &Distribution) -> Option<Self> {
+        (!latency_us.is_empty()).then(|| Self {
+            p50_ms: millis(latency_us.quantile(0.50)),
+            p99_ms: millis(latency_us.quantile(0.99)),
+            max_ms: millis(latency_us.max()),
         })
     }
-
-    /// The figures of the window so far, and a fresh window from now.
-    fn take(&self) -> Option<WindowLatency> {
-        let mut histogram = self.micros.lock();
-        if histogram.is_empty() {
-            return None;
-        }
-        let ms = |micros: u64| micros as f64 / 1000.0;
-        let figures = WindowLatency {
-            p50_ms: ms(histogram.value_at_quantile(0.50)),
-            p99_ms: ms(histogram.value_at_quantile(0.99)),
-            max_ms: ms(histogram.max()),
-        };
-        histogram.reset();
-        Some(figures)
-    }
-}
-
-impl DeliveryObserver for IntervalLatency {
-    fn acked(&self, _partition: i32, _base_offset: i64, latencies: &[Duration], _bytes: u64) {
-        let mut histogram = self.micros.lock();
-        for latency in latencies {
-            let micros = u64::try_from(latency.as_micros())
-                .unwrap_or(u64::MAX)
-                .max(1);
-            histogram.saturating_record(micros);
-        }
-    }
-
-    fn failed(&self, _partition: i32, _records: u64, _reason: &str) {}
 }
 
 /// One progress report: the interval's throughput and latency, and the running totals.
@@ -100,19 +62,13 @@ struct ProgressLine {
 }
 
 impl ProgressLine {
-    /// The report for the `interval` that ends with `now`, which began with `acked_before` records
-    /// acknowledged, and whose acknowledged records had `latency`.
-    fn new(
-        now: &StatsSnapshot,
-        acked_before: u64,
-        interval: Duration,
-        latency: Option<WindowLatency>,
-    ) -> Self {
-        let delta = now.acked.saturating_sub(acked_before) as f64;
+    /// The report for the `interval` that ends with `now`, during which records were acknowledged
+    /// with `latency_us` (one value per record).
+    fn new(now: &StatsSnapshot, interval: Duration, latency_us: &Distribution) -> Self {
         Self {
             interval,
-            records_per_sec: per_second(delta, interval),
-            latency,
+            records_per_sec: per_second(latency_us.count() as f64, interval),
+            latency: WindowLatency::of(latency_us),
             sent: now.sent,
             acked: now.acked,
             failed: now.failed,
@@ -212,12 +168,10 @@ impl Drop for ProgressHandle {
     }
 }
 
-/// Starts reporting (needs a Tokio runtime) from `snapshot` and `latency` (which must be one of the
-/// engine's observers). `total` is `--count`, if any, for the bar's length. A zero `interval`
-/// disables progress.
+/// Starts reporting (needs a Tokio runtime) from `figures`, whose intervals it then owns. `total` is
+/// `--count`, if any, for the bar's length. A zero `interval` disables progress.
 pub(crate) fn spawn(
-    snapshot: SnapshotSource,
-    latency: Arc<IntervalLatency>,
+    figures: Arc<dyn DeliveryFigures>,
     interval: Duration,
     format: LogFormat,
     total: Option<u64>,
@@ -228,9 +182,9 @@ pub(crate) fn spawn(
     let (stop_tx, stop_rx) = oneshot::channel();
     let live_bar = format == LogFormat::Text && std::io::stderr().is_terminal();
     let task = if live_bar {
-        tokio::spawn(run_bar(snapshot, latency, total, stop_rx))
+        tokio::spawn(run_bar(figures, total, stop_rx))
     } else {
-        tokio::spawn(run_lines(snapshot, latency, interval, format, stop_rx))
+        tokio::spawn(run_lines(figures, interval, format, stop_rx))
     };
     ProgressHandle {
         stop: Some(stop_tx),
@@ -240,51 +194,39 @@ pub(crate) fn spawn(
 
 /// Measures consecutive intervals: each report covers the time since the previous one.
 struct Intervals {
-    snapshot: SnapshotSource,
-    latency: Arc<IntervalLatency>,
+    figures: Arc<dyn DeliveryFigures>,
     began: Instant,
-    acked_before: u64,
 }
 
 impl Intervals {
-    fn start(snapshot: SnapshotSource, latency: Arc<IntervalLatency>) -> Self {
-        let acked_before = snapshot().acked;
-        // Latencies from before the first interval belong to no report.
-        latency.take();
+    fn start(figures: Arc<dyn DeliveryFigures>) -> Self {
+        // Acknowledgements from before the first interval belong to no report.
+        figures.end_interval();
         Self {
-            snapshot,
-            latency,
+            figures,
             began: Instant::now(),
-            acked_before,
         }
     }
 
     /// The report for the interval ending now; the next one begins now.
     fn next(&mut self) -> ProgressLine {
-        let now = (self.snapshot)();
+        let latency_us = self.figures.end_interval();
         let at = Instant::now();
-        let line = ProgressLine::new(
-            &now,
-            self.acked_before,
-            at - self.began,
-            self.latency.take(),
-        );
+        let line = ProgressLine::new(&self.figures.snapshot(), at - self.began, &latency_us);
         self.began = at;
-        self.acked_before = now.acked;
         line
     }
 }
 
 async fn run_lines(
-    snapshot: SnapshotSource,
-    latency: Arc<IntervalLatency>,
+    figures: Arc<dyn DeliveryFigures>,
     interval: Duration,
     format: LogFormat,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut ticker = tokio::time::interval_at(Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut intervals = Intervals::start(snapshot, latency);
+    let mut intervals = Intervals::start(figures);
     loop {
         tokio::select! {
             _ = &mut stop => return,
@@ -295,8 +237,7 @@ async fn run_lines(
 }
 
 async fn run_bar(
-    snapshot: SnapshotSource,
-    latency: Arc<IntervalLatency>,
+    figures: Arc<dyn DeliveryFigures>,
     total: Option<u64>,
     mut stop: oneshot::Receiver<()>,
 ) {
@@ -313,16 +254,19 @@ async fn run_bar(
         ),
     };
     crate::app::logging::set_active_bar(bar.clone());
-    let mut intervals = Intervals::start(Arc::clone(&snapshot), latency);
+    let mut intervals = Intervals::start(Arc::clone(&figures));
     let mut ticker = tokio::time::interval(BAR_REFRESH);
     loop {
         tokio::select! {
             _ = &mut stop => break,
             _ = ticker.tick() => {}
         }
-        bar.set_position(snapshot().acked);
         if intervals.began.elapsed() >= BAR_WINDOW {
-            bar.set_message(intervals.next().bar_message());
+            let line = intervals.next();
+            bar.set_position(line.acked);
+            bar.set_message(line.bar_message());
+        } else {
+            bar.set_position(figures.snapshot().acked);
         }
     }
     crate::app::logging::clear_active_bar();
@@ -332,6 +276,7 @@ async fn run_bar(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parking_lot::Mutex;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     fn stats(acked: u64) -> StatsSnapshot {
@@ -344,72 +289,73 @@ mod tests {
         }
     }
 
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
+    /// The engine's books as progress sees them: acknowledgements come with their latencies.
+    #[derive(Default)]
+    struct Books {
+        acked: AtomicU64,
+        interval_us: Mutex<Vec<u64>>,
+        intervals_ended: AtomicU64,
     }
 
-    #[test]
-    fn each_window_has_its_own_percentiles() {
-        let window = IntervalLatency::new();
-        // A calm interval: 1,000 records at 2 ms.
-        window.acked(0, 0, &vec![ms(2); 1_000], 0);
-        let calm = window.take().unwrap();
-        // A spike: 900 records at 2 ms, 100 at 250 ms.
-        window.acked(0, 1_000, &vec![ms(2); 900], 0);
-        window.acked(1, 0, &vec![ms(250); 100], 0);
-        let spike = window.take().unwrap();
-        // Then nothing acknowledged at all.
-        assert_eq!(window.take(), None);
+    impl Books {
+        fn ack(&self, records: u64, latency_us: u64) {
+            self.acked.fetch_add(records, Ordering::SeqCst);
+            self.interval_us
+                .lock()
+                .extend((0..records).map(|_| latency_us));
+        }
+    }
 
-        assert!((calm.p99_ms - 2.0).abs() < 0.01, "{calm:?}");
-        assert!((calm.max_ms - 2.0).abs() < 0.01, "{calm:?}");
-        assert!((spike.p50_ms - 2.0).abs() < 0.01, "{spike:?}");
-        assert!((spike.p99_ms - 250.0).abs() < 0.5, "{spike:?}");
-        assert!((spike.max_ms - 250.0).abs() < 0.5, "{spike:?}");
-        assert_ne!(calm.p99_ms, spike.p99_ms);
+    impl DeliveryFigures for Books {
+        fn snapshot(&self) -> StatsSnapshot {
+            stats(self.acked.load(Ordering::SeqCst))
+        }
+        fn end_interval(&self) -> Distribution {
+            self.intervals_ended.fetch_add(1, Ordering::SeqCst);
+            Distribution::of(&std::mem::take(&mut *self.interval_us.lock()))
+        }
     }
 
     #[test]
     fn the_rate_is_over_the_interval_and_the_line_reads_well() {
-        let latency = Some(WindowLatency {
-            p50_ms: 2.04,
-            p99_ms: 9.96,
-            max_ms: 12.3,
-        });
-        let line = ProgressLine::new(&stats(15_000), 5_000, Duration::from_secs(5), latency);
+        let mut latency_us = vec![2_040; 5_000];
+        latency_us.extend([1_900; 4_890]);
+        latency_us.extend([9_960; 109]);
+        latency_us.push(12_300);
+        let line = ProgressLine::new(
+            &stats(15_000),
+            Duration::from_secs(5),
+            &Distribution::of(&latency_us),
+        );
         assert_eq!(line.records_per_sec, 2_000.0);
         assert_eq!(
             line.text(),
             "2000 records/s, ack latency p50 2.0 ms p99 10.0 ms max 12.3 ms over the last 5.0 s; \
              15010 sent, 15000 acked, 2 failed, 8 in flight"
         );
-        let idle = ProgressLine::new(&stats(1), 1, Duration::ZERO, None);
-        assert_eq!(idle.records_per_sec, 0.0);
+        let idle = ProgressLine::new(&stats(1), Duration::ZERO, &Distribution::default());
+        assert_eq!((idle.records_per_sec, idle.latency), (0.0, None));
         assert!(idle
             .text()
             .starts_with("0 records/s, no acks over the last 0.0 s;"));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn consecutive_intervals_report_their_own_latency() {
-        let acked = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&acked);
-        let source: SnapshotSource = Arc::new(move || stats(counter.load(Ordering::SeqCst)));
-        let window = IntervalLatency::new();
-        window.acked(0, 0, &[ms(500)], 0); // before the first interval: belongs to none
-        let mut intervals = Intervals::start(source, Arc::clone(&window));
+    async fn consecutive_intervals_report_their_own_rate_and_latency() {
+        let books = Arc::new(Books::default());
+        books.ack(1, 500_000); // before the first interval: belongs to none
+        let mut intervals = Intervals::start(books.clone());
 
         tokio::time::sleep(Duration::from_secs(5)).await;
-        acked.store(10_000, Ordering::SeqCst);
-        window.acked(0, 0, &vec![ms(3); 10_000], 0);
+        books.ack(10_000, 3_000);
         let first = intervals.next();
         tokio::time::sleep(Duration::from_secs(5)).await;
-        acked.store(15_000, Ordering::SeqCst);
-        window.acked(0, 0, &vec![ms(40); 5_000], 0);
+        books.ack(5_000, 40_000);
         let second = intervals.next();
 
         assert_eq!(first.records_per_sec, 2_000.0);
         assert_eq!(second.records_per_sec, 1_000.0);
+        assert_eq!((first.acked, second.acked), (10_001, 15_001));
         assert!(
             (first.latency.unwrap().max_ms - 3.0).abs() < 0.01,
             "{first:?}"
@@ -423,34 +369,27 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn lines_come_every_interval_until_finished() {
-        let reads = Arc::new(AtomicU64::new(0));
-        let counter = reads.clone();
-        let source: SnapshotSource =
-            Arc::new(move || stats(counter.fetch_add(1, Ordering::SeqCst) * 100));
-        let handle = spawn(
-            source,
-            IntervalLatency::new(),
-            Duration::from_secs(5),
-            LogFormat::Json,
-            None,
-        );
+        let books = Arc::new(Books::default());
+        let handle = spawn(books.clone(), Duration::from_secs(5), LogFormat::Json, None);
         tokio::time::sleep(Duration::from_millis(15_500)).await;
         handle.finish().await;
-        // One read at start, then one per 5 s tick: 3 ticks in 15.5 s.
-        assert_eq!(reads.load(Ordering::SeqCst), 4);
+        // One interval ended at start, then one per 5 s tick: 3 ticks in 15.5 s.
+        assert_eq!(books.intervals_ended.load(Ordering::SeqCst), 4);
     }
 
     #[tokio::test]
     async fn zero_interval_disables_progress() {
-        let source: SnapshotSource = Arc::new(|| panic!("must not be read"));
-        spawn(
-            source,
-            IntervalLatency::new(),
-            Duration::ZERO,
-            LogFormat::Text,
-            Some(10),
-        )
-        .finish()
-        .await;
+        struct Unread;
+        impl DeliveryFigures for Unread {
+            fn snapshot(&self) -> StatsSnapshot {
+                panic!("must not be read")
+            }
+            fn end_interval(&self) -> Distribution {
+                panic!("must not be read")
+            }
+        }
+        spawn(Arc::new(Unread), Duration::ZERO, LogFormat::Text, Some(10))
+            .finish()
+            .await;
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::{
     commands::produce::StopReason,
-    producer::delivery::StatsSnapshot,
+    producer::delivery::{Distribution, StatsSnapshot},
     settings::{Instance, LogFormat},
 };
 
@@ -41,6 +41,29 @@ impl Generation {
     fn last_id(&self, sent: u64) -> Option<i64> {
         let before_last = i64::try_from(sent.checked_sub(1)?).ok()?;
         self.first_id.checked_add(before_last)
+    }
+}
+
+/// The run's ack latency, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Latency {
+    avg_ms: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+impl Latency {
+    /// The figures of the run's ack latencies (µs); all zero when nothing was acknowledged.
+    fn of(latency_us: &Distribution) -> Self {
+        Self {
+            avg_ms: latency_us.mean() / 1000.0,
+            p50_ms: millis(latency_us.quantile(0.50)),
+            p95_ms: millis(latency_us.quantile(0.95)),
+            p99_ms: millis(latency_us.quantile(0.99)),
+            max_ms: millis(latency_us.max()),
+        }
     }
 }
 
@@ -89,7 +112,7 @@ impl Summary {
     /// perf-test's line, then ours: outcomes and destination, how to replay, failures by reason.
     pub(crate) fn text(&self) -> String {
         let s = &self.stats;
-        let l = &s.latency;
+        let l = Latency::of(&s.ack_latency_us);
         let g = &self.generation;
         let mut out = format!(
             "{} records sent, {:.1} records/sec ({:.2} MB/sec), {:.2} ms avg latency, {:.2} ms max latency, \
@@ -160,7 +183,7 @@ impl Summary {
     /// One JSON object; the keys are a contract with the scripts that read it (see the README).
     pub(crate) fn json(&self) -> Value {
         let s = &self.stats;
-        let l = &s.latency;
+        let l = Latency::of(&s.ack_latency_us);
         let g = &self.generation;
         let reasons: Map<String, Value> = s
             .failed_by_reason
@@ -218,6 +241,11 @@ pub(super) fn per_second(amount: f64, elapsed: Duration) -> f64 {
     }
 }
 
+/// Microseconds (the engine's latency unit) in milliseconds (the unit people read).
+pub(super) fn millis(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
 pub(super) fn round(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
@@ -226,7 +254,15 @@ pub(super) fn round(value: f64, decimals: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::producer::delivery::LatencySummary;
+
+    /// 990 ack latencies: 495 at 1 ms, 446 at 1.5 ms, 40 at 1.8 ms, 9 at 2 ms.
+    fn latencies_us() -> Distribution {
+        let mut micros = Vec::new();
+        for (share, value) in [(495, 1_000), (446, 1_500), (40, 1_800), (9, 2_000)] {
+            micros.extend(std::iter::repeat_n(value, share));
+        }
+        Distribution::of(&micros)
+    }
 
     fn summary() -> Summary {
         Summary::new(
@@ -242,14 +278,7 @@ mod tests {
                 bytes_acked: 2 * 1024 * 1024,
                 in_flight_records: 0,
                 buffered_bytes: 0,
-                latency: LatencySummary {
-                    count: 990,
-                    avg_ms: 3.5,
-                    p50_ms: 3.0,
-                    p95_ms: 8.0,
-                    p99_ms: 10.0,
-                    max_ms: 12.25,
-                },
+                ack_latency_us: latencies_us(),
                 epoch_bumps: 1,
                 producer_id_and_epoch: Some((4_001, 2)),
                 ..StatsSnapshot::default()
@@ -285,7 +314,8 @@ mod tests {
         assert_eq!(json["subject"], "shoes-value");
         assert_eq!(json["schema_id"], 100_001);
         assert_eq!(json["failed_by_reason"]["delivery_timeout"], 6);
-        assert_eq!(json["latency_max_ms"], 12.25);
+        assert_eq!(json["latency_max_ms"], 2.0);
+        assert_eq!(json["latency_avg_ms"], 1.267);
         assert_eq!(json["stop_reason"], "count_reached");
         assert_eq!(json["fatal_error"], Value::Null);
         assert_eq!(
@@ -319,8 +349,8 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "1000 records sent, 495.0 records/sec (1.00 MB/sec), 3.50 ms avg latency, 12.25 ms max latency, \
-             3.00 ms 50th, 8.00 ms 95th, 10.00 ms 99th."
+            "1000 records sent, 495.0 records/sec (1.00 MB/sec), 1.27 ms avg latency, 2.00 ms max latency, \
+             1.00 ms 50th, 1.50 ms 95th, 1.80 ms 99th."
         );
         assert_eq!(
             lines.next().unwrap(),

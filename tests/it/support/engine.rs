@@ -5,20 +5,12 @@
 //! These tests talk to the real broker of `scripts/local-stack.sh` over its SASL_SSL listener. A
 //! missing variable fails the test with what to run; nothing is skipped silently.
 
-use std::{
-    collections::HashMap,
-    path::PathBuf,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, Mutex,
-    },
-    time::Duration,
-};
+use std::{path::PathBuf, time::Duration};
 
 use shoe_producer::{
     app::config::{instance_defaults, producer_defaults},
     kafka::{self, Kafka},
-    producer::{delivery::DeliveryObserver, ProducerHandle},
+    producer::ProducerHandle,
     settings::{
         BootstrapServers, KafkaSettings, RegistrySettings, RegistryUrl, SaslMechanism,
         SecurityProtocol,
@@ -107,41 +99,6 @@ pub async fn consume_all(kafka: &Kafka, topic: &str, partitions: i32) -> Vec<Vec
         all.push(super::read_partition(&client, topic, partition).await);
     }
     all
-}
-
-/// Counts what the engine reports through the observer interface.
-#[derive(Debug, Default)]
-pub struct CountingObserver {
-    pub acked: AtomicU64,
-    pub failed: AtomicU64,
-    pub failed_reasons: Mutex<HashMap<String, u64>>,
-    /// (partition, base offset, records) per acked batch.
-    pub batches: Mutex<Vec<(i32, i64, usize)>>,
-}
-
-impl DeliveryObserver for CountingObserver {
-    fn acked(&self, partition: i32, base_offset: i64, latencies: &[Duration], _bytes: u64) {
-        self.acked
-            .fetch_add(latencies.len() as u64, Ordering::Relaxed);
-        self.batches
-            .lock()
-            .unwrap()
-            .push((partition, base_offset, latencies.len()));
-    }
-    fn failed(&self, _partition: i32, records: u64, reason: &str) {
-        self.failed.fetch_add(records, Ordering::Relaxed);
-        *self
-            .failed_reasons
-            .lock()
-            .unwrap()
-            .entry(reason.to_owned())
-            .or_default() += records;
-    }
-}
-
-pub fn observer() -> (Arc<CountingObserver>, Vec<Arc<dyn DeliveryObserver>>) {
-    let o = Arc::new(CountingObserver::default());
-    (o.clone(), vec![o as Arc<dyn DeliveryObserver>])
 }
 
 /// A full `produce` configuration for the local stack: topic `topic`, `count` records.
