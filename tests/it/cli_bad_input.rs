@@ -76,6 +76,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let idempotent_file = temp_file(".properties", "enable.idempotence=true\nacks=1\n");
     let bad_properties = temp_file(".properties", "compression.type=brotli\n");
     let not_pem = temp_file(".pem", "not a certificate\n");
+    let acks_zero = temp_file(".properties", "acks=0\n");
     let bad_yaml = bad_yaml.path().display().to_string();
     let unknown_key = unknown_key.path().display().to_string();
     let empty_yaml = empty_yaml.path().display().to_string();
@@ -85,6 +86,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let idempotent_file = idempotent_file.path().display().to_string();
     let bad_properties = bad_properties.path().display().to_string();
     let not_pem = not_pem.path().display().to_string();
+    let acks_zero = acks_zero.path().display().to_string();
 
     let cases = vec![
         case(
@@ -124,6 +126,18 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--compression", "'brotli'"],
         ),
         case("unknown acks", &["--acks", "2"], &[], &["--acks"]),
+        case(
+            "acks 0",
+            &["--acks", "0", "--enable-idempotence", "false"],
+            &[],
+            &["--acks", "waits for an answer", "use 1 (the leader) or all"],
+        ),
+        case(
+            "acks 0 in client.properties",
+            &["--config", &acks_zero],
+            &[],
+            &["--acks", "`acks`", "use 1 (the leader) or all"],
+        ),
         case(
             "unknown partitioner",
             &["--partitioner", "sticky"],

@@ -286,8 +286,9 @@ settings! {
         heading: Heading::Run,
     }
 
-    /// Acknowledgements to wait for: all (-1), 1 (the leader only) or 0 (none).
-    ACKS: Acks = choice, {
+    /// Acknowledgements to wait for: all (-1) or 1 (the leader only). 0 is refused: every request
+    /// waits for the broker's answer, so fire-and-forget is not offered.
+    ACKS: Acks = parse::acks, {
         long: "acks",
         properties: &[Property::Text("acks"), Property::Text("request.required.acks")],
         default: Some("all"),
@@ -299,7 +300,7 @@ settings! {
 
     /// Producer id and sequence numbers on every batch, so the broker keeps each record once and in
     /// order per partition. Needs --acks all and --max-in-flight at most 5; when it is not given,
-    /// --acks 1 or 0, or --max-in-flight above 5, turn it off with a warning.
+    /// --acks 1 or --max-in-flight above 5 turn it off with a warning.
     ENABLE_IDEMPOTENCE: bool = choice, {
         long: "enable-idempotence",
         env: Some("KAFKA_ENABLE_IDEMPOTENCE"),

@@ -92,12 +92,21 @@ impl Choice for SubjectNameStrategy {
 }
 
 impl Choice for Acks {
-    const SPELLINGS: &'static [(&'static str, Self)] = &[
-        ("all", Self::All),
-        ("1", Self::Leader),
-        ("0", Self::None),
-        ("-1", Self::All),
-    ];
+    const SPELLINGS: &'static [(&'static str, Self)] =
+        &[("all", Self::All), ("1", Self::Leader), ("-1", Self::All)];
+}
+
+/// `--acks`: one of [`Acks`]' spellings. Kafka's `0` is refused with the reason: the broker would
+/// send no answer, and the connection layer waits for one to every request.
+pub fn acks(text: &str) -> Result<Acks, String> {
+    if text == "0" {
+        return Err(
+            "'0' (no acknowledgement) is not offered: the connection layer waits for an answer \
+             to every request, so fire-and-forget cannot be sent; use 1 (the leader) or all"
+                .to_owned(),
+        );
+    }
+    choice(text)
 }
 
 impl Choice for Compression {
@@ -213,11 +222,12 @@ mod tests {
     fn choices_are_case_insensitive_and_list_one_spelling_per_value() {
         assert_eq!(choice::<Acks>("ALL"), Ok(Acks::All));
         assert_eq!(choice::<Acks>("-1"), Ok(Acks::All));
-        assert_eq!(names::<Acks>(), ["all", "1", "0"]);
+        assert_eq!(names::<Acks>(), ["all", "1"]);
         assert_eq!(
-            choice::<Acks>("2").unwrap_err(),
-            "unknown value '2'; use one of all, 1, 0"
+            acks("2").unwrap_err(),
+            "unknown value '2'; use one of all, 1"
         );
+        assert!(acks("0").unwrap_err().contains("use 1 (the leader) or all"));
         assert_eq!(
             choice::<SubjectNameStrategy>("RecordNameStrategy"),
             Ok(SubjectNameStrategy::Record)
