@@ -140,9 +140,6 @@ fn argument(spec: &'static Spec) -> Arg {
     if let Some(short) = spec.short {
         arg = arg.short(short);
     }
-    if let Some(other) = spec.conflicts_with {
-        arg = arg.conflicts_with(other);
-    }
     match spec.kind {
         Kind::Value => arg
             .value_name(spec.value_name)
@@ -281,6 +278,7 @@ impl Invocation {
                 (_, Given::Count(_)) => {}
             }
         }
+        // Checked here rather than by clap, so `-v sample -q` (either side of the command) is caught too.
         if invocation.verbose > 0 && invocation.quiet > 0 {
             return Err(CliError::Usage(
                 "-v/--verbose and -q/--quiet cannot be used together; give one".to_owned(),
@@ -571,11 +569,14 @@ mod tests {
 
     #[test]
     fn verbose_and_quiet_conflict() {
-        let message = usage(&["-v", "-q"]);
-        assert!(
-            message.contains("--quiet") || message.contains("-q"),
-            "{message}"
-        );
+        for args in [
+            &["-v", "-q"][..],
+            &["-v", "sample", "-q"],
+            &["sample", "-qv"],
+        ] {
+            let message = usage(args);
+            assert!(message.contains("-q/--quiet"), "{args:?}: {message}");
+        }
     }
 
     #[test]

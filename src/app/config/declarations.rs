@@ -416,7 +416,6 @@ settings! {
         kind: Kind::Count,
         commands: EVERY,
         heading: Heading::Output,
-        conflicts_with: Some("quiet"),
     }
 
     /// Less log output: -q warnings and errors only, -qq errors only.
@@ -427,7 +426,6 @@ settings! {
         kind: Kind::Count,
         commands: EVERY,
         heading: Heading::Output,
-        conflicts_with: Some("verbose"),
     }
 
     /// Log line format; json makes every log line and the final summary one JSON object per line.

@@ -97,8 +97,6 @@ pub struct Spec {
     pub heading: Heading,
     /// Never printed: not in errors, not in `Debug`.
     pub secret: bool,
-    /// Another setting it cannot be given with (`-v` and `-q`).
-    pub conflicts_with: Option<&'static str>,
 }
 
 impl Spec {
@@ -119,7 +117,6 @@ impl Spec {
         commands: &[],
         heading: Heading::Output,
         secret: false,
-        conflicts_with: None,
     };
 
     /// `--flag / ENV_VAR` (or `--flag` alone), as messages name the setting.
