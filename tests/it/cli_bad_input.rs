@@ -77,6 +77,13 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let bad_properties = temp_file(".properties", "compression.type=brotli\n");
     let not_pem = temp_file(".pem", "not a certificate\n");
     let acks_zero = temp_file(".properties", "acks=0\n");
+    let fifos = tempfile::tempdir().unwrap();
+    let fifo = fifos.path().join("fifo").display().to_string();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let bad_yaml = bad_yaml.path().display().to_string();
     let unknown_key = unknown_key.path().display().to_string();
     let empty_yaml = empty_yaml.path().display().to_string();
@@ -247,6 +254,33 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--config", "/nonexistent/shoe.yaml"],
             &[],
             &["--config", "/nonexistent/shoe.yaml"],
+        ),
+        case(
+            "config file that is a FIFO",
+            &["--config", &fifo, "--count", "10"],
+            &[],
+            &["--config", "a pipe (FIFO), not a regular file"],
+        ),
+        case(
+            "config file that is a directory",
+            &["--config", "/tmp"],
+            &[],
+            &["--config", "'/tmp': it is a directory"],
+        ),
+        case(
+            "Kafka CA file that is a FIFO",
+            &["--security-protocol", "SSL", "--kafka-ca-file", &fifo],
+            &[],
+            &["--kafka-ca-file", "a pipe (FIFO), not a regular file"],
+        ),
+        case(
+            "registry CA file that is a FIFO",
+            &[],
+            &[
+                ("SCHEMA_REGISTRY_SSL_CA_LOCATION", &fifo),
+                ("SCHEMA_REGISTRY_URL", "https://127.0.0.1:1"),
+            ],
+            &["SCHEMA_REGISTRY_SSL_CA_LOCATION", "not a regular file"],
         ),
         case(
             "malformed config file",
@@ -796,7 +830,9 @@ fn a_config_file_without_end_fails_at_once_in_bounded_memory() {
     );
     assert_eq!(measured.code, Some(2), "{}", measured.stderr);
     assert!(
-        measured.stderr.contains("/dev/zero is larger than 64 KiB"),
+        measured
+            .stderr
+            .contains("'/dev/zero': it is a device, not a regular file"),
         "{}",
         measured.stderr
     );

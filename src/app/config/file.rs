@@ -4,8 +4,8 @@
 //! YAML format is strict — an unknown or repeated key is a mistake and an error, with its line —
 //! while a properties file is someone else's format, so its unknown keys are named in one warning.
 //!
-//! The file is user input like any other and is bounded: it is read through a reader that stops
-//! after [`MAX_FILE_BYTES`] (so `--config /dev/zero` fails at once); a YAML file with more `[`/`{`
+//! The file is user input like any other and is bounded: only a regular file of at most
+//! [`MAX_FILE_BYTES`] is read (so `--config` naming a FIFO or `/dev/zero` fails at once); a YAML file with more `[`/`{`
 //! than a configuration needs is refused before parsing (the parser's time grows with their nesting
 //! depth); and the YAML is walked by a visitor that accepts only a flat mapping of scalars (a list
 //! only for the brokers, itself bounded), so alias bombs stop at the first value that is not single.
@@ -14,7 +14,6 @@ use std::{
     cell::RefCell,
     collections::BTreeMap,
     fmt,
-    io::Read,
     path::{Path, PathBuf},
 };
 
@@ -27,6 +26,7 @@ use super::{
     setting::Spec,
     shown, ConfigError,
 };
+use crate::support::input_file::read_regular_file;
 
 /// The largest config file read. A real one holds a few dozen settings (a Cloud console
 /// client.properties is about 1 KiB), so anything larger is the wrong file.
@@ -90,26 +90,14 @@ pub fn load_file(path: &Path) -> Result<LoadedFile, ConfigError> {
     }
 }
 
-/// The file's text, reading at most one byte more than [`MAX_FILE_BYTES`].
+/// The file's text: a regular file of at most [`MAX_FILE_BYTES`], read as every input file is.
 fn read_bounded(path: &Path) -> Result<String, ConfigError> {
-    let cannot_read = |e: std::io::Error| {
+    let bytes = read_regular_file(path, MAX_FILE_BYTES as u64).map_err(|e| {
         ConfigError(format!(
-            "--config: cannot read {}: {e}; check the path (YAML or client.properties)",
+            "--config: cannot read {}: {e}; give the path of a YAML or client.properties file",
             shown(path)
         ))
-    };
-    let file = std::fs::File::open(path).map_err(cannot_read)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot_read)?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(ConfigError(format!(
-            "--config: {} is larger than {} KiB, too large for a config file; check the path",
-            shown(path),
-            MAX_FILE_BYTES / 1024
-        )));
-    }
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         ConfigError(format!(
             "--config: {} is not UTF-8 text (invalid byte at offset {}); check the path",
@@ -628,7 +616,7 @@ mod tests {
     fn yaml_mistakes_are_one_line_errors_naming_the_key_and_line() {
         let err = layer("topic: a\ntopics: x\n").unwrap_err();
         assert!(
-            err.starts_with("--config: unknown key `topics` in c.yaml at line 2;"),
+            err.starts_with("--config: unknown key `topics` in 'c.yaml' at line 2;"),
             "{err}"
         );
         let err = layer("rate: [1, 2]\n").unwrap_err();
@@ -651,7 +639,7 @@ mod tests {
         let err = layer("topic: a\nrate: 5\ntopic: b\n").unwrap_err();
         assert_eq!(
             err,
-            "--config: duplicate key `topic` in c.yaml at line 3 (first given at line 1); keep one"
+            "--config: duplicate key `topic` in 'c.yaml' at line 3 (first given at line 1); keep one"
         );
         let err = layer("bootstrap-servers: a:1\nbootstrap_server: b:1\n").unwrap_err();
         assert!(
@@ -721,9 +709,13 @@ mod tests {
         let err = load_file(Path::new("/dev/zero")).unwrap_err().0;
         assert_eq!(
             err,
-            "--config: /dev/zero is larger than 64 KiB, too large for a config file; check the path"
+            "--config: cannot read '/dev/zero': it is a device, not a regular file; give the path of \
+             a YAML or client.properties file"
         );
         let file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+        file.as_file().set_len(MAX_FILE_BYTES as u64 + 1).unwrap();
+        let err = load_file(file.path()).unwrap_err().0;
+        assert!(err.contains("it is larger than 64 KiB"), "{err}");
         std::fs::write(file.path(), b"topic: \xff\n").unwrap();
         let err = load_file(file.path()).unwrap_err().0;
         assert!(err.contains("is not UTF-8 text"), "{err}");

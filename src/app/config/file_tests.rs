@@ -301,14 +301,17 @@ fn properties_detected_by_content_and_bad_values_name_the_key() {
 fn missing_malformed_and_oversized_files_are_usage_errors() {
     let error = resolve(&["sample", "--config", "/nonexistent/shoe-producer.yaml"]).unwrap_err();
     assert!(
-        error.starts_with("--config: cannot read /nonexistent/shoe-producer.yaml"),
+        error.starts_with("--config: cannot read '/nonexistent/shoe-producer.yaml'"),
         "{error}"
     );
     let file = temp_file(".yml", "topic: \"unclosed\n");
     let error = resolve(&["sample", "--config", &path_of(&file)]).unwrap_err();
     assert!(error.contains("is not valid YAML at line"), "{error}");
     let error = resolve(&["sample", "--config", "/dev/zero"]).unwrap_err();
-    assert!(error.contains("larger than 64 KiB"), "{error}");
+    assert!(
+        error.contains("it is a device, not a regular file"),
+        "{error}"
+    );
     let big = temp_file(
         ".yaml",
         &format!("# {}\n", "x".repeat(config::MAX_FILE_BYTES)),

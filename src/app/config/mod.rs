@@ -96,7 +96,7 @@ pub fn process_env(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
 
-/// Shows a path as the user wrote it, for messages.
+/// A path as the user wrote it, quoted for a one-line message.
 pub(crate) fn shown(path: &Path) -> String {
-    path.display().to_string()
+    crate::support::quoted::quoted(&path.display().to_string())
 }

@@ -290,7 +290,7 @@ fn unreadable_ca_file_names_the_variable() {
     );
     assert!(
         message.starts_with(
-            "--kafka-ca-file / KAFKA_SSL_CA_LOCATION: cannot read CA file /nonexistent/ca.pem"
+            "--kafka-ca-file / KAFKA_SSL_CA_LOCATION: cannot read CA file '/nonexistent/ca.pem'"
         ),
         "{message}"
     );
