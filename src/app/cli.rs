@@ -19,6 +19,8 @@ use clap::{
 };
 use clap_complete::Shell;
 
+use crate::support::quoted::quoted;
+
 use crate::app::{
     command::Command,
     config::{
@@ -373,8 +375,10 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
         (ErrorKind::UnknownArgument, Some(ContextValue::String(arg)), _) => {
             match option_missing_its_value(args, arg) {
                 Some((option, value)) => parts.push(format!(
-                    "{option} takes a value, and '{value}' starts with '-', so it was read as an option: \
-                     write {option}={value} if that is the value"
+                    "{option} takes a value, and {} starts with '-', so it was read as an option: \
+                     write {} if that is the value",
+                    quoted(&value),
+                    quoted(&format!("{option}={value}"))
                 )),
                 None => parts.push(first),
             }
@@ -456,7 +460,10 @@ mod tests {
         ] {
             let line = usage(args);
             assert!(line.contains(&format!("{option} takes a value")), "{line}");
-            assert!(line.contains(&format!("write {option}={value}")), "{line}");
+            assert!(
+                line.contains(&format!("write '{option}={value}'")),
+                "{line}"
+            );
         }
         // An unknown short flag that follows no option is clap's own message.
         assert!(usage(&["-z"]).contains("unexpected argument '-z'"));

@@ -429,6 +429,81 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--metadata-max-age", "often"],
         ),
         case(
+            "a topic holding a newline",
+            &["--topic", "a\nb"],
+            &[],
+            &["--topic", r"'a\nb'"],
+        ),
+        case(
+            "a topic holding a control byte, from the environment",
+            &[],
+            &[("KAFKA_TOPIC", "a\x01b")],
+            &["KAFKA_TOPIC", r"'a\x01b'"],
+        ),
+        case(
+            "an id beyond the largest",
+            &[
+                "sample",
+                "--id-start",
+                "9223372036854775808",
+                "--count",
+                "1",
+            ],
+            &[],
+            &["--id-start", "too large: at most 9223372036854775807"],
+        ),
+        case(
+            "ids running past the largest",
+            &[
+                "sample",
+                "--id-start",
+                "9223372036854775807",
+                "--count",
+                "3",
+            ],
+            &[],
+            &[
+                "--id-start",
+                "runs past the largest id, 9223372036854775807",
+            ],
+        ),
+        case(
+            "a negative id after a space",
+            &["sample", "--id-start", "-1"],
+            &[],
+            &["--id-start", "'-1' is not a first shoe id from 0"],
+        ),
+        case(
+            "a negative id after =",
+            &["sample", "--id-start=-1"],
+            &[],
+            &["--id-start", "'-1' is not a first shoe id from 0"],
+        ),
+        case(
+            "a seed beyond the largest",
+            &["sample", "--seed", "18446744073709551616"],
+            &[],
+            &["--seed", "too large: at most 18446744073709551615"],
+        ),
+        case(
+            "a count written with an exponent",
+            &["--count", "1e6"],
+            &[],
+            &["--count", "'1e6' is not a number of records"],
+        ),
+        case(
+            "a progress interval that would flood",
+            &["--progress-interval", "1ns"],
+            &[],
+            &["--progress-interval", "minimum, 100ms", "0s to turn it off"],
+        ),
+        case(
+            "a metadata refresh that would spin",
+            &["--metadata-max-age", "1ms"],
+            &[],
+            &["--metadata-max-age", "minimum, 1s"],
+        ),
+        case(
             "a produce flag given to sample",
             &["sample", "--rate", "5"],
             &[],
@@ -523,6 +598,12 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
                     case.name
                 ));
             }
+        }
+        if stderr.trim_end().chars().any(char::is_control) {
+            problems.push(format!(
+                "{}: a control character reached stderr: {stderr:?}",
+                case.name
+            ));
         }
         if stderr.contains("DISTINCTIVE") {
             problems.push(format!("{}: a secret leaked: {stderr:?}", case.name));

@@ -21,6 +21,11 @@ use crate::{
     support::secret::Secret,
 };
 
+/// The shortest progress interval: each one prints a line.
+const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+/// The shortest metadata refresh interval: each one is a request to a broker.
+const MIN_METADATA_MAX_AGE: Duration = Duration::from_secs(1);
+
 /// The commands that talk to Kafka.
 const KAFKA: &[Command] = &[Produce, Check];
 /// The commands that talk to the Schema Registry (`check` only when it is configured).
@@ -229,8 +234,8 @@ settings! {
         heading: Heading::Run,
     }
 
-    /// First shoe id; ids increase by one per record.
-    ID_START: i64 = |text| number(text, "a whole number (the first shoe id)", |_| true), {
+    /// First shoe id, from 0 to 9223372036854775807; ids increase by one per record.
+    ID_START: i64 = |text| number(text, "a first shoe id from 0 to 9223372036854775807", |n| *n >= 0), {
         long: "id-start",
         default: Some("1"),
         value_name: "N",
@@ -387,8 +392,8 @@ settings! {
     }
 
     /// How often partition counts and leaders are refreshed even without errors
-    /// (metadata.max.age.ms), so partitions added during a run are used.
-    METADATA_MAX_AGE: Duration = parse::positive_duration, {
+    /// (metadata.max.age.ms), so partitions added during a run are used; at least 1s.
+    METADATA_MAX_AGE: Duration = |text| parse::duration_at_least(text, MIN_METADATA_MAX_AGE, false), {
         long: "metadata-max-age",
         properties: &[Property::Millis("metadata.max.age.ms")],
         default: Some("5m"),
@@ -456,8 +461,9 @@ settings! {
         heading: Heading::Output,
     }
 
-    /// Progress line interval on stderr (a live bar when stderr is a terminal); 0s turns it off.
-    PROGRESS_INTERVAL: Duration = parse::duration, {
+    /// Progress line interval on stderr (a live bar when stderr is a terminal), at least 100ms; 0s
+    /// turns it off.
+    PROGRESS_INTERVAL: Duration = |text| parse::duration_at_least(text, MIN_PROGRESS_INTERVAL, true), {
         long: "progress-interval",
         default: Some("5s"),
         value_name: "DURATION",

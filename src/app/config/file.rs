@@ -26,7 +26,7 @@ use super::{
     setting::Spec,
     shown, ConfigError,
 };
-use crate::support::input_file::read_regular_file;
+use crate::support::{input_file::read_regular_file, quoted::quoted};
 
 /// The largest config file read. A real one holds a few dozen settings (a Cloud console
 /// client.properties is about 1 KiB), so anything larger is the wrong file.
@@ -70,7 +70,7 @@ pub fn load_file(path: &Path) -> Result<LoadedFile, ConfigError> {
                 warnings.push(format!(
                     "ignoring keys of {} this producer does not support: {}",
                     shown(path),
-                    parsed.unsupported.join(", ")
+                    list(&parsed.unsupported)
                 ));
             }
             if !parsed.placeholders.is_empty() {
@@ -78,7 +78,7 @@ pub fn load_file(path: &Path) -> Result<LoadedFile, ConfigError> {
                     "{} still holds console placeholders ({{{{ … }}}}) for {}; they are ignored — fill them in \
                      or set the matching flags/environment variables",
                     shown(path),
-                    parsed.placeholders.join(", ")
+                    list(&parsed.placeholders)
                 ));
             }
             Ok(LoadedFile {
@@ -88,6 +88,14 @@ pub fn load_file(path: &Path) -> Result<LoadedFile, ConfigError> {
             })
         }
     }
+}
+
+/// Keys for a warning, each quoted.
+fn list(keys: &[String]) -> String {
+    keys.iter()
+        .map(|key| quoted(key))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The file's text: a regular file of at most [`MAX_FILE_BYTES`], read as every input file is.

@@ -13,8 +13,9 @@ use super::{
     },
     layer::{Layer, Origin},
     setting::{Property, Spec},
-    ConfigError,
+    shown, ConfigError,
 };
+use crate::support::quoted::quoted;
 
 /// The settings found in a properties file and what could not be used.
 #[derive(Debug, Default)]
@@ -135,7 +136,7 @@ pub fn properties_layer(
         path: path.to_path_buf(),
         key: key.to_owned(),
     };
-    let shown = path.display();
+    let shown = shown(path);
     let mut credentials_source: Option<(&str, &str)> = None;
 
     for (key, value) in pairs {
@@ -213,8 +214,9 @@ pub fn properties_layer(
             }
             _ => {
                 return Err(ConfigError(format!(
-                    "`{key}` in {shown}: '{source}' is not supported; use USER_INFO with \
-                     basic.auth.user.info=KEY:SECRET (or SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET)"
+                    "`{key}` in {shown}: {} is not supported; use USER_INFO with \
+                     basic.auth.user.info=KEY:SECRET (or SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET)",
+                    quoted(source)
                 )))
             }
         }

@@ -15,7 +15,7 @@ use crate::{
         Acks, Config, Instance, KafkaSettings, ProducerSettings, RegistrySettings, RunSettings,
         SchemaSettings, TopicCreation,
     },
-    support::tls::read_ca_file,
+    support::{quoted::quoted, tls::read_ca_file},
 };
 
 use super::{
@@ -82,9 +82,9 @@ impl Source<'_> {
     /// The value as the user wrote it (or the default's text), for messages that quote it.
     fn shown<T>(&self, setting: &'static Setting<T>) -> String {
         match self.given(setting) {
-            Some(value) if !setting.spec.secret => value.text.trim().to_owned(),
+            Some(value) if !setting.spec.secret => quoted(value.text.trim()),
             Some(_) => "***".to_owned(),
-            None => setting.spec.default.unwrap_or_default().to_owned(),
+            None => quoted(setting.spec.default.unwrap_or_default()),
         }
     }
 
@@ -373,9 +373,10 @@ fn run(src: &Source, warnings: &mut Vec<String>) -> Result<RunSettings> {
     if let Some(count) = count {
         if id_start.checked_add_unsigned(count).is_none() {
             return Err(ConfigError(format!(
-                "{} {id_start} with {} {count} runs past the largest id (2^63-1); lower one of them",
+                "{} {id_start} with {} {count} runs past the largest id, {}; lower one of them",
                 src.label(&ID_START),
-                src.label(&COUNT)
+                src.label(&COUNT),
+                i64::MAX
             )));
         }
     }

@@ -137,13 +137,13 @@ fn missing_and_malformed_brokers() {
     let message = error_in(&["check"], &[("BOOTSTRAP_SERVERS", "broker-1")]);
     assert_eq!(
         message,
-        "--bootstrap-servers / BOOTSTRAP_SERVERS: 'broker-1' has no port; write host:port, e.g. broker-1:9092"
+        "--bootstrap-servers / BOOTSTRAP_SERVERS: 'broker-1' has no port; write host:port, e.g. 'broker-1:9092'"
     );
     let message = error(&["check", "--bootstrap-servers", "::1:9093"]);
-    assert!(message.contains("e.g. [::1]:9093"), "{message}");
+    assert!(message.contains("e.g. '[::1]:9093'"), "{message}");
     let message = error(&["check", "--bootstrap-servers", "a:1;b:2"]);
     assert!(
-        message.contains("separate servers with commas, e.g. a:1,b:2"),
+        message.contains("separate servers with commas, e.g. 'a:1,b:2'"),
         "{message}"
     );
     let message = error(&["check", "--bootstrap-server", "a:1 b:2"]);
@@ -325,11 +325,11 @@ fn producer_knobs_and_messages_that_echo_what_was_configured() {
     assert_eq!(producer.metadata_max_age, Duration::from_secs(30));
     assert_eq!(
         error(&with(&["--buffer-memory", "10", "--batch-size", "1_00"])),
-        "--buffer-memory (10) is smaller than --batch-size (1_00); raise --buffer-memory or lower --batch-size"
+        "--buffer-memory ('10') is smaller than --batch-size ('1_00'); raise --buffer-memory or lower --batch-size"
     );
     assert_eq!(
         error(&with(&["--delivery-timeout", "9s", "--linger", "10s"])),
-        "--delivery-timeout (9s) must be longer than --linger (10s)"
+        "--delivery-timeout ('9s') must be longer than --linger ('10s')"
     );
     assert!(error(&with(&["--max-in-flight", "0"])).starts_with("--max-in-flight: '0'"));
 }
@@ -339,7 +339,7 @@ fn idempotence_refuses_explicit_conflicts_and_yields_to_implicit_ones() {
     let message = error(&with(&["--enable-idempotence", "true", "--acks", "1"]));
     assert_eq!(
         message,
-        "--enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE true conflicts with --acks 1: it needs all; \
+        "--enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE true conflicts with --acks '1': it needs all; \
          change --acks, or set --enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE false"
     );
     let message = error_in(
@@ -348,7 +348,7 @@ fn idempotence_refuses_explicit_conflicts_and_yields_to_implicit_ones() {
     );
     assert!(
         message.contains(
-            "KAFKA_ENABLE_IDEMPOTENCE true conflicts with --max-in-flight 6: it needs at most 5"
+            "KAFKA_ENABLE_IDEMPOTENCE true conflicts with --max-in-flight '6': it needs at most 5"
         ),
         "{message}"
     );
