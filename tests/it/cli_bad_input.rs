@@ -77,6 +77,9 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let bad_properties = temp_file(".properties", "compression.type=brotli\n");
     let not_pem = temp_file(".pem", "not a certificate\n");
     let acks_zero = temp_file(".properties", "acks=0\n");
+    let count_exponent = temp_file(".yaml", "count: 1e6\n");
+    let count_fraction = temp_file(".yaml", "count: 10.0\n");
+    let id_negative = temp_file(".yaml", "id-start: -1\n");
     let fifos = tempfile::tempdir().unwrap();
     let fifo = fifos.path().join("fifo").display().to_string();
     assert!(std::process::Command::new("mkfifo")
@@ -94,6 +97,9 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let bad_properties = bad_properties.path().display().to_string();
     let not_pem = not_pem.path().display().to_string();
     let acks_zero = acks_zero.path().display().to_string();
+    let count_exponent = count_exponent.path().display().to_string();
+    let count_fraction = count_fraction.path().display().to_string();
+    let id_negative = id_negative.path().display().to_string();
 
     let cases = vec![
         case(
@@ -372,7 +378,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             "duplicate YAML key",
             &["--config", &duplicate_key],
             &[],
-            &["duplicate key `topic`", "line 3", "line 1"],
+            &["duplicate key 'topic'", "line 3", "line 1"],
         ),
         case(
             "IPv6 without brackets",
@@ -490,6 +496,28 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--count", "1e6"],
             &[],
             &["--count", "'1e6' is not a number of records"],
+        ),
+        case(
+            "a YAML count written with an exponent",
+            &["--config", &count_exponent],
+            &[],
+            &["--count", "`count`", "'1e6' is not a number of records"],
+        ),
+        case(
+            "a YAML count written as a fraction",
+            &["--config", &count_fraction],
+            &[],
+            &["--count", "`count`", "'10.0' is not a number of records"],
+        ),
+        case(
+            "a negative id in YAML",
+            &["sample", "--config", &id_negative],
+            &[],
+            &[
+                "--id-start",
+                "`id-start`",
+                "'-1' is not a first shoe id from 0",
+            ],
         ),
         case(
             "a progress interval that would flood",

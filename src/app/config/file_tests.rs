@@ -325,7 +325,7 @@ fn a_duplicate_key_is_named_with_its_line() {
     let file = temp_file(".yaml", "count: 5\nseed: 1\ncount: 6\n");
     let error = resolve(&["sample", "--config", &path_of(&file)]).unwrap_err();
     assert!(
-        error.contains("duplicate key `count`")
+        error.contains("duplicate key 'count'")
             && error.contains("at line 3 (first given at line 1)"),
         "{error}"
     );

@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, ffi::OsString, fmt, path::PathBuf};
 
 use crate::app::{
     command::Command,
-    config::{declarations::ALL, setting::Spec, ConfigError},
+    config::{declarations::ALL, setting::Spec, shown, ConfigError},
 };
 
 /// Where a raw value came from.
@@ -47,7 +47,7 @@ impl Value {
 pub fn label(spec: &Spec, origin: &Origin) -> String {
     match origin {
         Origin::File { path, key } => {
-            format!("{} (from `{key}` in {})", spec.label(), path.display())
+            format!("{} (from `{key}` in {})", spec.label(), shown(path))
         }
         _ => spec.label(),
     }
@@ -191,7 +191,7 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(
-            message.starts_with("--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in c.properties): the value is empty; give one of SASL_SSL, SSL"),
+            message.starts_with("--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in 'c.properties'): the value is empty; give one of SASL_SSL, SSL"),
             "{message}"
         );
         assert!(message.ends_with("or remove the key"), "{message}");

@@ -14,6 +14,7 @@ mod parse;
 mod properties;
 pub mod setting;
 mod validate;
+mod yaml;
 
 #[cfg(test)]
 mod file_tests;

@@ -364,7 +364,7 @@ mod tests {
         let err = properties_layer(&pairs, Path::new("c.properties")).unwrap_err();
         assert!(
             err.0
-                .starts_with("--acks (from `acks` in c.properties): the value is empty"),
+                .starts_with("--acks (from `acks` in 'c.properties'): the value is empty"),
             "{err}"
         );
     }
