@@ -172,9 +172,11 @@ settings! {
     }
 
     /// Subject naming: topic (<topic>-value), record (main.Shoe) or topic-record
-    /// (<topic>-main.Shoe).
+    /// (<topic>-main.Shoe); Confluent's class names (TopicNameStrategy, …, fully qualified or not)
+    /// are accepted too.
     SUBJECT_NAME_STRATEGY: SubjectNameStrategy = choice, {
         long: "subject-name-strategy",
+        properties: &[Property::Text("value.subject.name.strategy")],
         default: Some("topic"),
         value_name: "STRATEGY",
         possible: names::<SubjectNameStrategy>,
@@ -185,14 +187,19 @@ settings! {
     /// Only look the schema up, never register it (for read-only API keys).
     NO_AUTO_REGISTER: bool = choice, {
         long: "no-auto-register",
+        properties: &[Property::Negated("auto.register.schemas")],
         kind: Kind::Switch,
         commands: REGISTRY,
         heading: Heading::Registry,
     }
 
-    /// Use the subject's latest version; refuse it if it is not this producer's schema.
+    /// Use the subject's latest version instead of registering; refuse it if it is not this
+    /// producer's schema. As in Confluent's serializer, auto-registration is checked first: when a
+    /// config file turns it on explicitly (auto.register.schemas=true, no-auto-register: false), the
+    /// schema is registered and this is ignored with a warning.
     USE_LATEST_VERSION: bool = choice, {
         long: "use-latest-version",
+        properties: &[Property::Text("use.latest.version")],
         kind: Kind::Switch,
         commands: REGISTRY,
         heading: Heading::Registry,

@@ -67,6 +67,7 @@ fn properties_cell(spec: &Spec) -> String {
         .iter()
         .map(|property| match property {
             Property::Millis(key) => format!("`{key}` (ms)"),
+            Property::Negated(key) => format!("`{key}` (negated)"),
             other => code(other.key()),
         })
         .collect::<Vec<_>>()

@@ -92,6 +92,19 @@ impl Choice for SubjectNameStrategy {
         ("TopicNameStrategy", Self::Topic),
         ("RecordNameStrategy", Self::Record),
         ("TopicRecordNameStrategy", Self::TopicRecord),
+        // Confluent's class names, as client.properties writes them.
+        (
+            "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+            Self::Topic,
+        ),
+        (
+            "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+            Self::Record,
+        ),
+        (
+            "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+            Self::TopicRecord,
+        ),
     ];
 }
 

@@ -58,12 +58,15 @@ pub enum Property {
     /// One part of a value that holds several (`sasl.jaas.config`, `basic.auth.user.info`); the
     /// properties reader splits it.
     Part(&'static str),
+    /// `true`/`false` meaning the opposite of the switch (`auto.register.schemas=false` is
+    /// `--no-auto-register`).
+    Negated(&'static str),
 }
 
 impl Property {
     pub fn key(self) -> &'static str {
         match self {
-            Self::Text(key) | Self::Millis(key) | Self::Part(key) => key,
+            Self::Text(key) | Self::Millis(key) | Self::Part(key) | Self::Negated(key) => key,
         }
     }
 }

@@ -545,3 +545,48 @@ fn an_empty_environment_variable_is_the_same_as_none_for_every_variable() {
         }
     }
 }
+
+#[test]
+fn auto_registration_is_checked_before_the_latest_version_as_confluent_does() {
+    let schema = |extra: &[&str], properties: &str| {
+        let file = tempfile::Builder::new()
+            .suffix(".properties")
+            .tempfile()
+            .unwrap();
+        std::fs::write(file.path(), properties).unwrap();
+        let path = file.path().display().to_string();
+        let mut args = with(&["--config", &path]);
+        args.extend_from_slice(extra);
+        let resolved = ok(&args);
+        let warned = resolved
+            .warnings
+            .iter()
+            .any(|w| w.contains("--use-latest-version") && w.contains("checked first"));
+        let schema = resolved.config.schema;
+        (schema.auto_register, schema.use_latest_version, warned)
+    };
+    // Neither: register. The latest version alone: it turns the default registration off.
+    assert_eq!(schema(&[], ""), (true, false, false));
+    assert_eq!(schema(&["--use-latest-version"], ""), (false, true, false));
+    assert_eq!(
+        schema(
+            &[],
+            "auto.register.schemas=false\nuse.latest.version=true\n"
+        ),
+        (false, true, false)
+    );
+    // Both turned on explicitly: registration wins, and a warning says why.
+    assert_eq!(
+        schema(&[], "auto.register.schemas=true\nuse.latest.version=true\n"),
+        (true, false, true)
+    );
+    assert_eq!(
+        schema(&["--use-latest-version"], "auto.register.schemas=true\n"),
+        (true, false, true)
+    );
+    // The flag wins over the file, as for every setting.
+    assert_eq!(
+        schema(&["--no-auto-register"], "auto.register.schemas=true\n"),
+        (false, false, false)
+    );
+}
