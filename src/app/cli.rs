@@ -1,7 +1,7 @@
 //! The command line as users meet it, built from the setting declarations.
 //!
 //! clap's builder API rather than its derive: the declarations are a table, and the derive would need
-//! a struct field per setting restating its flag, help and default — the copies this design removes.
+//! a struct field per setting restating its flag, help and default — a second copy of each declaration.
 //! A loop over the table gives each command exactly the flags it takes (`sample --help` shows only
 //! sample's), with `[env: …]`, `[default: …]` and `[possible values: …]` in the help.
 //!
@@ -256,9 +256,10 @@ impl Invocation {
         if sub.is_some() {
             for (spec, _) in &before {
                 if !spec.takes(command) {
-                    return Err(CliError::Usage(not_an_option(
-                        &format!("--{}", spec.long),
-                        command,
+                    return Err(CliError::Usage(format!(
+                        "{}; {}",
+                        not_an_option(&format!("--{}", spec.long), command),
+                        help_hint(Some(command))
                     )));
                 }
                 if after.iter().any(|(other, _)| other.long == spec.long) {
@@ -340,11 +341,20 @@ fn given(matches: &ArgMatches, command: Command) -> Vec<(&'static Spec, Given)> 
 }
 
 fn not_an_option(flag: &str, command: Command) -> String {
-    format!(
-        "{flag} is not an option of `{}`; run `shoe-producer {} --help` for its options",
-        command.name(),
-        command.name()
-    )
+    format!("{flag} is not an option of `{}`", command.name())
+}
+
+/// Where to look next, at the end of a usage line.
+fn help_hint(command: Option<Command>) -> String {
+    match command {
+        Some(command) if command != Command::Produce => {
+            format!(
+                "run `shoe-producer {} --help` for its options",
+                command.name()
+            )
+        }
+        _ => "run `shoe-producer --help` for the commands and options".to_owned(),
+    }
 }
 
 /// Turns a clap error into the single line we print: clap's first line, which names the offending
@@ -367,7 +377,7 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
             let flag = arg.split('=').next().unwrap_or(arg);
             match declarations::find(flag.trim_start_matches('-')) {
                 Some(setting) if !setting.spec().takes(command) => {
-                    parts.push(format!("{flag} is not an option of `{}`", command.name()))
+                    parts.push(not_an_option(flag, command))
                 }
                 _ => parts.push(first),
             }
@@ -386,13 +396,7 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
         _ => parts.push(first),
     }
     parts.extend(extras.into_iter().map(str::to_owned));
-    let help = match command {
-        Some(command) if command != Command::Produce => {
-            format!("`shoe-producer {} --help` for its options", command.name())
-        }
-        _ => "`shoe-producer --help` for the commands and options".to_owned(),
-    };
-    parts.push(format!("run {help}"));
+    parts.push(help_hint(command));
     parts.join("; ")
 }
 
