@@ -9,7 +9,6 @@
 pub mod declarations;
 mod file;
 mod layer;
-pub mod options_table;
 mod parse;
 mod properties;
 pub mod setting;
@@ -18,6 +17,8 @@ mod yaml;
 
 #[cfg(test)]
 mod file_tests;
+#[cfg(test)]
+mod options_table;
 #[cfg(test)]
 mod validate_tests;
 

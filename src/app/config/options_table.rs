@@ -11,7 +11,7 @@ use crate::app::command::Command;
 
 /// Markdown: one table per heading, every setting with its flag, environment variable,
 /// `client.properties` keys, default, commands and meaning.
-pub fn options_table() -> String {
+pub(super) fn options_table() -> String {
     let mut out = String::new();
     for heading in Heading::ALL {
         out.push_str(&format!("\n#### {}\n\n", heading.title()));
