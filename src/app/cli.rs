@@ -361,7 +361,18 @@ fn help_hint(command: Option<Command>) -> String {
 /// argument or command, its tips (`tip: a similar argument exists: '--count'`), and where to look
 /// next. A flag that another command takes is named as not being an option of this one.
 fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
-    let rendered = error.render().to_string();
+    let mut rendered = error.render().to_string();
+    // clap repeats what was typed as it is: escape it, so a control character cannot break the line.
+    for kind in [
+        ContextKind::InvalidArg,
+        ContextKind::InvalidSubcommand,
+        ContextKind::InvalidValue,
+    ] {
+        if let Some(ContextValue::String(typed)) = error.get(kind) {
+            let escaped = quoted(typed);
+            rendered = rendered.replace(typed.as_str(), &escaped[1..escaped.len() - 1]);
+        }
+    }
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
     let first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
@@ -594,6 +605,13 @@ mod tests {
     fn unknown_subcommand_is_one_line_naming_it() {
         let message = usage(&["frobnicate"]);
         assert!(message.contains("frobnicate"), "{message}");
+    }
+
+    #[test]
+    fn what_was_typed_is_echoed_escaped() {
+        assert!(usage(&["--a\nb"]).contains(r"'--a\nb'"));
+        assert!(!usage(&["frob\x01nicate"]).contains('\x01'));
+        assert!(usage(&["completions", "ba\nsh"]).contains(r"'ba\nsh'"));
     }
 
     #[test]
