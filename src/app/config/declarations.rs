@@ -521,6 +521,20 @@ mod tests {
     }
 
     #[test]
+    fn each_minimum_the_help_names_is_the_one_enforced() {
+        for (setting, min) in [
+            (&PROGRESS_INTERVAL, MIN_PROGRESS_INTERVAL),
+            (&METADATA_MAX_AGE, MIN_METADATA_MAX_AGE),
+        ] {
+            let shown = humantime::format_duration(min).to_string();
+            let below = humantime::format_duration(min - Duration::from_nanos(1)).to_string();
+            assert!(setting.spec.help.contains(&format!("at least {shown}")));
+            assert!((setting.parse)(&shown).is_ok(), "{shown}");
+            assert!((setting.parse)(&below).is_err(), "{below}");
+        }
+    }
+
+    #[test]
     fn every_default_and_possible_value_parses() {
         for setting in ALL {
             let spec = setting.spec();
