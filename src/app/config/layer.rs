@@ -64,17 +64,8 @@ impl fmt::Debug for Value {
     }
 }
 
-/// The error for an empty flag or file value.
-pub fn empty_value(spec: &Spec, origin: &Origin) -> ConfigError {
-    ConfigError(format!(
-        "{}: {}",
-        label(spec, origin),
-        empty_reason(spec, origin)
-    ))
-}
-
-/// What is wrong with an empty value and what to do, without the setting's name.
-pub fn empty_reason(spec: &Spec, origin: &Origin) -> String {
+/// The error for an empty flag or file value: what to give instead, or how to leave it out.
+fn empty_value(spec: &Spec, origin: &Origin) -> ConfigError {
     let possible = (spec.possible)();
     let what = if possible.is_empty() {
         spec.value_name.to_owned()
@@ -85,7 +76,10 @@ pub fn empty_reason(spec: &Spec, origin: &Origin) -> String {
         Origin::File { .. } => "remove the key".to_owned(),
         _ => format!("leave --{} out", spec.long),
     };
-    format!("the value is empty; give {what}, or {instead}")
+    ConfigError(format!(
+        "{}: the value is empty; give {what}, or {instead}",
+        label(spec, origin)
+    ))
 }
 
 /// Raw values from one source, at most one per setting.
