@@ -223,10 +223,10 @@ impl<'de> Visitor<'de> for Document<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Entry>, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
-            let list = declarations::find(&key)
+            let brokers = declarations::find(&key)
                 .is_some_and(|s| std::ptr::eq(s.spec(), &BOOTSTRAP_SERVERS.spec));
             *self.current.borrow_mut() = Some(key.clone());
-            let value = map.next_value_seed(Value { list })?;
+            let value = map.next_value_seed(if brokers { Value::Brokers } else { Value::One })?;
             *self.current.borrow_mut() = None;
             entries.push((key, value));
         }
@@ -234,9 +234,13 @@ impl<'de> Visitor<'de> for Document<'_> {
     }
 }
 
-/// A value: one scalar as written, or (`list`, for the brokers) a list of them joined by commas.
-struct Value {
-    list: bool,
+/// A value: one scalar as written, or for the brokers a list of them joined by commas.
+#[derive(Clone, Copy)]
+enum Value {
+    One,
+    Brokers,
+    /// One item of the brokers' list.
+    Broker,
 }
 
 impl<'de> DeserializeSeed<'de> for Value {
@@ -250,7 +254,11 @@ impl<'de> Visitor<'de> for Value {
     type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a single value (a list is allowed only for bootstrap-servers)")
+        f.write_str(match self {
+            Self::One => "a single value (a list is allowed only for bootstrap-servers)",
+            Self::Brokers => "host:port, or a list of them",
+            Self::Broker => "one host:port per list item",
+        })
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Option<String>, E> {
@@ -258,10 +266,9 @@ impl<'de> Visitor<'de> for Value {
     }
 
     fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
-        if self.list {
-            d.deserialize_any(self)
-        } else {
-            d.deserialize_str(self)
+        match self {
+            Self::Brokers => d.deserialize_any(self),
+            Self::One | Self::Broker => d.deserialize_str(self),
         }
     }
 
@@ -276,7 +283,7 @@ impl<'de> Visitor<'de> for Value {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
         let mut joined = String::new();
         let mut items = 0;
-        while let Some(item) = seq.next_element_seed(Value { list: false })? {
+        while let Some(item) = seq.next_element_seed(Value::Broker)? {
             items += 1;
             if items > MAX_LIST_ITEMS || joined.len() > MAX_FILE_BYTES {
                 return Err(de::Error::custom(format!(
@@ -438,6 +445,6 @@ mod tests {
         let nested_list = format!("bootstrap-servers: [{}]\n", "[a:1], ".repeat(50));
         assert!(layer(&nested_list)
             .unwrap_err()
-            .contains("expected a single value"));
+            .contains("expected one host:port per list item"));
     }
 }
