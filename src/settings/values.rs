@@ -40,6 +40,12 @@ fn server(entry: &str) -> Result<String, String> {
             quoted(entry)
         ));
     }
+    if entry.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(format!(
+            "{} holds a control character; write host:port",
+            quoted(entry)
+        ));
+    }
     if let Some(separator) = entry.find(|c: char| c == ';' || c.is_whitespace()) {
         let what = if entry[separator..].starts_with(';') {
             "a ';'"
@@ -248,6 +254,10 @@ mod tests {
         let message = servers("a:1 b:2").unwrap_err();
         assert!(message.contains("holds a space"), "{message}");
         assert!(message.contains("e.g. 'a:1,b:2'"), "{message}");
+        assert_eq!(
+            servers("a\x01b:9092").unwrap_err(),
+            r"'a\x01b:9092' holds a control character; write host:port"
+        );
         let message = servers("a:1\nb:2").unwrap_err();
         assert!(
             message.starts_with(r"'a:1\nb:2' holds a space"),
