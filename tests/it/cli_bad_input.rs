@@ -447,6 +447,15 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["KAFKA_TOPIC", r"'a\x01b'"],
         ),
         case(
+            "a broker address holding a control byte",
+            &[],
+            &[("BOOTSTRAP_SERVERS", "a\x01b:9092")],
+            &[
+                "BOOTSTRAP_SERVERS",
+                r"'a\x01b:9092' holds a control character",
+            ],
+        ),
+        case(
             "an id beyond the largest",
             &[
                 "sample",
