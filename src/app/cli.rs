@@ -1,7 +1,7 @@
 //! The command line as users meet it, built from the setting declarations.
 //!
 //! clap's builder API rather than its derive: the declarations are a table, and the derive would need
-//! a struct field per setting restating its flag, help and default — the copies this design removes.
+//! a struct field per setting restating its flag, help and default — a second copy of each declaration.
 //! A loop over the table gives each command exactly the flags it takes (`sample --help` shows only
 //! sample's), with `[env: …]`, `[default: …]` and `[possible values: …]` in the help.
 //!
@@ -18,6 +18,8 @@ use clap::{
     Arg, ArgAction, ArgMatches,
 };
 use clap_complete::Shell;
+
+use crate::support::quoted::quoted;
 
 use crate::app::{
     command::Command,
@@ -140,9 +142,6 @@ fn argument(spec: &'static Spec) -> Arg {
     if let Some(short) = spec.short {
         arg = arg.short(short);
     }
-    if let Some(other) = spec.conflicts_with {
-        arg = arg.conflicts_with(other);
-    }
     match spec.kind {
         Kind::Value => arg
             .value_name(spec.value_name)
@@ -257,9 +256,10 @@ impl Invocation {
         if sub.is_some() {
             for (spec, _) in &before {
                 if !spec.takes(command) {
-                    return Err(CliError::Usage(not_an_option(
-                        &format!("--{}", spec.long),
-                        command,
+                    return Err(CliError::Usage(format!(
+                        "{}; {}",
+                        not_an_option(&format!("--{}", spec.long), command),
+                        help_hint(Some(command))
                     )));
                 }
                 if after.iter().any(|(other, _)| other.long == spec.long) {
@@ -281,6 +281,7 @@ impl Invocation {
                 (_, Given::Count(_)) => {}
             }
         }
+        // Checked here rather than by clap, so `-v sample -q` (either side of the command) is caught too.
         if invocation.verbose > 0 && invocation.quiet > 0 {
             return Err(CliError::Usage(
                 "-v/--verbose and -q/--quiet cannot be used together; give one".to_owned(),
@@ -340,18 +341,38 @@ fn given(matches: &ArgMatches, command: Command) -> Vec<(&'static Spec, Given)> 
 }
 
 fn not_an_option(flag: &str, command: Command) -> String {
-    format!(
-        "{flag} is not an option of `{}`; run `shoe-producer {} --help` for its options",
-        command.name(),
-        command.name()
-    )
+    format!("{flag} is not an option of `{}`", command.name())
+}
+
+/// Where to look next, at the end of a usage line.
+fn help_hint(command: Option<Command>) -> String {
+    match command {
+        Some(command) if command != Command::Produce => {
+            format!(
+                "run `shoe-producer {} --help` for its options",
+                command.name()
+            )
+        }
+        _ => "run `shoe-producer --help` for the commands and options".to_owned(),
+    }
 }
 
 /// Turns a clap error into the single line we print: clap's first line, which names the offending
 /// argument or command, its tips (`tip: a similar argument exists: '--count'`), and where to look
 /// next. A flag that another command takes is named as not being an option of this one.
 fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
-    let rendered = error.render().to_string();
+    let mut rendered = error.render().to_string();
+    // clap repeats what was typed as it is: escape it, so a control character cannot break the line.
+    for kind in [
+        ContextKind::InvalidArg,
+        ContextKind::InvalidSubcommand,
+        ContextKind::InvalidValue,
+    ] {
+        if let Some(ContextValue::String(typed)) = error.get(kind) {
+            let escaped = quoted(typed);
+            rendered = rendered.replace(typed.as_str(), &escaped[1..escaped.len() - 1]);
+        }
+    }
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
     let first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
@@ -367,7 +388,7 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
             let flag = arg.split('=').next().unwrap_or(arg);
             match declarations::find(flag.trim_start_matches('-')) {
                 Some(setting) if !setting.spec().takes(command) => {
-                    parts.push(format!("{flag} is not an option of `{}`", command.name()))
+                    parts.push(not_an_option(flag, command))
                 }
                 _ => parts.push(first),
             }
@@ -375,8 +396,10 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
         (ErrorKind::UnknownArgument, Some(ContextValue::String(arg)), _) => {
             match option_missing_its_value(args, arg) {
                 Some((option, value)) => parts.push(format!(
-                    "{option} takes a value, and '{value}' starts with '-', so it was read as an option: \
-                     write {option}={value} if that is the value"
+                    "{option} takes a value, and {} starts with '-', so it was read as an option: \
+                     write {} if that is the value",
+                    quoted(&value),
+                    quoted(&format!("{option}={value}"))
                 )),
                 None => parts.push(first),
             }
@@ -384,13 +407,7 @@ fn one_line_error(error: &clap::Error, args: &[OsString]) -> String {
         _ => parts.push(first),
     }
     parts.extend(extras.into_iter().map(str::to_owned));
-    let help = match command {
-        Some(command) if command != Command::Produce => {
-            format!("`shoe-producer {} --help` for its options", command.name())
-        }
-        _ => "`shoe-producer --help` for the commands and options".to_owned(),
-    };
-    parts.push(format!("run {help}"));
+    parts.push(help_hint(command));
     parts.join("; ")
 }
 
@@ -458,7 +475,10 @@ mod tests {
         ] {
             let line = usage(args);
             assert!(line.contains(&format!("{option} takes a value")), "{line}");
-            assert!(line.contains(&format!("write {option}={value}")), "{line}");
+            assert!(
+                line.contains(&format!("write '{option}={value}'")),
+                "{line}"
+            );
         }
         // An unknown short flag that follows no option is clap's own message.
         assert!(usage(&["-z"]).contains("unexpected argument '-z'"));
@@ -571,17 +591,27 @@ mod tests {
 
     #[test]
     fn verbose_and_quiet_conflict() {
-        let message = usage(&["-v", "-q"]);
-        assert!(
-            message.contains("--quiet") || message.contains("-q"),
-            "{message}"
-        );
+        for args in [
+            &["-v", "-q"][..],
+            &["-v", "sample", "-q"],
+            &["sample", "-qv"],
+        ] {
+            let message = usage(args);
+            assert!(message.contains("-q/--quiet"), "{args:?}: {message}");
+        }
     }
 
     #[test]
     fn unknown_subcommand_is_one_line_naming_it() {
         let message = usage(&["frobnicate"]);
         assert!(message.contains("frobnicate"), "{message}");
+    }
+
+    #[test]
+    fn what_was_typed_is_echoed_escaped() {
+        assert!(usage(&["--a\nb"]).contains(r"'--a\nb'"));
+        assert!(!usage(&["frob\x01nicate"]).contains('\x01'));
+        assert!(usage(&["completions", "ba\nsh"]).contains(r"'ba\nsh'"));
     }
 
     #[test]
@@ -628,13 +658,10 @@ mod tests {
             assert!(!sample.contains(flag), "{flag} shown:\n{sample}");
         }
         let produce = help(&["--help"]);
-        assert!(
-            produce.contains("[possible values: all, 1, 0]"),
-            "{produce}"
-        );
         assert!(produce.contains("[env: BOOTSTRAP_SERVERS]"), "{produce}");
         assert!(produce.contains("[default: 5ms]"), "{produce}");
         let flowing = produce.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flowing.contains("[possible values: all, 1]"), "{produce}");
         assert!(
             flowing.contains("flag, then its environment variable, then the --config file"),
             "{produce}"

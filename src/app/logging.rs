@@ -26,7 +26,7 @@ static ACTIVE_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 /// Why logging could not be set up (a bad `RUST_LOG`), reported as a usage error.
 #[derive(Debug, thiserror::Error)]
 pub enum LoggingError {
-    #[error("RUST_LOG: invalid filter '{value}' ({reason}); write e.g. RUST_LOG=info or RUST_LOG=shoe_producer=debug")]
+    #[error("RUST_LOG: invalid filter {} ({reason}); write e.g. RUST_LOG=info or RUST_LOG=shoe_producer=debug", crate::support::quoted::quoted(.value))]
     Filter { value: String, reason: String },
     #[error("logging was already set up")]
     AlreadySet,

@@ -251,13 +251,6 @@ fn acks(settings: &ProducerSettings) -> i16 {
     match settings.acks {
         Acks::All => -1,
         Acks::Leader => 1,
-        Acks::None => {
-            tracing::warn!(
-                "--acks 0 is not supported (the connection layer waits for every answer); \
-                 using --acks 1: records count as delivered once the leader has them"
-            );
-            1
-        }
     }
 }
 

@@ -109,11 +109,10 @@ pub struct SchemaSettings {
     pub use_latest_version: bool,
 }
 
-/// `--acks`.
+/// `--acks`. Kafka's `acks=0` has no value here: the connection layer waits for an answer to every
+/// request, so a record is only ever reported acked or failed on the broker's word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acks {
-    /// `0`: the broker sends no response; records count as acked once written to the socket.
-    None,
     /// `1`: the leader alone.
     Leader,
     /// `all` (`-1`): every in-sync replica.

@@ -6,6 +6,8 @@
 
 use std::{fmt, net::Ipv6Addr, ops::Deref};
 
+use crate::support::quoted::quoted;
+
 /// The bootstrap brokers: one or more `host:port` pairs (IPv6 hosts in brackets), each with a port
 /// from 1 to 65535, kept in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +36,14 @@ impl BootstrapServers {
 fn server(entry: &str) -> Result<String, String> {
     if entry.contains("://") {
         return Err(format!(
-            "'{entry}' has a scheme; write host:port only and choose the protocol with --security-protocol"
+            "{} has a scheme; write host:port only and choose the protocol with --security-protocol",
+            quoted(entry)
+        ));
+    }
+    if entry.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(format!(
+            "{} holds a control character; write host:port",
+            quoted(entry)
         ));
     }
     if let Some(separator) = entry.find(|c: char| c == ';' || c.is_whitespace()) {
@@ -49,19 +58,24 @@ fn server(entry: &str) -> Result<String, String> {
             .collect::<Vec<_>>()
             .join(",");
         return Err(format!(
-            "'{entry}' holds {what}; separate servers with commas, e.g. {commas}"
+            "{} holds {what}; separate servers with commas, e.g. {}",
+            quoted(entry),
+            quoted(&commas)
         ));
     }
     if entry.starts_with('[') && entry.ends_with(']') {
         return Err(format!(
-            "'{entry}' has no port; write host:port, e.g. {entry}:9092"
+            "{} has no port; write host:port, e.g. {}",
+            quoted(entry),
+            quoted(&format!("{entry}:9092"))
         ));
     }
     let (host, port) = match entry.rsplit_once(':') {
         Some((host, port)) if host.starts_with('[') => {
             if !host.ends_with(']') || host.len() < 3 {
                 return Err(format!(
-                    "'{entry}' is not [IPv6 address]:port; write e.g. [::1]:9092"
+                    "{} is not [IPv6 address]:port; write e.g. [::1]:9092",
+                    quoted(entry)
                 ));
             }
             (host, port)
@@ -70,15 +84,18 @@ fn server(entry: &str) -> Result<String, String> {
         Some((host, port)) if !host.is_empty() => (host, port),
         _ => {
             return Err(format!(
-                "'{entry}' has no port; write host:port, e.g. {}:9092",
-                entry.trim_end_matches(':')
+                "{} has no port; write host:port, e.g. {}",
+                quoted(entry),
+                quoted(&format!("{}:9092", entry.trim_end_matches(':')))
             ))
         }
     };
     match port.parse::<u16>() {
         Ok(port) if port > 0 => Ok(format!("{host}:{port}")),
         _ => Err(format!(
-            "'{entry}' has an invalid port '{port}'; write host:port with a port from 1 to 65535"
+            "{} has an invalid port {}; write host:port with a port from 1 to 65535",
+            quoted(entry),
+            quoted(port)
         )),
     }
 }
@@ -94,7 +111,11 @@ fn unbracketed_ipv6(entry: &str) -> String {
         }
         _ => format!("[{entry}]:9092"),
     };
-    format!("'{entry}' looks like an IPv6 address without brackets; write [address]:port, e.g. {suggestion}")
+    format!(
+        "{} looks like an IPv6 address without brackets; write [address]:port, e.g. {}",
+        quoted(entry),
+        quoted(&suggestion)
+    )
 }
 
 impl Deref for BootstrapServers {
@@ -147,11 +168,12 @@ impl RegistryUrl {
         }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!(
-                "'{text}' is not an http:// or https:// URL; {example}"
+                "{} is not an http:// or https:// URL; {example}",
+                quoted(text)
             ));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("'{text}' has no host; {example}"));
+            return Err(format!("{} has no host; {example}", quoted(text)));
         }
         let text = url.as_str().trim_end_matches('/').to_owned();
         Ok(Self { text, url })
@@ -205,7 +227,7 @@ mod tests {
             .starts_with("no host:port given"));
         assert_eq!(
             servers("broker-1").unwrap_err(),
-            "'broker-1' has no port; write host:port, e.g. broker-1:9092"
+            "'broker-1' has no port; write host:port, e.g. 'broker-1:9092'"
         );
         assert!(servers("b:99999")
             .unwrap_err()
@@ -219,7 +241,7 @@ mod tests {
     #[test]
     fn unbracketed_ipv6_suggests_brackets() {
         let message = servers("::1:9093").unwrap_err();
-        assert!(message.contains("e.g. [::1]:9093"), "{message}");
+        assert!(message.contains("e.g. '[::1]:9093'"), "{message}");
         let message = servers("fe80::1").unwrap_err();
         assert!(message.contains("[fe80::1]:9092"), "{message}");
     }
@@ -228,10 +250,19 @@ mod tests {
     fn semicolons_and_spaces_suggest_commas() {
         let message = servers("a:1;b:2").unwrap_err();
         assert!(message.contains("holds a ';'"), "{message}");
-        assert!(message.contains("e.g. a:1,b:2"), "{message}");
+        assert!(message.contains("e.g. 'a:1,b:2'"), "{message}");
         let message = servers("a:1 b:2").unwrap_err();
         assert!(message.contains("holds a space"), "{message}");
-        assert!(message.contains("e.g. a:1,b:2"), "{message}");
+        assert!(message.contains("e.g. 'a:1,b:2'"), "{message}");
+        assert_eq!(
+            servers("a\x01b:9092").unwrap_err(),
+            r"'a\x01b:9092' holds a control character; write host:port"
+        );
+        let message = servers("a:1\nb:2").unwrap_err();
+        assert!(
+            message.starts_with(r"'a:1\nb:2' holds a space"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Small parts every layer shares and none owns: secret values that never print, the TLS trust used
-//! for both Kafka and the Schema Registry, the one retry backoff, and random seeds that never panic.
+//! for both Kafka and the Schema Registry, the one retry backoff, random seeds that never panic, the
+//! one way a file the user names is read, and user text quoted for a one-line message.
 
 pub mod backoff;
+pub mod input_file;
+pub(crate) mod quoted;
 pub mod random_seed;
 pub mod secret;
 pub mod tls;

@@ -16,6 +16,11 @@ use std::{error::Error as StdError, fmt, io, path::Path, sync::Arc};
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{pem::PemObject, CertificateDer};
 
+use super::{
+    input_file::{read_regular_file, InputFileError},
+    quoted::quoted,
+};
+
 /// Why a TLS configuration could not be built. The caller names the flag or variable that gave the path.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsConfigError {
@@ -23,16 +28,12 @@ pub enum TlsConfigError {
     Read {
         path: String,
         #[source]
-        source: std::io::Error,
+        source: InputFileError,
     },
     #[error("CA file {path} holds no PEM certificate")]
     Empty { path: String },
     #[error("CA file {path} is not valid PEM: {reason}")]
     Invalid { path: String, reason: String },
-    #[error(
-        "CA file {path} is larger than {limit} bytes: give the PEM file of the CA certificate(s)"
-    )]
-    TooLarge { path: String, limit: u64 },
     #[error("TLS setup failed: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -40,25 +41,15 @@ pub enum TlsConfigError {
 /// The largest CA file read: a bundle of every public root is about 200 KiB.
 const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Reads every certificate in a PEM file, failing if it has none. The read stops after
-/// [`MAX_CA_FILE_BYTES`], so a wrong path such as a device or a huge file fails at once.
+/// Reads every certificate in a PEM file, failing if it has none. The file is read the way every
+/// input file is ([`read_regular_file`]): a regular file of at most [`MAX_CA_FILE_BYTES`].
 pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
-    use std::io::Read;
-    let shown = path.display().to_string();
-    let read_error = |source| TlsConfigError::Read {
-        path: shown.clone(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(TlsConfigError::TooLarge {
-            path: shown,
-            limit: MAX_CA_FILE_BYTES,
-        });
-    }
+    let shown = quoted(&path.display().to_string());
+    let bytes =
+        read_regular_file(path, MAX_CA_FILE_BYTES).map_err(|source| TlsConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsConfigError::Invalid {
@@ -319,11 +310,17 @@ mod tests {
     use std::io::Write;
 
     #[test]
-    fn an_endless_ca_file_is_refused_after_the_limit() {
+    fn a_ca_file_that_is_not_a_regular_file_or_too_large_is_refused() {
         let error = read_ca_file(Path::new("/dev/zero")).unwrap_err();
-        assert!(matches!(error, TlsConfigError::TooLarge { .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "cannot read CA file '/dev/zero': it is a device, not a regular file"
+        );
+        let file = tempfile::NamedTempFile::new().unwrap();
+        file.as_file().set_len(MAX_CA_FILE_BYTES + 1).unwrap();
+        let error = read_ca_file(file.path()).unwrap_err();
         assert!(
-            error.to_string().contains("/dev/zero is larger than"),
+            error.to_string().ends_with("it is larger than 4 MiB"),
             "{error}"
         );
     }

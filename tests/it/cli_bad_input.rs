@@ -76,6 +76,17 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let idempotent_file = temp_file(".properties", "enable.idempotence=true\nacks=1\n");
     let bad_properties = temp_file(".properties", "compression.type=brotli\n");
     let not_pem = temp_file(".pem", "not a certificate\n");
+    let acks_zero = temp_file(".properties", "acks=0\n");
+    let count_exponent = temp_file(".yaml", "count: 1e6\n");
+    let count_fraction = temp_file(".yaml", "count: 10.0\n");
+    let id_negative = temp_file(".yaml", "id-start: -1\n");
+    let fifos = tempfile::tempdir().unwrap();
+    let fifo = fifos.path().join("fifo").display().to_string();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let bad_yaml = bad_yaml.path().display().to_string();
     let unknown_key = unknown_key.path().display().to_string();
     let empty_yaml = empty_yaml.path().display().to_string();
@@ -85,6 +96,10 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
     let idempotent_file = idempotent_file.path().display().to_string();
     let bad_properties = bad_properties.path().display().to_string();
     let not_pem = not_pem.path().display().to_string();
+    let acks_zero = acks_zero.path().display().to_string();
+    let count_exponent = count_exponent.path().display().to_string();
+    let count_fraction = count_fraction.path().display().to_string();
+    let id_negative = id_negative.path().display().to_string();
 
     let cases = vec![
         case(
@@ -124,6 +139,18 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--compression", "'brotli'"],
         ),
         case("unknown acks", &["--acks", "2"], &[], &["--acks"]),
+        case(
+            "acks 0",
+            &["--acks", "0", "--enable-idempotence", "false"],
+            &[],
+            &["--acks", "waits for an answer", "use 1 (the leader) or all"],
+        ),
+        case(
+            "acks 0 in client.properties",
+            &["--config", &acks_zero],
+            &[],
+            &["--acks", "`acks`", "use 1 (the leader) or all"],
+        ),
         case(
             "unknown partitioner",
             &["--partitioner", "sticky"],
@@ -235,6 +262,33 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--config", "/nonexistent/shoe.yaml"],
         ),
         case(
+            "config file that is a FIFO",
+            &["--config", &fifo, "--count", "10"],
+            &[],
+            &["--config", "a pipe (FIFO), not a regular file"],
+        ),
+        case(
+            "config file that is a directory",
+            &["--config", "/tmp"],
+            &[],
+            &["--config", "'/tmp': it is a directory"],
+        ),
+        case(
+            "Kafka CA file that is a FIFO",
+            &["--security-protocol", "SSL", "--kafka-ca-file", &fifo],
+            &[],
+            &["--kafka-ca-file", "a pipe (FIFO), not a regular file"],
+        ),
+        case(
+            "registry CA file that is a FIFO",
+            &[],
+            &[
+                ("SCHEMA_REGISTRY_SSL_CA_LOCATION", &fifo),
+                ("SCHEMA_REGISTRY_URL", "https://127.0.0.1:1"),
+            ],
+            &["SCHEMA_REGISTRY_SSL_CA_LOCATION", "not a regular file"],
+        ),
+        case(
             "malformed config file",
             &["--config", &bad_yaml],
             &[],
@@ -324,7 +378,7 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             "duplicate YAML key",
             &["--config", &duplicate_key],
             &[],
-            &["duplicate key `topic`", "line 3", "line 1"],
+            &["duplicate key 'topic'", "line 3", "line 1"],
         ),
         case(
             "IPv6 without brackets",
@@ -379,6 +433,112 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--metadata-max-age", "often"],
             &[],
             &["--metadata-max-age", "often"],
+        ),
+        case(
+            "a topic holding a newline",
+            &["--topic", "a\nb"],
+            &[],
+            &["--topic", r"'a\nb'"],
+        ),
+        case(
+            "a topic holding a control byte, from the environment",
+            &[],
+            &[("KAFKA_TOPIC", "a\x01b")],
+            &["KAFKA_TOPIC", r"'a\x01b'"],
+        ),
+        case(
+            "a broker address holding a control byte",
+            &[],
+            &[("BOOTSTRAP_SERVERS", "a\x01b:9092")],
+            &[
+                "BOOTSTRAP_SERVERS",
+                r"'a\x01b:9092' holds a control character",
+            ],
+        ),
+        case(
+            "an id beyond the largest",
+            &[
+                "sample",
+                "--id-start",
+                "9223372036854775808",
+                "--count",
+                "1",
+            ],
+            &[],
+            &["--id-start", "too large: at most 9223372036854775807"],
+        ),
+        case(
+            "ids running past the largest",
+            &[
+                "sample",
+                "--id-start",
+                "9223372036854775807",
+                "--count",
+                "3",
+            ],
+            &[],
+            &[
+                "--id-start",
+                "runs past the largest id, 9223372036854775807",
+            ],
+        ),
+        case(
+            "a negative id after a space",
+            &["sample", "--id-start", "-1"],
+            &[],
+            &["--id-start", "'-1' is not a first shoe id from 0"],
+        ),
+        case(
+            "a negative id after =",
+            &["sample", "--id-start=-1"],
+            &[],
+            &["--id-start", "'-1' is not a first shoe id from 0"],
+        ),
+        case(
+            "a seed beyond the largest",
+            &["sample", "--seed", "18446744073709551616"],
+            &[],
+            &["--seed", "too large: at most 18446744073709551615"],
+        ),
+        case(
+            "a count written with an exponent",
+            &["--count", "1e6"],
+            &[],
+            &["--count", "'1e6' is not a number of records"],
+        ),
+        case(
+            "a YAML count written with an exponent",
+            &["--config", &count_exponent],
+            &[],
+            &["--count", "`count`", "'1e6' is not a number of records"],
+        ),
+        case(
+            "a YAML count written as a fraction",
+            &["--config", &count_fraction],
+            &[],
+            &["--count", "`count`", "'10.0' is not a number of records"],
+        ),
+        case(
+            "a negative id in YAML",
+            &["sample", "--config", &id_negative],
+            &[],
+            &[
+                "--id-start",
+                "`id-start`",
+                "'-1' is not a first shoe id from 0",
+            ],
+        ),
+        case(
+            "a progress interval that would flood",
+            &["--progress-interval", "1ns"],
+            &[],
+            &["--progress-interval", "minimum, 100ms", "0s to turn it off"],
+        ),
+        case(
+            "a metadata refresh that would spin",
+            &["--metadata-max-age", "1ms"],
+            &[],
+            &["--metadata-max-age", "minimum, 1s"],
         ),
         case(
             "a produce flag given to sample",
@@ -475,6 +635,12 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
                     case.name
                 ));
             }
+        }
+        if stderr.trim_end().chars().any(char::is_control) {
+            problems.push(format!(
+                "{}: a control character reached stderr: {stderr:?}",
+                case.name
+            ));
         }
         if stderr.contains("DISTINCTIVE") {
             problems.push(format!("{}: a secret leaked: {stderr:?}", case.name));
@@ -782,7 +948,9 @@ fn a_config_file_without_end_fails_at_once_in_bounded_memory() {
     );
     assert_eq!(measured.code, Some(2), "{}", measured.stderr);
     assert!(
-        measured.stderr.contains("/dev/zero is larger than 64 KiB"),
+        measured
+            .stderr
+            .contains("'/dev/zero': it is a device, not a regular file"),
         "{}",
         measured.stderr
     );

@@ -392,6 +392,55 @@ fn client_properties() -> String {
     )
 }
 
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn confluent_serializer_keys_in_client_properties_keep_their_meaning() {
+    let topic = unique_name("cmd-props-serializer");
+    let subject = format!("{topic}-main.Shoe");
+    let dir = tempfile::tempdir().unwrap();
+    let register = |extra: &str| {
+        let properties = dir.path().join("client.properties");
+        std::fs::write(
+            &properties,
+            format!(
+                "{}value.subject.name.strategy=io.confluent.kafka.serializers.subject.TopicRecordNameStrategy\n{extra}",
+                client_properties()
+            ),
+        )
+        .unwrap();
+        let run = run_to_end(
+            bare_command()
+                .args(["--log-format", "json", "register", "--topic", &topic])
+                .arg("--config")
+                .arg(&properties),
+            QUICK,
+        );
+        assert_eq!(run.code(), Some(0), "{}", run.transcript());
+        let line: serde_json::Value =
+            serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+        assert_eq!(line["subject"], subject.as_str(), "{line}");
+        let warned = run.stderr.contains("checked first");
+        (line["resolution"].as_str().unwrap().to_owned(), warned)
+    };
+    // Confluent's class name picks the subject; the schema is registered by default.
+    assert_eq!(register(""), ("registered".to_owned(), false));
+    // Auto-registration off and the latest version on: the registered version is used.
+    assert_eq!(
+        register("auto.register.schemas=false\nuse.latest.version=true\nlatest.compatibility.strict=true\n"),
+        ("latest".to_owned(), false)
+    );
+    // Both on: auto-registration is checked first, as in Confluent's serializer, and a warning says so.
+    assert_eq!(
+        register("auto.register.schemas=true\nuse.latest.version=true\n"),
+        ("registered".to_owned(), true)
+    );
+    // Auto-registration off alone: a lookup.
+    assert_eq!(
+        register("auto.register.schemas=false\n"),
+        ("looked_up".to_owned(), false)
+    );
+}
+
 /// Each key's (partition, schema id, decoded shoe) on `topic`.
 fn records_by_key(topic: &str) -> BTreeMap<String, (i32, u32, Shoe)> {
     let mut by_key = BTreeMap::new();

@@ -55,7 +55,7 @@ fn a_full_stderr_loses_the_logs_but_not_the_run_or_its_summary() {
     let run = Finished::from(
         stack_command()
             .args(["--log-format", "json", "produce", "--topic", &topic])
-            .args(["--count", "1000", "-vv", "--progress-interval", "1ms"])
+            .args(["--count", "1000", "-vv", "--progress-interval", "100ms"])
             .stderr(full_disk())
             .output()
             .expect("run the binary"),

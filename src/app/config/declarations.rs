@@ -21,6 +21,11 @@ use crate::{
     support::secret::Secret,
 };
 
+/// The shortest progress interval: each one prints a line.
+const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+/// The shortest metadata refresh interval: each one is a request to a broker.
+const MIN_METADATA_MAX_AGE: Duration = Duration::from_secs(1);
+
 /// The commands that talk to Kafka.
 const KAFKA: &[Command] = &[Produce, Check];
 /// The commands that talk to the Schema Registry (`check` only when it is configured).
@@ -167,9 +172,11 @@ settings! {
     }
 
     /// Subject naming: topic (<topic>-value), record (main.Shoe) or topic-record
-    /// (<topic>-main.Shoe).
+    /// (<topic>-main.Shoe); Confluent's class names (TopicNameStrategy, …, fully qualified or not)
+    /// are accepted too.
     SUBJECT_NAME_STRATEGY: SubjectNameStrategy = choice, {
         long: "subject-name-strategy",
+        properties: &[Property::Text("value.subject.name.strategy")],
         default: Some("topic"),
         value_name: "STRATEGY",
         possible: names::<SubjectNameStrategy>,
@@ -180,14 +187,19 @@ settings! {
     /// Only look the schema up, never register it (for read-only API keys).
     NO_AUTO_REGISTER: bool = choice, {
         long: "no-auto-register",
+        properties: &[Property::Negated("auto.register.schemas")],
         kind: Kind::Switch,
         commands: REGISTRY,
         heading: Heading::Registry,
     }
 
-    /// Use the subject's latest version; refuse it if it is not this producer's schema.
+    /// Use the subject's latest version instead of registering; refuse it if it is not this
+    /// producer's schema. As in Confluent's serializer, auto-registration is checked first: when a
+    /// config file turns it on explicitly (auto.register.schemas=true, no-auto-register: false), the
+    /// schema is registered and this is ignored with a warning.
     USE_LATEST_VERSION: bool = choice, {
         long: "use-latest-version",
+        properties: &[Property::Text("use.latest.version")],
         kind: Kind::Switch,
         commands: REGISTRY,
         heading: Heading::Registry,
@@ -229,8 +241,8 @@ settings! {
         heading: Heading::Run,
     }
 
-    /// First shoe id; ids increase by one per record.
-    ID_START: i64 = |text| number(text, "a whole number (the first shoe id)", |_| true), {
+    /// First shoe id, from 0 to 9223372036854775807; ids increase by one per record.
+    ID_START: i64 = |text| number(text, "a first shoe id from 0 to 9223372036854775807", |n| *n >= 0), {
         long: "id-start",
         default: Some("1"),
         value_name: "N",
@@ -286,8 +298,9 @@ settings! {
         heading: Heading::Run,
     }
 
-    /// Acknowledgements to wait for: all (-1), 1 (the leader only) or 0 (none).
-    ACKS: Acks = choice, {
+    /// Acknowledgements to wait for: all (-1) or 1 (the leader only). 0 is refused: every request
+    /// waits for the broker's answer, so fire-and-forget is not offered.
+    ACKS: Acks = parse::acks, {
         long: "acks",
         properties: &[Property::Text("acks"), Property::Text("request.required.acks")],
         default: Some("all"),
@@ -299,7 +312,7 @@ settings! {
 
     /// Producer id and sequence numbers on every batch, so the broker keeps each record once and in
     /// order per partition. Needs --acks all and --max-in-flight at most 5; when it is not given,
-    /// --acks 1 or 0, or --max-in-flight above 5, turn it off with a warning.
+    /// --acks 1 or --max-in-flight above 5 turn it off with a warning.
     ENABLE_IDEMPOTENCE: bool = choice, {
         long: "enable-idempotence",
         env: Some("KAFKA_ENABLE_IDEMPOTENCE"),
@@ -386,8 +399,8 @@ settings! {
     }
 
     /// How often partition counts and leaders are refreshed even without errors
-    /// (metadata.max.age.ms), so partitions added during a run are used.
-    METADATA_MAX_AGE: Duration = parse::positive_duration, {
+    /// (metadata.max.age.ms), so partitions added during a run are used; at least 1s.
+    METADATA_MAX_AGE: Duration = |text| parse::duration_at_least(text, MIN_METADATA_MAX_AGE, false), {
         long: "metadata-max-age",
         properties: &[Property::Millis("metadata.max.age.ms")],
         default: Some("5m"),
@@ -415,7 +428,6 @@ settings! {
         kind: Kind::Count,
         commands: EVERY,
         heading: Heading::Output,
-        conflicts_with: Some("quiet"),
     }
 
     /// Less log output: -q warnings and errors only, -qq errors only.
@@ -426,7 +438,6 @@ settings! {
         kind: Kind::Count,
         commands: EVERY,
         heading: Heading::Output,
-        conflicts_with: Some("verbose"),
     }
 
     /// Log line format; json makes every log line and the final summary one JSON object per line.
@@ -457,8 +468,9 @@ settings! {
         heading: Heading::Output,
     }
 
-    /// Progress line interval on stderr (a live bar when stderr is a terminal); 0s turns it off.
-    PROGRESS_INTERVAL: Duration = parse::duration, {
+    /// Progress line interval on stderr (a live bar when stderr is a terminal), at least 100ms; 0s
+    /// turns it off.
+    PROGRESS_INTERVAL: Duration = |text| parse::duration_at_least(text, MIN_PROGRESS_INTERVAL, true), {
         long: "progress-interval",
         default: Some("5s"),
         value_name: "DURATION",
@@ -505,6 +517,20 @@ mod tests {
                     spec.long
                 );
             }
+        }
+    }
+
+    #[test]
+    fn each_minimum_the_help_names_is_the_one_enforced() {
+        for (setting, min) in [
+            (&PROGRESS_INTERVAL, MIN_PROGRESS_INTERVAL),
+            (&METADATA_MAX_AGE, MIN_METADATA_MAX_AGE),
+        ] {
+            let shown = humantime::format_duration(min).to_string();
+            let below = humantime::format_duration(min - Duration::from_nanos(1)).to_string();
+            assert!(setting.spec.help.contains(&format!("at least {shown}")));
+            assert!((setting.parse)(&shown).is_ok(), "{shown}");
+            assert!((setting.parse)(&below).is_err(), "{below}");
         }
     }
 

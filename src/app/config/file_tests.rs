@@ -275,7 +275,7 @@ fn console_placeholders_are_named_and_then_missing() {
         .find(|w| w.contains("placeholders"))
         .unwrap();
     assert!(
-        placeholder_warning.contains("sasl.username, sasl.password"),
+        placeholder_warning.contains("'sasl.username', 'sasl.password'"),
         "{placeholder_warning}"
     );
 }
@@ -301,14 +301,17 @@ fn properties_detected_by_content_and_bad_values_name_the_key() {
 fn missing_malformed_and_oversized_files_are_usage_errors() {
     let error = resolve(&["sample", "--config", "/nonexistent/shoe-producer.yaml"]).unwrap_err();
     assert!(
-        error.starts_with("--config: cannot read /nonexistent/shoe-producer.yaml"),
+        error.starts_with("--config: cannot read '/nonexistent/shoe-producer.yaml'"),
         "{error}"
     );
     let file = temp_file(".yml", "topic: \"unclosed\n");
     let error = resolve(&["sample", "--config", &path_of(&file)]).unwrap_err();
     assert!(error.contains("is not valid YAML at line"), "{error}");
     let error = resolve(&["sample", "--config", "/dev/zero"]).unwrap_err();
-    assert!(error.contains("larger than 64 KiB"), "{error}");
+    assert!(
+        error.contains("it is a device, not a regular file"),
+        "{error}"
+    );
     let big = temp_file(
         ".yaml",
         &format!("# {}\n", "x".repeat(config::MAX_FILE_BYTES)),
@@ -322,7 +325,7 @@ fn a_duplicate_key_is_named_with_its_line() {
     let file = temp_file(".yaml", "count: 5\nseed: 1\ncount: 6\n");
     let error = resolve(&["sample", "--config", &path_of(&file)]).unwrap_err();
     assert!(
-        error.contains("duplicate key `count`")
+        error.contains("duplicate key 'count'")
             && error.contains("at line 3 (first given at line 1)"),
         "{error}"
     );
@@ -343,7 +346,7 @@ fn a_seed_written_as_a_json_string_is_read_back() {
     }
     let error = resolve(&["sample", "--seed", "18446744073709551616"]).unwrap_err();
     assert!(
-        error.starts_with("--seed: '18446744073709551616' is not a whole number"),
+        error == "--seed: '18446744073709551616' is too large: at most 18446744073709551615",
         "{error}"
     );
 }

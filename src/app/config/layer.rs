@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, ffi::OsString, fmt, path::PathBuf};
 
 use crate::app::{
     command::Command,
-    config::{declarations::ALL, setting::Spec, ConfigError},
+    config::{declarations::ALL, setting::Spec, shown, ConfigError},
 };
 
 /// Where a raw value came from.
@@ -47,7 +47,7 @@ impl Value {
 pub fn label(spec: &Spec, origin: &Origin) -> String {
     match origin {
         Origin::File { path, key } => {
-            format!("{} (from `{key}` in {})", spec.label(), path.display())
+            format!("{} (from `{key}` in {})", spec.label(), shown(path))
         }
         _ => spec.label(),
     }
@@ -64,17 +64,8 @@ impl fmt::Debug for Value {
     }
 }
 
-/// The error for an empty flag or file value.
-pub fn empty_value(spec: &Spec, origin: &Origin) -> ConfigError {
-    ConfigError(format!(
-        "{}: {}",
-        label(spec, origin),
-        empty_reason(spec, origin)
-    ))
-}
-
-/// What is wrong with an empty value and what to do, without the setting's name.
-pub fn empty_reason(spec: &Spec, origin: &Origin) -> String {
+/// The error for an empty flag or file value: what to give instead, or how to leave it out.
+fn empty_value(spec: &Spec, origin: &Origin) -> ConfigError {
     let possible = (spec.possible)();
     let what = if possible.is_empty() {
         spec.value_name.to_owned()
@@ -85,7 +76,10 @@ pub fn empty_reason(spec: &Spec, origin: &Origin) -> String {
         Origin::File { .. } => "remove the key".to_owned(),
         _ => format!("leave --{} out", spec.long),
     };
-    format!("the value is empty; give {what}, or {instead}")
+    ConfigError(format!(
+        "{}: the value is empty; give {what}, or {instead}",
+        label(spec, origin)
+    ))
 }
 
 /// Raw values from one source, at most one per setting.
@@ -191,7 +185,7 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(
-            message.starts_with("--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in c.properties): the value is empty; give one of SASL_SSL, SSL"),
+            message.starts_with("--security-protocol / KAFKA_SECURITY_PROTOCOL (from `security.protocol` in 'c.properties'): the value is empty; give one of SASL_SSL, SSL"),
             "{message}"
         );
         assert!(message.ends_with("or remove the key"), "{message}");

@@ -9,14 +9,16 @@
 pub mod declarations;
 mod file;
 mod layer;
-pub mod options_table;
 mod parse;
 mod properties;
 pub mod setting;
 mod validate;
+mod yaml;
 
 #[cfg(test)]
 mod file_tests;
+#[cfg(test)]
+mod options_table;
 #[cfg(test)]
 mod validate_tests;
 
@@ -96,7 +98,7 @@ pub fn process_env(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
 
-/// Shows a path as the user wrote it, for messages.
+/// A path as the user wrote it, quoted for a one-line message.
 pub(crate) fn shown(path: &Path) -> String {
-    path.display().to_string()
+    crate::support::quoted::quoted(&path.display().to_string())
 }

@@ -11,7 +11,7 @@ use crate::app::command::Command;
 
 /// Markdown: one table per heading, every setting with its flag, environment variable,
 /// `client.properties` keys, default, commands and meaning.
-pub fn options_table() -> String {
+pub(super) fn options_table() -> String {
     let mut out = String::new();
     for heading in Heading::ALL {
         out.push_str(&format!("\n#### {}\n\n", heading.title()));
@@ -67,6 +67,7 @@ fn properties_cell(spec: &Spec) -> String {
         .iter()
         .map(|property| match property {
             Property::Millis(key) => format!("`{key}` (ms)"),
+            Property::Negated(key) => format!("`{key}` (negated)"),
             other => code(other.key()),
         })
         .collect::<Vec<_>>()

@@ -13,8 +13,9 @@ use super::{
     },
     layer::{Layer, Origin},
     setting::{Property, Spec},
-    ConfigError,
+    shown, ConfigError,
 };
+use crate::support::quoted::quoted;
 
 /// The settings found in a properties file and what could not be used.
 #[derive(Debug, Default)]
@@ -112,15 +113,14 @@ fn is_placeholder(value: &str) -> bool {
     value.contains("{{") && value.contains("}}")
 }
 
-/// The declared setting that `key` sets directly, and whether its value is in milliseconds.
-fn direct(key: &str) -> Option<(&'static Spec, bool)> {
+/// The declared setting that `key` sets directly, and how its value is written.
+fn direct(key: &str) -> Option<(&'static Spec, Property)> {
     ALL.iter().find_map(|setting| {
         let spec = setting.spec();
-        spec.properties.iter().find_map(|property| match property {
-            Property::Text(k) if *k == key => Some((spec, false)),
-            Property::Millis(k) if *k == key => Some((spec, true)),
-            _ => None,
-        })
+        spec.properties
+            .iter()
+            .find(|property| property.key() == key && !matches!(property, Property::Part(_)))
+            .map(|property| (spec, *property))
     })
 }
 
@@ -135,7 +135,7 @@ pub fn properties_layer(
         path: path.to_path_buf(),
         key: key.to_owned(),
     };
-    let shown = path.display();
+    let shown = shown(path);
     let mut credentials_source: Option<(&str, &str)> = None;
 
     for (key, value) in pairs {
@@ -145,11 +145,11 @@ pub fn properties_layer(
             out.placeholders.push(key.to_owned());
             continue;
         }
-        if let Some((spec, in_millis)) = direct(key) {
-            let text = if in_millis {
-                millis(value)
-            } else {
-                value.to_owned()
+        if let Some((spec, property)) = direct(key) {
+            let text = match property {
+                Property::Millis(_) => millis(value),
+                Property::Negated(_) => negated(value),
+                _ => value.to_owned(),
             };
             // Set unconditionally: explicit sasl.username/sasl.password thus win over the JAAS line,
             // which only fills what is missing, whatever the order of the two.
@@ -192,6 +192,10 @@ pub fn properties_layer(
             "ssl.endpoint.identification.algorithm" if value.eq_ignore_ascii_case("https") => {
                 // What we always do: verify the broker's host name.
             }
+            "latest.compatibility.strict" if value.eq_ignore_ascii_case("true") => {
+                // What --use-latest-version always does: the latest version is used only when it is
+                // this producer's schema.
+            }
             _ => out.unsupported.push(key.to_owned()),
         }
     }
@@ -213,8 +217,9 @@ pub fn properties_layer(
             }
             _ => {
                 return Err(ConfigError(format!(
-                    "`{key}` in {shown}: '{source}' is not supported; use USER_INFO with \
-                     basic.auth.user.info=KEY:SECRET (or SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET)"
+                    "`{key}` in {shown}: {} is not supported; use USER_INFO with \
+                     basic.auth.user.info=KEY:SECRET (or SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET)",
+                    quoted(source)
                 )))
             }
         }
@@ -228,6 +233,15 @@ fn millis(value: &str) -> String {
         format!("{value}ms")
     } else {
         value.to_owned()
+    }
+}
+
+/// `true` ↔ `false`; anything else stays as written so the error quotes it.
+fn negated(value: &str) -> String {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => "false".to_owned(),
+        "false" => "true".to_owned(),
+        _ => value.to_owned(),
     }
 }
 
@@ -268,7 +282,9 @@ fn jaas_option(line: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::config::declarations::{ACKS, DELIVERY_TIMEOUT, LINGER};
+    use crate::app::config::declarations::{
+        ACKS, DELIVERY_TIMEOUT, LINGER, NO_AUTO_REGISTER, SUBJECT_NAME_STRATEGY, USE_LATEST_VERSION,
+    };
 
     fn layer_of(text: &str) -> PropertiesLayer {
         properties_layer(&parse_properties(text), Path::new("client.properties")).unwrap()
@@ -362,9 +378,27 @@ mod tests {
         let err = properties_layer(&pairs, Path::new("c.properties")).unwrap_err();
         assert!(
             err.0
-                .starts_with("--acks (from `acks` in c.properties): the value is empty"),
+                .starts_with("--acks (from `acks` in 'c.properties'): the value is empty"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn confluent_serializer_keys_keep_their_meaning() {
+        let layer = layer_of(
+            "auto.register.schemas=false\nuse.latest.version=true\nlatest.compatibility.strict=true\n\
+             value.subject.name.strategy=io.confluent.kafka.serializers.subject.RecordNameStrategy\n",
+        );
+        assert!(layer.unsupported.is_empty(), "{:?}", layer.unsupported);
+        assert_eq!(text(&layer, &NO_AUTO_REGISTER.spec), Some("true"));
+        assert_eq!(text(&layer, &USE_LATEST_VERSION.spec), Some("true"));
+        assert_eq!(
+            text(&layer, &SUBJECT_NAME_STRATEGY.spec),
+            Some("io.confluent.kafka.serializers.subject.RecordNameStrategy")
+        );
+        let layer = layer_of("auto.register.schemas=TRUE\nlatest.compatibility.strict=false\n");
+        assert_eq!(text(&layer, &NO_AUTO_REGISTER.spec), Some("false"));
+        assert_eq!(layer.unsupported, ["latest.compatibility.strict"]);
     }
 
     #[test]

@@ -58,12 +58,15 @@ pub enum Property {
     /// One part of a value that holds several (`sasl.jaas.config`, `basic.auth.user.info`); the
     /// properties reader splits it.
     Part(&'static str),
+    /// `true`/`false` meaning the opposite of the switch (`auto.register.schemas=false` is
+    /// `--no-auto-register`).
+    Negated(&'static str),
 }
 
 impl Property {
     pub fn key(self) -> &'static str {
         match self {
-            Self::Text(key) | Self::Millis(key) | Self::Part(key) => key,
+            Self::Text(key) | Self::Millis(key) | Self::Part(key) | Self::Negated(key) => key,
         }
     }
 }
@@ -97,8 +100,6 @@ pub struct Spec {
     pub heading: Heading,
     /// Never printed: not in errors, not in `Debug`.
     pub secret: bool,
-    /// Another setting it cannot be given with (`-v` and `-q`).
-    pub conflicts_with: Option<&'static str>,
 }
 
 impl Spec {
@@ -119,7 +120,6 @@ impl Spec {
         commands: &[],
         heading: Heading::Output,
         secret: false,
-        conflicts_with: None,
     };
 
     /// `--flag / ENV_VAR` (or `--flag` alone), as messages name the setting.

@@ -15,7 +15,7 @@ use crate::{
         Acks, Config, Instance, KafkaSettings, ProducerSettings, RegistrySettings, RunSettings,
         SchemaSettings, TopicCreation,
     },
-    support::tls::read_ca_file,
+    support::{quoted::quoted, tls::read_ca_file},
 };
 
 use super::{
@@ -82,9 +82,9 @@ impl Source<'_> {
     /// The value as the user wrote it (or the default's text), for messages that quote it.
     fn shown<T>(&self, setting: &'static Setting<T>) -> String {
         match self.given(setting) {
-            Some(value) if !setting.spec.secret => value.text.trim().to_owned(),
+            Some(value) if !setting.spec.secret => quoted(value.text.trim()),
             Some(_) => "***".to_owned(),
-            None => setting.spec.default.unwrap_or_default().to_owned(),
+            None => quoted(setting.spec.default.unwrap_or_default()),
         }
     }
 
@@ -111,15 +111,37 @@ pub fn validate(layer: &Layer, command: Command, warnings: &mut Vec<String>) -> 
     Ok(Config {
         kafka,
         registry,
-        schema: SchemaSettings {
-            subject_name_strategy: src.value(&SUBJECT_NAME_STRATEGY)?,
-            auto_register: !src.get(&NO_AUTO_REGISTER)?.unwrap_or(false),
-            use_latest_version: src.get(&USE_LATEST_VERSION)?.unwrap_or(false),
-        },
+        schema: schema(&src, warnings)?,
         producer: producer(&src, warnings)?,
         run: run(&src, warnings)?,
         topic: src.value(&TOPIC)?,
         log_format: src.value(&LOG_FORMAT)?,
+    })
+}
+
+/// How the schema id is found, with Confluent's serializer's order: auto-registration first, then
+/// the latest version, then a lookup. `--use-latest-version` alone turns auto-registration off (it
+/// is on only by default then); an explicit `auto.register.schemas=true` wins over it, with a warning.
+fn schema(src: &Source, warnings: &mut Vec<String>) -> Result<SchemaSettings> {
+    let no_auto_register = src.get(&NO_AUTO_REGISTER)?;
+    let use_latest = src.get(&USE_LATEST_VERSION)?.unwrap_or(false);
+    let auto_register = match no_auto_register {
+        Some(no) => !no,
+        None => !use_latest,
+    };
+    if auto_register && use_latest {
+        warnings.push(format!(
+            "{} is ignored: {} false turns auto-registration on, and it is checked first (as in \
+             Confluent's serializer); to use the latest version, turn auto-registration off \
+             (auto.register.schemas=false, no-auto-register: true)",
+            src.label(&USE_LATEST_VERSION),
+            src.label(&NO_AUTO_REGISTER)
+        ));
+    }
+    Ok(SchemaSettings {
+        subject_name_strategy: src.value(&SUBJECT_NAME_STRATEGY)?,
+        auto_register,
+        use_latest_version: use_latest && !auto_register,
     })
 }
 
@@ -373,9 +395,10 @@ fn run(src: &Source, warnings: &mut Vec<String>) -> Result<RunSettings> {
     if let Some(count) = count {
         if id_start.checked_add_unsigned(count).is_none() {
             return Err(ConfigError(format!(
-                "{} {id_start} with {} {count} runs past the largest id (2^63-1); lower one of them",
+                "{} {id_start} with {} {count} runs past the largest id, {}; lower one of them",
                 src.label(&ID_START),
-                src.label(&COUNT)
+                src.label(&COUNT),
+                i64::MAX
             )));
         }
     }

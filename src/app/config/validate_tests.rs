@@ -137,13 +137,13 @@ fn missing_and_malformed_brokers() {
     let message = error_in(&["check"], &[("BOOTSTRAP_SERVERS", "broker-1")]);
     assert_eq!(
         message,
-        "--bootstrap-servers / BOOTSTRAP_SERVERS: 'broker-1' has no port; write host:port, e.g. broker-1:9092"
+        "--bootstrap-servers / BOOTSTRAP_SERVERS: 'broker-1' has no port; write host:port, e.g. 'broker-1:9092'"
     );
     let message = error(&["check", "--bootstrap-servers", "::1:9093"]);
-    assert!(message.contains("e.g. [::1]:9093"), "{message}");
+    assert!(message.contains("e.g. '[::1]:9093'"), "{message}");
     let message = error(&["check", "--bootstrap-servers", "a:1;b:2"]);
     assert!(
-        message.contains("separate servers with commas, e.g. a:1,b:2"),
+        message.contains("separate servers with commas, e.g. 'a:1,b:2'"),
         "{message}"
     );
     let message = error(&["check", "--bootstrap-server", "a:1 b:2"]);
@@ -162,7 +162,7 @@ fn unknown_choices_list_the_valid_ones() {
     );
     assert!(error(&with(&["--compression", "brotli"]))
         .starts_with("--compression: unknown value 'brotli'"));
-    assert!(error(&with(&["--acks", "2"])).contains("use one of all, 1, 0"));
+    assert!(error(&with(&["--acks", "2"])).contains("use one of all, 1"));
     assert!(error(&with(&["--partitioner", "sticky"])).starts_with("--partitioner"));
     assert!(error(&with(&["--enable-idempotence", "yes"])).contains("use one of true, false"));
 }
@@ -290,7 +290,7 @@ fn unreadable_ca_file_names_the_variable() {
     );
     assert!(
         message.starts_with(
-            "--kafka-ca-file / KAFKA_SSL_CA_LOCATION: cannot read CA file /nonexistent/ca.pem"
+            "--kafka-ca-file / KAFKA_SSL_CA_LOCATION: cannot read CA file '/nonexistent/ca.pem'"
         ),
         "{message}"
     );
@@ -325,11 +325,11 @@ fn producer_knobs_and_messages_that_echo_what_was_configured() {
     assert_eq!(producer.metadata_max_age, Duration::from_secs(30));
     assert_eq!(
         error(&with(&["--buffer-memory", "10", "--batch-size", "1_00"])),
-        "--buffer-memory (10) is smaller than --batch-size (1_00); raise --buffer-memory or lower --batch-size"
+        "--buffer-memory ('10') is smaller than --batch-size ('1_00'); raise --buffer-memory or lower --batch-size"
     );
     assert_eq!(
         error(&with(&["--delivery-timeout", "9s", "--linger", "10s"])),
-        "--delivery-timeout (9s) must be longer than --linger (10s)"
+        "--delivery-timeout ('9s') must be longer than --linger ('10s')"
     );
     assert!(error(&with(&["--max-in-flight", "0"])).starts_with("--max-in-flight: '0'"));
 }
@@ -339,7 +339,7 @@ fn idempotence_refuses_explicit_conflicts_and_yields_to_implicit_ones() {
     let message = error(&with(&["--enable-idempotence", "true", "--acks", "1"]));
     assert_eq!(
         message,
-        "--enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE true conflicts with --acks 1: it needs all; \
+        "--enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE true conflicts with --acks '1': it needs all; \
          change --acks, or set --enable-idempotence / KAFKA_ENABLE_IDEMPOTENCE false"
     );
     let message = error_in(
@@ -348,11 +348,11 @@ fn idempotence_refuses_explicit_conflicts_and_yields_to_implicit_ones() {
     );
     assert!(
         message.contains(
-            "KAFKA_ENABLE_IDEMPOTENCE true conflicts with --max-in-flight 6: it needs at most 5"
+            "KAFKA_ENABLE_IDEMPOTENCE true conflicts with --max-in-flight '6': it needs at most 5"
         ),
         "{message}"
     );
-    for extra in [["--acks", "0"], ["--acks", "1"], ["--max-in-flight", "6"]] {
+    for extra in [["--acks", "1"], ["--max-in-flight", "6"]] {
         let resolved = ok(&with(&extra));
         assert!(!resolved.config.producer.enable_idempotence, "{extra:?}");
         let warnings: Vec<_> = resolved
@@ -544,4 +544,49 @@ fn an_empty_environment_variable_is_the_same_as_none_for_every_variable() {
             }
         }
     }
+}
+
+#[test]
+fn auto_registration_is_checked_before_the_latest_version_as_confluent_does() {
+    let schema = |extra: &[&str], properties: &str| {
+        let file = tempfile::Builder::new()
+            .suffix(".properties")
+            .tempfile()
+            .unwrap();
+        std::fs::write(file.path(), properties).unwrap();
+        let path = file.path().display().to_string();
+        let mut args = with(&["--config", &path]);
+        args.extend_from_slice(extra);
+        let resolved = ok(&args);
+        let warned = resolved
+            .warnings
+            .iter()
+            .any(|w| w.contains("--use-latest-version") && w.contains("checked first"));
+        let schema = resolved.config.schema;
+        (schema.auto_register, schema.use_latest_version, warned)
+    };
+    // Neither: register. The latest version alone: it turns the default registration off.
+    assert_eq!(schema(&[], ""), (true, false, false));
+    assert_eq!(schema(&["--use-latest-version"], ""), (false, true, false));
+    assert_eq!(
+        schema(
+            &[],
+            "auto.register.schemas=false\nuse.latest.version=true\n"
+        ),
+        (false, true, false)
+    );
+    // Both turned on explicitly: registration wins, and a warning says why.
+    assert_eq!(
+        schema(&[], "auto.register.schemas=true\nuse.latest.version=true\n"),
+        (true, false, true)
+    );
+    assert_eq!(
+        schema(&["--use-latest-version"], "auto.register.schemas=true\n"),
+        (true, false, true)
+    );
+    // The flag wins over the file, as for every setting.
+    assert_eq!(
+        schema(&["--no-auto-register"], "auto.register.schemas=true\n"),
+        (false, false, false)
+    );
 }
