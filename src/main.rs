@@ -5,7 +5,7 @@ use std::{io::Write, process::ExitCode, time::Duration};
 
 use shoe_producer::{
     app::cli::{CliError, Invocation},
-    app::config::{self, declarations::LOG_FORMAT},
+    app::config,
     app::logging,
     commands,
     settings::exit::Failure,
@@ -28,11 +28,7 @@ fn main() -> ExitCode {
         }
         Err(CliError::Usage(line)) => return fail(LogFormat::Text, Failure::usage(line)),
     };
-    // Until the configuration is resolved, errors follow the --log-format flag, if valid.
-    let early_format = match invocation.flag(LOG_FORMAT.spec.long) {
-        Some(format) if format.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
-        _ => LogFormat::Text,
-    };
+    let early_format = invocation.early_log_format();
     let resolved = match invocation.resolve(&config::process_env) {
         Ok(resolved) => resolved,
         Err(error) => return fail(early_format, error.into()),

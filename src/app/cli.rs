@@ -19,15 +19,17 @@ use clap::{
 };
 use clap_complete::Shell;
 
-use crate::support::quoted::quoted;
-
-use crate::app::{
-    command::Command,
-    config::{
-        declarations::{self, ALL},
-        setting::{Kind, Spec},
-        ConfigError, Layer, Origin, Resolved,
+use crate::{
+    app::{
+        command::Command,
+        config::{
+            declarations::{self, ALL},
+            setting::{Kind, Spec},
+            ConfigError, Layer, Origin, Resolved,
+        },
     },
+    settings::LogFormat,
+    support::quoted::quoted,
 };
 
 const AFTER_HELP: &str = "\
@@ -310,6 +312,15 @@ impl Invocation {
         self.flags()
             .find(|(spec, _)| spec.long == long)
             .map(|(_, text)| text)
+    }
+
+    /// How to write errors until the configuration is resolved: as `--log-format` says, if it
+    /// says `json`, else as text.
+    pub fn early_log_format(&self) -> LogFormat {
+        match self.flag(declarations::LOG_FORMAT.spec.long) {
+            Some(format) if format.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        }
     }
 }
 

@@ -2,9 +2,9 @@
 //! for both Kafka and the Schema Registry, the one retry backoff, random seeds that never panic, the
 //! one way a file the user names is read, and user text quoted for a one-line message.
 
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod input_file;
 pub(crate) mod quoted;
-pub mod random_seed;
+pub(crate) mod random_seed;
 pub mod secret;
 pub mod tls;

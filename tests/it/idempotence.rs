@@ -32,7 +32,7 @@ async fn the_broker_hands_out_a_producer_id_and_stores_batches_under_it() {
     let outcome = produce::produce_with(&config, Shutdown::manual())
         .await
         .expect("every record acked");
-    let stats = &outcome.summary.stats;
+    let stats = &outcome.stats;
     let (producer_id, epoch) = stats.producer_id_and_epoch.expect("idempotent by default");
     assert!(producer_id >= 0 && epoch == 0, "{stats:?}");
     let partitions = consume_all(&kafka, &topic, 3).await;
@@ -40,7 +40,7 @@ async fn the_broker_hands_out_a_producer_id_and_stores_batches_under_it() {
         &partitions,
         1,
         5_000,
-        outcome.summary.destination.schema_id.unwrap(),
+        outcome.destination.schema_id.unwrap(),
         false,
     );
 
@@ -110,7 +110,7 @@ async fn a_refused_producer_id_stops_the_run_before_producing_with_what_to_do() 
     let outcome = produce::produce_with(&config, Shutdown::manual())
         .await
         .expect("produced without a producer id");
-    assert_eq!(outcome.summary.stats.acked, 100);
+    assert_eq!(outcome.stats.acked, 100);
 }
 
 async fn kafka_via_stack() -> kafka::Kafka {

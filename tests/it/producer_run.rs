@@ -15,10 +15,10 @@ async fn every_shoe_arrives_once_in_order_and_decodes() {
     let outcome = produce::produce_with(&config, Shutdown::manual())
         .await
         .expect("every record acked");
-    let stats = &outcome.summary.stats;
+    let stats = &outcome.stats;
     assert_eq!((stats.sent, stats.acked, stats.failed), (50_000, 50_000, 0));
     assert_eq!(stats.possible_duplicates, 0);
-    let schema_id = outcome.summary.destination.schema_id.expect("schema id");
+    let schema_id = outcome.destination.schema_id.expect("schema id");
 
     let partitions = consume_all(&kafka, &topic, 6).await;
     let read = verify_produced(&partitions, 1, 50_000, schema_id, false);
@@ -55,7 +55,7 @@ async fn create_topic_makes_the_topic_and_the_run_succeeds() {
     let outcome = produce::produce_with(&config, Shutdown::manual())
         .await
         .unwrap();
-    assert_eq!(outcome.summary.stats.acked, 1_000);
+    assert_eq!(outcome.stats.acked, 1_000);
     let kafka = shoe_producer::kafka::connect(&engine_support::kafka_settings())
         .await
         .unwrap();
@@ -65,7 +65,7 @@ async fn create_topic_makes_the_topic_and_the_run_succeeds() {
         &partitions,
         1,
         1_000,
-        outcome.summary.destination.schema_id.unwrap(),
+        outcome.destination.schema_id.unwrap(),
         false,
     );
 }

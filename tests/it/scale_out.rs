@@ -83,7 +83,7 @@ fn instances_write_disjoint_complete_replayable_ranges() {
     );
     let mut seeds = std::collections::BTreeSet::new();
     for (index, outcome) in outcomes.into_iter().enumerate() {
-        let summary = outcome.expect("every record acked").summary;
+        let summary = outcome.expect("every record acked");
         let generation = summary.generation;
         assert_eq!(generation.instance.index, index as u32);
         assert_eq!(summary.stats.acked, summary.stats.sent);

@@ -6,12 +6,12 @@
 //! same way, naming the flag, the variable and, when it came from a file, the file's key. `validate`
 //! turns the merged layer into the typed settings for the command being run.
 
-pub mod declarations;
+pub(crate) mod declarations;
 mod file;
 mod layer;
 mod parse;
 mod properties;
-pub mod setting;
+pub(crate) mod setting;
 mod validate;
 mod yaml;
 

@@ -169,7 +169,8 @@ impl<T> Setting<T> {
 /// A setting with its type erased, for what is done to every setting alike.
 pub trait AnySetting: Sync {
     fn spec(&self) -> &Spec;
-    /// Whether `text` parses, without keeping the value.
+    /// Whether `text` parses, without keeping the value (the declarations' own test).
+    #[cfg(test)]
     fn check(&self, text: &str) -> Result<(), String>;
 }
 
@@ -177,6 +178,7 @@ impl<T> AnySetting for Setting<T> {
     fn spec(&self) -> &Spec {
         &self.spec
     }
+    #[cfg(test)]
     fn check(&self, text: &str) -> Result<(), String> {
         (self.parse)(text).map(drop)
     }

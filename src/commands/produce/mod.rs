@@ -45,15 +45,9 @@ use crate::{
 /// Records generated per permit from [`RunControl`] (it caps this further under `--rate`).
 const GENERATE_CHUNK: u64 = 1024;
 
-/// How a completed run ended: its summary, including why it stopped and how to replay it.
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub summary: Summary,
-}
-
-/// Runs `produce`, stopped by SIGINT, SIGTERM or SIGHUP in any phase. `Ok` only when every record
-/// sent was acknowledged.
-pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
+/// Runs `produce`, stopped by SIGINT, SIGTERM or SIGHUP in any phase: the run's summary, including
+/// why it stopped and how to replay it. `Ok` only when every record sent was acknowledged.
+pub async fn produce(config: &Config) -> Result<Summary, Failure> {
     // First thing, so that no phase of the run can miss a signal.
     let shutdown = Shutdown::install(config.log_format)
         .map_err(|e| Failure::runtime(format!("cannot listen for SIGINT/SIGTERM/SIGHUP: {e}")))?;
@@ -61,7 +55,7 @@ pub async fn produce(config: &Config) -> Result<RunOutcome, Failure> {
 }
 
 /// [`produce`] with a caller-owned stop request (tests, embedding).
-pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutcome, Failure> {
+pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<Summary, Failure> {
     let kafka_settings = require_kafka(config)?;
     let registry_settings = require_registry(config)?;
     let base_seed = config.run.seed.unwrap_or_else(random_seed);
@@ -101,7 +95,7 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
                 generation,
             );
             stdout::print(&summary.render(config.log_format), "the summary");
-            return Ok(RunOutcome { summary });
+            return Ok(summary);
         }
     };
     let Running {
@@ -169,7 +163,7 @@ pub async fn produce_with(config: &Config, shutdown: Shutdown) -> Result<RunOutc
     }
     match run_failure(&summary.stats) {
         Some(message) => Err(Failure::runtime(message)),
-        None => Ok(RunOutcome { summary }),
+        None => Ok(summary),
     }
 }
 

@@ -137,12 +137,12 @@ async fn without_idempotence_a_killed_broker_leaves_at_least_once_with_every_cop
     let run = tokio::spawn(async move { produce::produce_with(&config, Shutdown::manual()).await });
     kill_and_restart(1, Duration::from_secs(3)).await;
     let outcome = run.await.unwrap().expect("every record acked");
-    let stats = &outcome.summary.stats;
+    let stats = &outcome.stats;
     assert_eq!((stats.sent, stats.acked, stats.failed), (count, count, 0));
     assert_eq!(stats.producer_id_and_epoch, None);
 
     let partitions = consume_all(&kafka, &topic, 6).await;
-    let schema_id = outcome.summary.destination.schema_id.unwrap();
+    let schema_id = outcome.destination.schema_id.unwrap();
     let read = verify_produced(&partitions, 1, count, schema_id, true);
     // Every acked record is there; any extra copy comes from a retry counted as a possible duplicate.
     assert!(
