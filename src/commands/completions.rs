@@ -12,14 +12,14 @@ use clap_complete::Shell;
 use crate::{app::cli, settings::exit::Failure};
 
 /// Prints the completion script for `shell` on stdout.
-pub fn completions(shell: Shell) -> Result<(), Failure> {
+pub(super) fn completions(shell: Shell) -> Result<(), Failure> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cli::command(), "shoe-producer", &mut script);
     print(&script, "the completion script")
 }
 
 /// Prints the man page (roff) on stdout; the release ships it as `shoe-producer.1`.
-pub fn man() -> Result<(), Failure> {
+pub(super) fn man() -> Result<(), Failure> {
     let mut page = Vec::new();
     clap_mangen::Man::new(cli::command())
         .render(&mut page)

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 /// Exponential backoff state for one retried activity.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     initial: Duration,
     max: Duration,
     next: Duration,
@@ -16,7 +16,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// Pauses start at `initial` and double up to `max` (`max` below `initial` is raised to it).
-    pub const fn new(initial: Duration, max: Duration) -> Self {
+    pub(crate) const fn new(initial: Duration, max: Duration) -> Self {
         let max = if max.as_nanos() < initial.as_nanos() {
             initial
         } else {
@@ -30,17 +30,17 @@ impl Backoff {
     }
 
     /// The first pause.
-    pub const fn initial(&self) -> Duration {
+    pub(crate) const fn initial(&self) -> Duration {
         self.initial
     }
 
     /// The longest pause.
-    pub const fn max(&self) -> Duration {
+    pub(crate) const fn max(&self) -> Duration {
         self.max
     }
 
     /// The pause to take after a failure; the one after it is twice as long, up to the cap.
-    pub fn next_pause(&mut self) -> Duration {
+    pub(crate) fn next_pause(&mut self) -> Duration {
         let pause = self.next;
         self.next = self.next.saturating_mul(2).min(self.max);
         pause
@@ -48,7 +48,11 @@ impl Backoff {
 
     /// Like [`next_pause`](Self::next_pause), but cut so the pause ends by `deadline`; `None` when
     /// the deadline has already passed (give up and report the last error).
-    pub fn next_pause_before(&mut self, now: Instant, deadline: Instant) -> Option<Duration> {
+    pub(crate) fn next_pause_before(
+        &mut self,
+        now: Instant,
+        deadline: Instant,
+    ) -> Option<Duration> {
         let left = deadline
             .checked_duration_since(now)
             .filter(|d| !d.is_zero())?;
@@ -56,7 +60,7 @@ impl Backoff {
     }
 
     /// After a success: the next failure pauses for `initial` again.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = self.initial;
     }
 }

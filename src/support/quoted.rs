@@ -5,7 +5,7 @@
 //! typed (a value, a key, a path) passes it through [`quoted`].
 
 /// `text` in single quotes, with control characters, `\` and `'` escaped: `'a\nb'`, `'a\x01b'`.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('\'');
     for c in text.chars() {

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::TryRngCore;
 
 /// 64 random bits from the OS, or from the clock and the process id when the OS has none to give.
-pub fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     rand::rngs::OsRng
         .try_next_u64()
         .unwrap_or_else(|_| clock_seed())
@@ -26,7 +26,7 @@ fn clock_seed() -> u64 {
 
 /// SplitMix64's finalizer: spreads every input bit over the whole output, so consecutive inputs give
 /// unrelated outputs.
-pub fn mix64(mut x: u64) -> u64 {
+pub(crate) fn mix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

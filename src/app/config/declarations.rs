@@ -480,7 +480,7 @@ settings! {
 }
 
 /// The setting whose long flag (or alias) is `name`, dashes or underscores.
-pub fn find(name: &str) -> Option<&'static dyn AnySetting> {
+pub(crate) fn find(name: &str) -> Option<&'static dyn AnySetting> {
     ALL.iter().copied().find(|s| s.spec().is_named(name))
 }
 

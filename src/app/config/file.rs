@@ -99,7 +99,7 @@ fn read_bounded(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// The extension decides; otherwise a file whose first setting line looks like `a.b=…` is properties.
-pub fn detect_format(path: &Path, text: &str) -> FileFormat {
+pub(super) fn detect_format(path: &Path, text: &str) -> FileFormat {
     match path
         .extension()
         .and_then(|e| e.to_str())

@@ -44,7 +44,7 @@ impl Value {
 }
 
 /// `--flag / ENV`, plus the file key when the origin is a file.
-pub fn label(spec: &Spec, origin: &Origin) -> String {
+pub(super) fn label(spec: &Spec, origin: &Origin) -> String {
     match origin {
         Origin::File { path, key } => {
             format!("{} (from `{key}` in {})", spec.label(), shown(path))
@@ -123,7 +123,7 @@ impl Layer {
 
 /// The environment variables of the settings `command` takes, read through `env` (the process
 /// environment in the binary, a map in tests).
-pub fn env_layer(
+pub(super) fn env_layer(
     command: Command,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Layer, ConfigError> {

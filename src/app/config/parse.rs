@@ -23,14 +23,14 @@ use crate::{
 };
 
 /// A setting with a fixed set of values.
-pub trait Choice: Copy + PartialEq + 'static {
+pub(super) trait Choice: Copy + PartialEq + 'static {
     /// Every spelling accepted (case-insensitively). The first spelling of each value is the one
     /// shown in `--help` and errors; later ones are accepted aliases (`-1` for `all`).
     const SPELLINGS: &'static [(&'static str, Self)];
 }
 
 /// One of `T`'s spellings.
-pub fn choice<T: Choice>(text: &str) -> Result<T, String> {
+pub(super) fn choice<T: Choice>(text: &str) -> Result<T, String> {
     T::SPELLINGS
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(text))
@@ -45,7 +45,7 @@ pub fn choice<T: Choice>(text: &str) -> Result<T, String> {
 }
 
 /// The shown spelling of each of `T`'s values, in declaration order.
-pub fn names<T: Choice>() -> Vec<&'static str> {
+pub(super) fn names<T: Choice>() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for (i, (name, value)) in T::SPELLINGS.iter().enumerate() {
         if !T::SPELLINGS[..i]
@@ -59,7 +59,7 @@ pub fn names<T: Choice>() -> Vec<&'static str> {
 }
 
 /// No possible values: a free-form setting.
-pub fn free_form() -> Vec<&'static str> {
+pub(super) fn free_form() -> Vec<&'static str> {
     Vec::new()
 }
 
@@ -115,7 +115,7 @@ impl Choice for Acks {
 
 /// `--acks`: one of [`Acks`]' spellings. Kafka's `0` is refused with the reason: the broker would
 /// send no answer, and the connection layer waits for one to every request.
-pub fn acks(text: &str) -> Result<Acks, String> {
+pub(super) fn acks(text: &str) -> Result<Acks, String> {
     if text == "0" {
         return Err(
             "'0' (no acknowledgement) is not offered: the connection layer waits for an answer \
@@ -150,7 +150,7 @@ impl Choice for LogFormat {
 }
 
 /// A whole-number type a setting holds, with its range.
-pub trait Whole: Sized {
+pub(super) trait Whole: Sized {
     const MIN: i128;
     const MAX: i128;
     /// `value`, known to be within `MIN..=MAX`.
@@ -186,7 +186,7 @@ impl Whole for NonZeroUsize {
 /// and accepted by `acceptable`; otherwise "'…' is not {what}", or for a number above the range,
 /// "'…' is too large: at most MAX". `1e6`, `10.0` and `0x10` are not whole numbers here, whichever
 /// source they come from.
-pub fn number<T: Whole>(
+pub(super) fn number<T: Whole>(
     text: &str,
     what: &str,
     acceptable: impl Fn(&T) -> bool,
@@ -215,7 +215,7 @@ pub fn number<T: Whole>(
 }
 
 /// A humantime duration (`30s`, `500ms`, `1h 30m`), zero included.
-pub fn duration(text: &str) -> Result<Duration, String> {
+pub(super) fn duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| {
         format!(
             "{} is not a duration ({e}); write a number with a unit, e.g. 500ms, 30s, 5m, 1h30m",
@@ -225,7 +225,7 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 }
 
 /// A duration longer than zero.
-pub fn positive_duration(text: &str) -> Result<Duration, String> {
+pub(super) fn positive_duration(text: &str) -> Result<Duration, String> {
     match duration(text)? {
         d if d.is_zero() => Err(format!(
             "{} must be longer than zero, e.g. 30s",
@@ -236,7 +236,11 @@ pub fn positive_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// A duration of at least `min`, where a shorter one would flood or spin; zero too when `zero_is_off`.
-pub fn duration_at_least(text: &str, min: Duration, zero_is_off: bool) -> Result<Duration, String> {
+pub(super) fn duration_at_least(
+    text: &str,
+    min: Duration,
+    zero_is_off: bool,
+) -> Result<Duration, String> {
     let d = duration(text)?;
     if d >= min || (zero_is_off && d.is_zero()) {
         return Ok(d);
@@ -254,22 +258,22 @@ pub fn duration_at_least(text: &str, min: Duration, zero_is_off: bool) -> Result
 }
 
 /// Any text (an API key, a file path checked later).
-pub fn text(text: &str) -> Result<String, String> {
+pub(super) fn text(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
 /// A file path; whether it can be read is checked where it is used.
-pub fn path(text: &str) -> Result<PathBuf, String> {
+pub(super) fn path(text: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(text))
 }
 
 /// An API secret, held so that it never prints.
-pub fn secret(text: &str) -> Result<Secret, String> {
+pub(super) fn secret(text: &str) -> Result<Secret, String> {
     Ok(Secret::new(text))
 }
 
 /// A legal Kafka topic name.
-pub fn topic(text: &str) -> Result<String, String> {
+pub(super) fn topic(text: &str) -> Result<String, String> {
     let legal = text.len() <= 249
         && text != "."
         && text != ".."
@@ -287,7 +291,7 @@ pub fn topic(text: &str) -> Result<String, String> {
 }
 
 /// `IP:PORT`, `[IPv6]:PORT`, `localhost:PORT` or `:PORT` (all interfaces). No name lookups.
-pub fn metrics_addr(text: &str) -> Result<SocketAddr, String> {
+pub(super) fn metrics_addr(text: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = SocketAddr::from_str(text) {
         return Ok(addr);
     }

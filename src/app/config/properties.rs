@@ -19,7 +19,7 @@ use crate::support::quoted::quoted;
 
 /// The settings found in a properties file and what could not be used.
 #[derive(Debug, Default)]
-pub struct PropertiesLayer {
+pub(super) struct PropertiesLayer {
     pub layer: Layer,
     /// Keys this producer does not support, in file order.
     pub unsupported: Vec<String>,
@@ -30,7 +30,7 @@ pub struct PropertiesLayer {
 /// Parses Java properties text: `key=value`, `key: value` or `key value`; `#`/`!` comments; a trailing
 /// backslash continues a line; `\t`, `\n`, `\uXXXX` and `\<char>` escapes. The last of a repeated key
 /// wins, as in Java.
-pub fn parse_properties(text: &str) -> Vec<(String, String)> {
+pub(super) fn parse_properties(text: &str) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut lines = text.lines();
     while let Some(first) = lines.next() {
@@ -126,7 +126,7 @@ fn direct(key: &str) -> Option<(&'static Spec, Property)> {
 
 /// Maps the pairs of a properties file onto our settings. An empty value of a key we use is an error,
 /// as for any file value.
-pub fn properties_layer(
+pub(super) fn properties_layer(
     pairs: &[(String, String)],
     path: &Path,
 ) -> Result<PropertiesLayer, ConfigError> {

@@ -148,14 +148,14 @@ impl Spec {
 }
 
 /// A declared setting and its parser into `T`.
-pub struct Setting<T: 'static> {
+pub(crate) struct Setting<T: 'static> {
     pub spec: Spec,
     pub parse: fn(&str) -> Result<T, String>,
 }
 
 impl<T> Setting<T> {
     /// The declared default, parsed. Every declared default parses: a unit test reads them all.
-    pub fn default_value(&self) -> Option<T> {
+    pub(crate) fn default_value(&self) -> Option<T> {
         let text = self.spec.default?;
         Some((self.parse)(text).unwrap_or_else(|reason| {
             panic!(
@@ -167,7 +167,7 @@ impl<T> Setting<T> {
 }
 
 /// A setting with its type erased, for what is done to every setting alike.
-pub trait AnySetting: Sync {
+pub(crate) trait AnySetting: Sync {
     fn spec(&self) -> &Spec;
     /// Whether `text` parses, without keeping the value (the declarations' own test).
     #[cfg(test)]

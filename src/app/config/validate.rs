@@ -31,7 +31,7 @@ pub const KAFKA_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most requests in flight per partition with which the broker can keep an idempotent
 /// producer's batches in order (the Java client's limit).
-pub const MAX_IN_FLIGHT_IDEMPOTENT: usize = 5;
+pub(super) const MAX_IN_FLIGHT_IDEMPOTENT: usize = 5;
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -96,7 +96,11 @@ impl Source<'_> {
 
 /// Builds the typed configuration for `command` from the merged layer; `warnings` collects settings
 /// that are given but have no effect.
-pub fn validate(layer: &Layer, command: Command, warnings: &mut Vec<String>) -> Result<Config> {
+pub(super) fn validate(
+    layer: &Layer,
+    command: Command,
+    warnings: &mut Vec<String>,
+) -> Result<Config> {
     let src = Source { layer, command };
     let kafka = if src.wants(&BOOTSTRAP_SERVERS) {
         Some(kafka(&src, warnings)?)

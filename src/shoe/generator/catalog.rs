@@ -6,12 +6,12 @@
 //! vector in `testdata/generator_seed42.txt` will say so, and must be updated on purpose.
 
 /// A brand and the model lines it sells.
-pub struct Brand {
+pub(super) struct Brand {
     pub name: &'static str,
     pub lines: &'static [&'static str],
 }
 
-pub const BRANDS: &[Brand] = &[
+pub(super) const BRANDS: &[Brand] = &[
     Brand {
         name: "Nike",
         lines: &[
@@ -158,11 +158,11 @@ pub const BRANDS: &[Brand] = &[
 ];
 
 /// Model generations, `1` to `14`, as text so naming a shoe needs no number formatting.
-pub const VERSIONS: &[&str] = &[
+pub(super) const VERSIONS: &[&str] = &[
     "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14",
 ];
 
 /// Edition suffixes appended to the name; the empty entries make plain models the most common.
-pub const EDITIONS: &[&str] = &[
+pub(super) const EDITIONS: &[&str] = &[
     "", "", "", "", "", "", "", "", " GTX", " Wide", " Trail", " Premium", " SE", " Elite",
 ];
