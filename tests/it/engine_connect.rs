@@ -26,7 +26,7 @@ use shoe_producer::{
 };
 
 /// Peak resident memory a failed start may take, in KiB: the runtime, TLS and registry client, and
-/// no more (a garbage frame length read as a size used to cost ~100 MB).
+/// no more (a garbage frame length read as a size and allocated would cost ~100 MB).
 const PEAK_RSS_LIMIT_KIB: i64 = 40 * 1024;
 
 /// How long a run that should fail at start-up may take before the test kills it (a hang guard).
