@@ -13,8 +13,8 @@ use std::{
 
 use crate::{
     settings::{
-        Acks, Compression, LogFormat, PartitionerKind, SaslMechanism, SecurityProtocol,
-        SubjectNameStrategy,
+        Acks, ColorChoice, Compression, LogFormat, PartitionerKind, SaslMechanism,
+        SecurityProtocol, SubjectNameStrategy,
     },
     support::secret::Secret,
 };
@@ -121,6 +121,14 @@ impl Choice for PartitionerKind {
 impl Choice for LogFormat {
     const SPELLINGS: &'static [(&'static str, Self)] =
         &[("text", Self::Text), ("json", Self::Json)];
+}
+
+impl Choice for ColorChoice {
+    const SPELLINGS: &'static [(&'static str, Self)] = &[
+        ("auto", Self::Auto),
+        ("always", Self::Always),
+        ("never", Self::Never),
+    ];
 }
 
 /// A number (`_` separators allowed) that `acceptable` agrees with; otherwise "'…' is not {what}".

@@ -120,6 +120,7 @@ pub fn validate(layer: &Layer, command: Command, warnings: &mut Vec<String>) -> 
         run: run(&src, warnings)?,
         topic: src.value(&TOPIC)?,
         log_format: src.value(&LOG_FORMAT)?,
+        color: src.value(&COLOR)?,
     })
 }
 

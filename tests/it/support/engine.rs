@@ -147,7 +147,7 @@ pub fn observer() -> (Arc<CountingObserver>, Vec<Arc<dyn DeliveryObserver>>) {
 /// A full `produce` configuration for the local stack: topic `topic`, `count` records.
 pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
     use shoe_producer::settings::{
-        Config, LogFormat, RunSettings, SchemaSettings, SubjectNameStrategy,
+        ColorChoice, Config, LogFormat, RunSettings, SchemaSettings, SubjectNameStrategy,
     };
     Config {
         kafka: Some(kafka_settings()),
@@ -172,6 +172,7 @@ pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
         },
         topic: topic.to_owned(),
         log_format: LogFormat::Json,
+        color: ColorChoice::Never,
     }
 }
 
