@@ -38,7 +38,8 @@ fn main() -> ExitCode {
         Err(error) => return fail(early_format, error.into()),
     };
     let format = resolved.config.log_format;
-    if let Err(error) = logging::init(format, invocation.verbose, invocation.quiet) {
+    let color = resolved.config.color;
+    if let Err(error) = logging::init(format, color, invocation.verbose, invocation.quiet) {
         return fail(format, error.into());
     }
     for warning in &resolved.warnings {
