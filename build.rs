@@ -25,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     prost_build::Config::new().compile_fds(descriptors)?;
 
     // musl's x86_64 memcpy is slow for the many short copies a produce run makes (native/musl_memcpy.c).
+    // Its aarch64 memcpy (Arm's optimized routine) is kept: this one measured no faster there.
     if env::var("CARGO_CFG_TARGET_ENV")? == "musl" && env::var("CARGO_CFG_TARGET_ARCH")? == "x86_64"
     {
         println!("cargo:rerun-if-changed=native/musl_memcpy.c");

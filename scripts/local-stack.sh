@@ -30,6 +30,7 @@ BROKERS="${LOCAL_STACK_BROKERS:-1}"
 STATE_DIR="$(abs_path "${LOCAL_STACK_DIR:-$REPO_DIR/.local-stack}")"
 CACHE_DIR="$(abs_path "${LOCAL_STACK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shoe-producer-stack}")"
 KAFKA_VERSION="${LOCAL_STACK_KAFKA_VERSION:-4.1.1}"
+KAFKA_EXTRA_CONFIG="${LOCAL_STACK_KAFKA_CONFIG:-}"
 APICURIO_VERSION="${LOCAL_STACK_APICURIO_VERSION:-3.0.9}"
 LOG4J_VERSION="${LOCAL_STACK_LOG4J_VERSION:-2.24.3}"
 
@@ -45,20 +46,6 @@ KAFKA_API_SECRET_VALUE="${LOCAL_STACK_KAFKA_API_SECRET:-shoe-kafka-secret-local-
 SR_API_KEY_VALUE="${LOCAL_STACK_SR_API_KEY:-shoe-sr-key}"
 SR_API_SECRET_VALUE="${LOCAL_STACK_SR_API_SECRET:-shoe-sr-secret-local-only}"
 SR_COMPATIBILITY="${LOCAL_STACK_SR_COMPATIBILITY:-BACKWARD}"
-
-# Extra broker properties, "key=value,key=value", for tests of broker settings such as
-# connections.max.reauth.ms or quotas; checked here so a typo fails before anything starts.
-EXTRA_KAFKA_CONFIG=()
-if [[ -n "${LOCAL_STACK_KAFKA_CONFIG:-}" ]]; then
-  IFS=',' read -r -a extra_entries <<<"$LOCAL_STACK_KAFKA_CONFIG"
-  for entry in "${extra_entries[@]}"; do
-    entry="${entry#"${entry%%[![:space:]]*}"}" entry="${entry%"${entry##*[![:space:]]}"}"
-    [[ -z "$entry" ]] && continue
-    [[ "$entry" =~ ^[A-Za-z0-9._-]+=[^[:cntrl:]]*$ ]] \
-      || usage_error "LOCAL_STACK_KAFKA_CONFIG: '$entry' is not key=value (a broker property name, '=', a value without control characters)"
-    EXTRA_KAFKA_CONFIG+=("$entry")
-  done
-fi
 
 TOPIC="${LOCAL_STACK_TOPIC:-shoes}"
 TOPIC_PARTITIONS="${LOCAL_STACK_TOPIC_PARTITIONS:-6}"
@@ -207,9 +194,6 @@ Environment (defaults in brackets):
   LOCAL_STACK_SR_API_KEY / LOCAL_STACK_SR_API_SECRET         [shoe-sr-key / shoe-sr-secret-local-only]
   LOCAL_STACK_SR_COMPATIBILITY       registry's global compatibility level [BACKWARD, as Confluent]
   LOCAL_STACK_TOPIC / LOCAL_STACK_TOPIC_PARTITIONS           [shoes / 6]
-  LOCAL_STACK_KAFKA_CONFIG           extra properties for every broker's server.properties, comma-separated
-                                     key=value pairs, e.g. "connections.max.reauth.ms=10000" [none];
-                                     (a running broker takes new ones after 'stop kafka' and 'up')
   LOCAL_STACK_TIMEOUT                seconds 'up' waits for readiness [180]
   LOCAL_STACK_STOP_TIMEOUT           seconds 'down' and 'stop' wait before SIGKILL [30]
   LOCAL_STACK_MAVEN_TIMEOUT          seconds allowed for the first-run Maven download [900]
@@ -218,6 +202,12 @@ Environment (defaults in brackets):
   LOCAL_STACK_CONTROLLER_HEAP        controller JVM -Xmx, three-broker mode [256m]
   LOCAL_STACK_APICURIO_HEAP          Apicurio JVM -Xmx [512m]
   LOCAL_STACK_KAFKA_VERSION / LOCAL_STACK_APICURIO_VERSION   [4.1.1 / 3.0.9]
+  LOCAL_STACK_KAFKA_CONFIG           extra broker properties, key=value,key=value (values without commas),
+                                     appended to every broker's server.properties, where they override
+                                     the generated ones, e.g. connections.max.reauth.ms=10000 [none].
+                                     A running broker applies a change after a restart ('stop kafka'
+                                     or 'down', then 'up'); keys naming listeners, ports, node ids or
+                                     log.dirs break the stack
 
 Files: logs in \$LOCAL_STACK_DIR/logs (kafka.log or controller.log and kafka-N.log, apicurio.log,
 nginx-error.log, nginx-access.log); CA certificate \$LOCAL_STACK_DIR/tls/ca.pem; Java client configs
@@ -285,6 +275,25 @@ validate_settings() {
       || usage_error "credentials may only use letters, digits and . _ + / = - (check LOCAL_STACK_*_API_KEY/SECRET)"
   done
   [[ "$TOPIC" =~ ^[A-Za-z0-9._-]+$ ]] || usage_error "LOCAL_STACK_TOPIC '$TOPIC' is not a valid topic name"
+  local entry example="e.g. connections.max.reauth.ms=10000,message.max.bytes=2097152"
+  [[ "$KAFKA_EXTRA_CONFIG" != *[[:cntrl:]]* ]] \
+    || usage_error "LOCAL_STACK_KAFKA_CONFIG holds a control character (a line break?): write key=value,key=value on one line, $example"
+  while IFS= read -r entry; do
+    [[ "$entry" =~ ^[A-Za-z0-9._-]+=.*$ ]] \
+      || usage_error "LOCAL_STACK_KAFKA_CONFIG: '$entry' is not key=value (entries are separated by commas, $example)"
+  done < <(extra_config_entries)
+}
+
+# LOCAL_STACK_KAFKA_CONFIG's entries, one per line, blanks around them and empty entries dropped.
+extra_config_entries() {
+  local entry
+  local -a entries=()
+  IFS=',' read -r -a entries <<<"$KAFKA_EXTRA_CONFIG"
+  for entry in "${entries[@]}"; do
+    entry="${entry#"${entry%%[![:space:]]*}"}"
+    entry="${entry%"${entry##*[![:space:]]}"}"
+    [[ -z "$entry" ]] || printf '%s\n' "$entry"
+  done
 }
 
 check_tools() { # scripts/prerequisites.sh holds the list and prints the one line saying what to install
@@ -679,18 +688,21 @@ log.cleaner.dedupe.buffer.size=16777216
 EOF
 }
 
+# Every broker's server.properties ends with LOCAL_STACK_KAFKA_CONFIG's entries, so they override the
+# generated ones (the last of a repeated key wins); without it the file is as generated.
+extra_broker_config() {
+  local entries
+  entries="$(extra_config_entries)"
+  [[ -n "$entries" ]] || return 0
+  printf '\n# From LOCAL_STACK_KAFKA_CONFIG\n%s\n' "$entries"
+}
+
 node_config_text() {
   case "$1" in
     kafka) single_node_config; extra_broker_config ;;
     controller) controller_config ;;
     *) broker_config "$1"; extra_broker_config ;;
   esac
-}
-
-extra_broker_config() { # LOCAL_STACK_KAFKA_CONFIG, one property a line (a later line wins in Java's Properties)
-  ((${#EXTRA_KAFKA_CONFIG[@]})) || return 0
-  printf '\n# From LOCAL_STACK_KAFKA_CONFIG\n'
-  printf '%s\n' "${EXTRA_KAFKA_CONFIG[@]}"
 }
 
 client_config() { # mechanism

@@ -10,7 +10,9 @@
 #   x86_64 C code    musl-gcc (musl-tools): ring, lz4, zstd and the allocator compile C against musl's headers
 #   aarch64 C code   aarch64-linux-musl-gcc: gcc-aarch64-linux-gnu driven by musl's arm64 headers and specs
 #                    (musl-dev:arm64, Debian multiarch). gcc-aarch64-linux-gnu alone has no libc headers,
-#                    and glibc's differ from musl's (e.g. the size of pthread_mutex_t).
+#                    and glibc's differ from musl's (e.g. the size of pthread_mutex_t). Its out-of-line
+#                    atomics need glibc's __getauxval, so the allocator (jemalloc, as on x86_64) is compiled
+#                    with -mno-outline-atomics (.cargo/config.toml).
 #   linking          rustc's own bundled musl (crt objects and libc.a); aarch64 links through
 #                    aarch64-linux-gnu-gcc. The binaries are static-pie and checked with `file`.
 # .cargo/config.toml names these compilers and the linker, so a plain `cargo build --target …` agrees.

@@ -3,10 +3,12 @@
 //! allocator and TLS stack are facts of this crate's code and dependencies.
 
 /// The memory allocator and `memcpy`, as `src/main.rs` and `build.rs` choose them: on x86_64 musl,
-/// jemalloc and this crate's `memcpy` (musl's own cost 2.5x glibc's CPU in a produce run); elsewhere
-/// the C library's.
+/// jemalloc and this crate's `memcpy` (musl's own cost 2.5x glibc's CPU in a produce run); on aarch64
+/// musl, jemalloc and musl's `memcpy`; elsewhere the C library's.
 const MEMORY: &str = if cfg!(all(target_env = "musl", target_arch = "x86_64")) {
     "jemalloc, memcpy from native/musl_memcpy.c"
+} else if cfg!(all(target_env = "musl", target_arch = "aarch64")) {
+    "jemalloc, musl memcpy"
 } else if cfg!(target_env = "musl") {
     "musl malloc and memcpy"
 } else if cfg!(target_env = "gnu") {

@@ -36,7 +36,7 @@ const AFTER_HELP: &str = "\
 Each setting is taken from, in order of precedence: a command-line flag, then its environment \
 variable, then the --config file, then the default shown. An empty environment variable counts as \
 unset; an empty flag or file value is an error. Without --count or --duration, produce runs until \
-SIGINT/SIGTERM (a second signal stops at once, exit code 130).
+SIGINT/SIGTERM/SIGHUP (a second signal stops at once: exit code 130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
 Exit codes: 0 every record acknowledged; 1 runtime failure (a record failed, broker or registry \
 unreachable, credentials rejected); 2 invalid usage or configuration (found before any network I/O).";

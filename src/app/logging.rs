@@ -1,6 +1,9 @@
 //! Log output on stderr: human text or one JSON object per line (`--log-format`), its level from
 //! `-v`/`-q` unless `RUST_LOG` says otherwise.
 //!
+//! Text is coloured as `--color` says; `auto` follows the conventions a user brings: colour on a
+//! terminal, none when `NO_COLOR` is present and not empty (no-color.org). JSON is never coloured.
+//!
 //! stdout is kept for results (the summary, `sample`'s shoes, `register`'s id), so logs never mix
 //! with what scripts parse. While a live progress bar is drawn, each log line briefly lifts the bar so
 //! the two never garble each other. The final error line goes through [`print_failure`], which
@@ -11,6 +14,7 @@
 //! to report it, and the run's outcome is in its summary and exit code, not in its logs.
 
 use std::{
+    ffi::OsStr,
     io::{self, IsTerminal, Write},
     sync::Mutex,
 };
@@ -18,7 +22,10 @@ use std::{
 use indicatif::ProgressBar;
 use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
 
-use crate::{settings::exit::Failure, settings::LogFormat};
+use crate::{
+    settings::exit::Failure,
+    settings::{ColorChoice, LogFormat},
+};
 
 /// The bar drawn on stderr right now, if any; log lines are written around it.
 static ACTIVE_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
@@ -64,8 +71,23 @@ pub fn filter(rust_log: Option<&str>, verbose: u8, quiet: u8) -> Result<EnvFilte
     }
 }
 
-/// Installs the global subscriber: text or JSON on stderr.
-pub fn init(format: LogFormat, verbose: u8, quiet: u8) -> Result<(), LoggingError> {
+/// Whether text logs are coloured: `auto` when stderr is a terminal and `NO_COLOR` (its value given
+/// as `no_color`) is absent or empty; `always` and `never` as they say, whatever `NO_COLOR` holds.
+pub fn use_color(choice: ColorChoice, stderr_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stderr_is_terminal && no_color.is_none_or(OsStr::is_empty),
+    }
+}
+
+/// Installs the global subscriber: text (coloured as `color` decides) or JSON on stderr.
+pub fn init(
+    format: LogFormat,
+    color: ColorChoice,
+    verbose: u8,
+    quiet: u8,
+) -> Result<(), LoggingError> {
     let rust_log = std::env::var("RUST_LOG").ok();
     let filter = filter(rust_log.as_deref(), verbose, quiet)?;
     let builder = tracing_subscriber::fmt()
@@ -76,7 +98,11 @@ pub fn init(format: LogFormat, verbose: u8, quiet: u8) -> Result<(), LoggingErro
         .log_internal_errors(false);
     let installed = match format {
         LogFormat::Text => builder
-            .with_ansi(io::stderr().is_terminal())
+            .with_ansi(use_color(
+                color,
+                io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ))
             .with_target(verbose > 0)
             .try_init(),
         LogFormat::Json => builder
@@ -186,6 +212,22 @@ mod tests {
             error.starts_with("RUST_LOG: invalid filter 'shoe_producer=loud'"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn color_follows_the_choice_the_terminal_and_no_color() {
+        fn set(value: &str) -> Option<&OsStr> {
+            Some(OsStr::new(value))
+        }
+        // auto: a terminal, and NO_COLOR absent or empty (no-color.org).
+        assert!(use_color(ColorChoice::Auto, true, None));
+        assert!(use_color(ColorChoice::Auto, true, set("")));
+        assert!(!use_color(ColorChoice::Auto, true, set("1")));
+        assert!(!use_color(ColorChoice::Auto, true, set("0")));
+        assert!(!use_color(ColorChoice::Auto, false, None));
+        // An explicit choice overrides both.
+        assert!(use_color(ColorChoice::Always, false, set("1")));
+        assert!(!use_color(ColorChoice::Never, true, None));
     }
 
     #[test]

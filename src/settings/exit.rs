@@ -1,5 +1,7 @@
-//! The process exit contract: 0 all acked, 1 runtime failure, 2 bad usage or configuration, 130 a
-//! second signal. Every command returns a [`Failure`] so `main` only maps it to a code and one line.
+//! The process exit contract: 0 all acked, 1 runtime failure, 2 bad usage or configuration, and
+//! 128 + the signal's number when a second signal cuts the run short (130 SIGINT, 143 SIGTERM,
+//! 129 SIGHUP: the code a shell reports for a process that signal killed). Every command returns a
+//! [`Failure`] so `main` only maps it to a code and one line.
 
 use std::fmt;
 
@@ -10,8 +12,8 @@ pub enum Failure {
     Usage(String),
     /// Broker or registry unreachable, credentials rejected, or any record failed. Exit code 1.
     Runtime(String),
-    /// Stopped at once by a second signal. Exit code 130.
-    Interrupted(String),
+    /// Stopped at once by a second signal, whose number is given. Exit code 128 + that number.
+    Interrupted { signal_number: u8, message: String },
 }
 
 impl Failure {
@@ -21,16 +23,23 @@ impl Failure {
     pub fn runtime(message: impl fmt::Display) -> Self {
         Self::Runtime(message.to_string())
     }
+    /// A second signal (`signal_number`: 2 SIGINT, 15 SIGTERM, 1 SIGHUP) ended the run at once.
+    pub fn interrupted(signal_number: u8, message: impl fmt::Display) -> Self {
+        Self::Interrupted {
+            signal_number,
+            message: message.to_string(),
+        }
+    }
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 2,
             Self::Runtime(_) => 1,
-            Self::Interrupted(_) => 130,
+            Self::Interrupted { signal_number, .. } => 128u8.saturating_add(*signal_number),
         }
     }
     pub fn message(&self) -> &str {
         match self {
-            Self::Usage(m) | Self::Runtime(m) | Self::Interrupted(m) => m,
+            Self::Usage(m) | Self::Runtime(m) | Self::Interrupted { message: m, .. } => m,
         }
     }
 }
@@ -42,3 +51,18 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_maps_to_its_code() {
+        assert_eq!(Failure::usage("x").exit_code(), 2);
+        assert_eq!(Failure::runtime("x").exit_code(), 1);
+        assert_eq!(Failure::interrupted(2, "x").exit_code(), 130);
+        assert_eq!(Failure::interrupted(15, "x").exit_code(), 143);
+        assert_eq!(Failure::interrupted(1, "x").exit_code(), 129);
+        assert_eq!(Failure::interrupted(1, "gone").message(), "gone");
+    }
+}

@@ -175,6 +175,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--color`: whether text logs on stderr are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// When stderr is a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    Always,
+    Never,
+}
+
 /// What one `produce` run does and for how long.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
@@ -219,4 +228,5 @@ pub struct Config {
     pub run: RunSettings,
     pub topic: String,
     pub log_format: LogFormat,
+    pub color: ColorChoice,
 }

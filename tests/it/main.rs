@@ -25,4 +25,5 @@ mod run_control;
 mod scale_out;
 mod schema_registry;
 mod scram;
+mod terminal_color;
 mod wire_vectors;

@@ -1,8 +1,9 @@
 //! How a run is paced, watched and stopped, seen from outside the real binary against the local
 //! stack: `--rate` is never exceeded, SIGINT/SIGTERM/SIGHUP mid-run flush every record and
 //! exit 0 with the summary, a signal while a slow flush runs ends it after the grace with the
-//! unresolved records counted, a second signal exits at once with 130 and the unresolved count, and
-//! `/metrics` scraped during a run moves consistently towards the summary's figures.
+//! unresolved records counted, a second signal exits at once with 128 + its number (130 SIGINT,
+//! 143 SIGTERM, 129 SIGHUP) and the unresolved count, and `/metrics` scraped during a run moves
+//! consistently towards the summary's figures.
 
 use crate::support;
 
@@ -233,10 +234,10 @@ fn a_signal_during_a_slow_flush_ends_the_run_with_the_unresolved_records_counted
     );
 }
 
-#[test]
-#[ignore = "needs the local stack: run scripts/test.sh"]
-fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
-    let topic = create_topic("run-second-signal", PARTITIONS);
+/// Sends `first`, then `second` while the flush runs; the process must exit at once with `code`, no
+/// summary, and a last line giving the unresolved count.
+fn second_signal_exits_at_once(first: &str, second: &str, code: u8) {
+    let topic = create_topic(&format!("run-second-sig{second}"), PARTITIONS);
     // Unlimited rate into a slowly draining buffer: it fills far faster than it drains, so the
     // delivery after the first signal lasts the whole grace, and the second signal comes within it.
     let mut running = spawn(
@@ -247,16 +248,16 @@ fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
     );
     running.wait_for_stderr(GENERATING, LIMIT);
     std::thread::sleep(Duration::from_secs(1));
-    running.signal("INT");
-    running.wait_for_stderr("SIGINT received", LIMIT);
+    running.signal(first);
+    running.wait_for_stderr(&format!("SIG{first} received"), LIMIT);
     assert!(
         running.is_running(),
         "the flush ended before the second signal"
     );
-    running.signal("INT");
+    running.signal(second);
     let run = running.finish(LIMIT);
 
-    assert_eq!(run.code(), Some(130), "{}", run.transcript());
+    assert_eq!(run.code(), Some(i32::from(code)), "{}", run.transcript());
     assert!(
         support::summary_line(&run.stdout).is_none(),
         "no summary after a forced exit\n{}",
@@ -265,7 +266,7 @@ fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
     let last: Value = serde_json::from_str(run.stderr.lines().last().expect("a last line"))
         .unwrap_or_else(|_| panic!("the last stderr line is not JSON\n{}", run.transcript()));
     assert_eq!(last["event"], "error", "{last}");
-    assert_eq!(last["exit_code"], 130, "{last}");
+    assert_eq!(last["exit_code"], code, "{last}");
     let message = last["message"].as_str().expect("a message");
     let unresolved: u64 = message
         .split(" record(s) unresolved")
@@ -274,6 +275,25 @@ fn a_second_signal_exits_at_once_with_130_and_the_unresolved_count() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no unresolved count in {message:?}"));
     assert!(unresolved > 0, "{message}");
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_second_sigint_exits_at_once_with_130_and_the_unresolved_count() {
+    second_signal_exits_at_once("INT", "INT", 130);
+}
+
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_second_sigterm_exits_at_once_with_143() {
+    second_signal_exits_at_once("TERM", "TERM", 143);
+}
+
+/// The second signal names the code, whichever came first.
+#[test]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+fn a_sigterm_then_a_sighup_exits_at_once_with_129() {
+    second_signal_exits_at_once("TERM", "HUP", 129);
 }
 
 /// One scrape's figures of interest.

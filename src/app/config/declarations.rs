@@ -15,7 +15,7 @@ use super::{
 use crate::{
     app::command::Command::{self, Check, Produce, Register, Sample},
     settings::{
-        Acks, BootstrapServers, Compression, LogFormat, PartitionerKind, RegistryUrl,
+        Acks, BootstrapServers, ColorChoice, Compression, LogFormat, PartitionerKind, RegistryUrl,
         SaslMechanism, SecurityProtocol, SubjectNameStrategy,
     },
     support::secret::Secret,
@@ -446,6 +446,17 @@ settings! {
         default: Some("text"),
         value_name: "FORMAT",
         possible: names::<LogFormat>,
+        commands: EVERY,
+        heading: Heading::Output,
+    }
+
+    /// Colour in text logs: auto colours when stderr is a terminal and NO_COLOR is unset or empty
+    /// (no-color.org); always and never override both.
+    COLOR: ColorChoice = choice, {
+        long: "color",
+        default: Some("auto"),
+        value_name: "WHEN",
+        possible: names::<ColorChoice>,
         commands: EVERY,
         heading: Heading::Output,
     }

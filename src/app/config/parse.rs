@@ -16,8 +16,8 @@ use std::{
 
 use crate::{
     settings::{
-        Acks, Compression, LogFormat, PartitionerKind, SaslMechanism, SecurityProtocol,
-        SubjectNameStrategy,
+        Acks, ColorChoice, Compression, LogFormat, PartitionerKind, SaslMechanism,
+        SecurityProtocol, SubjectNameStrategy,
     },
     support::{quoted::quoted, secret::Secret},
 };
@@ -147,6 +147,14 @@ impl Choice for PartitionerKind {
 impl Choice for LogFormat {
     const SPELLINGS: &'static [(&'static str, Self)] =
         &[("text", Self::Text), ("json", Self::Json)];
+}
+
+impl Choice for ColorChoice {
+    const SPELLINGS: &'static [(&'static str, Self)] = &[
+        ("auto", Self::Auto),
+        ("always", Self::Always),
+        ("never", Self::Never),
+    ];
 }
 
 /// A whole-number type a setting holds, with its range.

@@ -120,6 +120,7 @@ pub(super) fn validate(
         run: run(&src, warnings)?,
         topic: src.value(&TOPIC)?,
         log_format: src.value(&LOG_FORMAT)?,
+        color: src.value(&COLOR)?,
     })
 }
 

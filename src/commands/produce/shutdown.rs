@@ -8,7 +8,8 @@
 //! unresolved). SIGHUP — the terminal went away — is treated as SIGTERM, so a run started from a
 //! closed terminal still ends with its summary and the usual exit code. Someone who presses Ctrl-C
 //! twice wants out now: the second signal prints how many records were still unresolved (sent,
-//! neither acked nor failed) and exits with code 130, without waiting for anything.
+//! neither acked nor failed) and exits at once with 128 + that signal's number, as a shell reports a
+//! process the signal killed (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
 use std::{
     future::Future,
@@ -30,8 +31,8 @@ pub(crate) const GRACE: Duration = Duration::from_secs(2);
 /// Counts records sent but not yet acked or failed, for the second-signal message.
 type UnresolvedCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
 
-/// What the second signal does with the number of unresolved records.
-type ForceAction = Box<dyn FnOnce(u64) + Send>;
+/// What the second signal does, given that signal and the number of unresolved records.
+type ForceAction = Box<dyn FnOnce(Signal, u64) + Send>;
 
 /// A signal that asks the run to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,15 @@ impl Signal {
             Self::Interrupt => "SIGINT",
             Self::Terminate => "SIGTERM",
             Self::Hangup => "SIGHUP",
+        }
+    }
+
+    /// The signal's number, the same on every Unix (POSIX fixes these three).
+    fn number(self) -> u8 {
+        match self {
+            Self::Interrupt => 2,
+            Self::Terminate => 15,
+            Self::Hangup => 1,
         }
     }
 }
@@ -71,12 +81,12 @@ impl std::fmt::Debug for Shutdown {
 
 impl Shutdown {
     /// Listens for SIGINT, SIGTERM and SIGHUP (needs a Tokio runtime). The first asks for a stop;
-    /// the second prints the unresolved count in `format` and exits with code 130.
+    /// the second prints the unresolved count in `format` and exits with 128 + its number.
     pub(crate) fn install(format: LogFormat) -> std::io::Result<Self> {
         let (signal_tx, signal_rx) = mpsc::unbounded_channel();
         forward_signals(signal_tx)?;
-        let force: ForceAction = Box::new(move |unresolved| {
-            let failure = Failure::Interrupted(interrupted_message(unresolved));
+        let force: ForceAction = Box::new(move |signal, unresolved| {
+            let failure = Failure::interrupted(signal.number(), interrupted_message(unresolved));
             crate::app::logging::print_failure(format, &failure);
             std::process::exit(i32::from(failure.exit_code()));
         });
@@ -86,10 +96,10 @@ impl Shutdown {
     /// A shutdown that only [`Shutdown::request`] triggers: for tests and for callers that own signals.
     pub fn manual() -> Self {
         let (_tx, rx) = mpsc::unbounded_channel();
-        Self::from_signals(rx, Box::new(|_| {}))
+        Self::from_signals(rx, Box::new(|_, _| {}))
     }
 
-    /// The state machine over a stream of signals: first → request, second → `force(unresolved)`.
+    /// The state machine over a stream of signals: first → request, second → `force(it, unresolved)`.
     fn from_signals(mut signals: mpsc::UnboundedReceiver<Signal>, force: ForceAction) -> Self {
         let (tx, rx) = watch::channel(None);
         let shutdown = Self {
@@ -107,8 +117,8 @@ impl Shutdown {
                 signal.name()
             );
             watcher.request();
-            if signals.recv().await.is_some() {
-                force(watcher.unresolved());
+            if let Some(second) = signals.recv().await {
+                force(second, watcher.unresolved());
             }
         });
         shutdown
@@ -218,8 +228,8 @@ mod tests {
         let (forced_tx, forced_rx) = oneshot::channel();
         let shutdown = Shutdown::from_signals(
             signal_rx,
-            Box::new(move |unresolved| {
-                let _ = forced_tx.send(unresolved);
+            Box::new(move |signal, unresolved| {
+                let _ = forced_tx.send((signal, unresolved));
             }),
         );
         shutdown.track_unresolved(|| 17);
@@ -232,11 +242,20 @@ mod tests {
         assert!(shutdown.requested());
 
         signal_tx.send(Signal::Terminate).unwrap();
-        let unresolved = tokio::time::timeout(Duration::from_secs(5), forced_rx)
+        let forced = tokio::time::timeout(Duration::from_secs(5), forced_rx)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(unresolved, 17);
+        // The second signal, not the first, names the exit code.
+        assert_eq!(forced, (Signal::Terminate, 17));
+    }
+
+    #[test]
+    fn each_signal_exits_with_128_plus_its_number() {
+        let code = |signal: Signal| Failure::interrupted(signal.number(), "").exit_code();
+        assert_eq!(code(Signal::Interrupt), 130);
+        assert_eq!(code(Signal::Terminate), 143);
+        assert_eq!(code(Signal::Hangup), 129);
     }
 
     #[tokio::test]

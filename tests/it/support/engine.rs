@@ -104,7 +104,7 @@ pub async fn consume_all(kafka: &Kafka, topic: &str, partitions: i32) -> Vec<Vec
 /// A full `produce` configuration for the local stack: topic `topic`, `count` records.
 pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
     use shoe_producer::settings::{
-        Config, LogFormat, RunSettings, SchemaSettings, SubjectNameStrategy,
+        ColorChoice, Config, LogFormat, RunSettings, SchemaSettings, SubjectNameStrategy,
     };
     Config {
         kafka: Some(kafka_settings()),
@@ -129,6 +129,7 @@ pub fn run_config(topic: &str, count: u64) -> shoe_producer::settings::Config {
         },
         topic: topic.to_owned(),
         log_format: LogFormat::Json,
+        color: ColorChoice::Never,
     }
 }
 
