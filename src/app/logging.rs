@@ -7,7 +7,8 @@
 //! stdout is kept for results (the summary, `sample`'s shoes, `register`'s id), so logs never mix
 //! with what scripts parse. While a live progress bar is drawn, each log line briefly lifts the bar so
 //! the two never garble each other. The final error line goes through [`print_failure`], which
-//! prints regardless of the level, in the same format as the logs.
+//! prints regardless of the level, in the same format as the logs, and is the last line: a log line
+//! that another thread writes after it is dropped, so scripts can read the outcome from the end.
 //!
 //! Logging never ends a run: a log line that cannot be written (stderr closed, a full disk, a
 //! terminal gone with SIGHUP) is dropped, and nothing is reported about it — there is nowhere left
@@ -16,7 +17,10 @@
 use std::{
     ffi::OsStr,
     io::{self, IsTerminal, Write},
-    sync::Mutex,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
 };
 
 use indicatif::ProgressBar;
@@ -29,6 +33,9 @@ use crate::{
 
 /// The bar drawn on stderr right now, if any; log lines are written around it.
 static ACTIVE_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Set when the final error line is written; later log lines are dropped.
+static FINAL_LINE_WRITTEN: AtomicBool = AtomicBool::new(false);
 
 /// Why logging could not be set up (a bad `RUST_LOG`), reported as a usage error.
 #[derive(Debug, thiserror::Error)]
@@ -124,12 +131,24 @@ pub fn clear_active_bar() {
     ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()).take();
 }
 
-/// Writes `bytes` to stderr, lifting the live progress bar (if any) while doing so.
-pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to stderr, lifting the live progress bar (if any) while doing so; nothing once
+/// the final line is out. `last` makes these bytes that final line. The check and the write hold
+/// stderr's lock, so no line can slip in after the final one.
+fn write_stderr(bytes: &[u8], last: bool) -> io::Result<()> {
+    let write = || {
+        let mut stderr = io::stderr().lock();
+        if FINAL_LINE_WRITTEN.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        if last {
+            FINAL_LINE_WRITTEN.store(true, Ordering::Release);
+        }
+        stderr.write_all(bytes)
+    };
     let bar = ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match bar {
-        Some(bar) => bar.suspend(|| io::stderr().lock().write_all(bytes)),
-        None => io::stderr().lock().write_all(bytes),
+        Some(bar) => bar.suspend(write),
+        None => write(),
     }
 }
 
@@ -140,7 +159,7 @@ struct Stderr;
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let _dropped_if_unwritable = write_stderr(buf);
+        let _dropped_if_unwritable = write_stderr(buf, false);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -175,7 +194,7 @@ pub fn failure_line(format: LogFormat, failure: &Failure) -> String {
 pub fn print_failure(format: LogFormat, failure: &Failure) {
     let mut line = failure_line(format, failure);
     line.push('\n');
-    let _ = write_stderr(line.as_bytes());
+    let _ = write_stderr(line.as_bytes(), true);
 }
 
 #[cfg(test)]
