@@ -39,6 +39,8 @@ fn settings() -> ProducerSettings {
         max_in_flight: NonZeroUsize::new(5).unwrap(),
         buffer_memory: NonZeroUsize::new(32 * 1024 * 1024).unwrap(),
         delivery_timeout: Duration::from_secs(120),
+        request_timeout: Duration::from_secs(30),
+        max_request_size: NonZeroUsize::new(1024 * 1024).unwrap(),
         partitioner: PartitionerKind::Murmur2,
         enable_idempotence: true,
         metadata_max_age: Duration::from_secs(300),

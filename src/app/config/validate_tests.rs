@@ -545,3 +545,31 @@ fn an_empty_environment_variable_is_the_same_as_none_for_every_variable() {
         }
     }
 }
+
+#[test]
+fn delivery_timeout_holds_linger_and_one_request() {
+    let producer = ok(&with(&[
+        "--request-timeout",
+        "10s",
+        "--max-request-size",
+        "2_000_000",
+    ]))
+    .config
+    .producer;
+    assert_eq!(producer.request_timeout, Duration::from_secs(10));
+    assert_eq!(producer.max_request_size.get(), 2_000_000);
+    assert_eq!(
+        error(&with(&[
+            "--delivery-timeout",
+            "20s",
+            "--request-timeout",
+            "20s"
+        ])),
+        "--delivery-timeout (20s) must be at least --linger (5ms) plus --request-timeout (20s)"
+    );
+    let raised = ok(&with(&["--request-timeout", "200s"])).config.producer;
+    assert_eq!(
+        raised.delivery_timeout,
+        Duration::from_secs(200) + Duration::from_millis(5)
+    );
+}
