@@ -111,9 +111,7 @@ impl AttemptError {
             E::MessageTooLarge | E::RecordListTooLarge => Kind::TooLarge,
             E::OutOfOrderSequenceNumber => Kind::Sequence(SequenceFault::OutOfOrder),
             E::UnknownProducerId => Kind::Sequence(SequenceFault::UnknownProducer),
-            E::InvalidProducerEpoch | E::ProducerFenced => {
-                Kind::Sequence(SequenceFault::InvalidEpoch)
-            }
+            E::InvalidProducerEpoch => Kind::Sequence(SequenceFault::InvalidEpoch),
             _ => Kind::Other,
         };
         let retriable = match kind {
@@ -168,6 +166,29 @@ impl AttemptError {
                     Kind::Unavailable,
                 )
             },
+        }
+    }
+
+    /// The connection went away before the answer came; the request may have been written.
+    pub fn lost(detail: impl Into<String>) -> Self {
+        Self {
+            outcome_unknown: true,
+            refresh: Refresh::Connection,
+            ..Self::new("NETWORK_EXCEPTION", detail, Kind::Unavailable)
+        }
+    }
+
+    /// The batch's delivery timeout passed while its request was in flight. The request goes on
+    /// (the connection is fine, other partitions' batches ride in it); its answer for this batch no
+    /// longer matters, and whether the broker wrote it is unknown.
+    pub fn expired_in_flight() -> Self {
+        Self {
+            outcome_unknown: true,
+            ..Self::new(
+                "REQUEST_TIMED_OUT",
+                "the delivery timeout passed while the request was in flight",
+                Kind::Unavailable,
+            )
         }
     }
 
@@ -348,6 +369,7 @@ mod tests {
             ProtocolError::ClusterAuthorizationFailed,
             ProtocolError::InvalidRecord,
             ProtocolError::UnknownServerError,
+            ProtocolError::ProducerFenced,
         ] {
             assert!(!AttemptError::from_broker(error).retriable, "{error:?}");
         }

@@ -7,19 +7,19 @@
 
 use std::sync::Arc;
 
-use rskafka::protocol::messages::ProduceResponse;
 use tokio::sync::Mutex;
 
 use super::{
     errors::{AttemptError, Refresh},
-    request::ProduceBatchRequest,
-    transport::{BoxFuture, Leader, LeaderLink, PartitionAnswer, ProduceCall, Transport},
+    transport::{BoxFuture, BrokerAnswer, BrokerLink, BrokerRequest, Leader, Transport},
 };
 use crate::{
     kafka::{
         cluster::{AnyBrokerError, Cluster},
         metadata::{self, topic_layout, LayoutError, TopicLayout},
-        producer_id, BrokerConnection, Kafka, KafkaError, ProducerIdAndEpoch,
+        producer_id,
+        wire::produce::{self, ProduceRequest},
+        BrokerConnection, Kafka, KafkaError, ProducerIdAndEpoch,
     },
     support::backoff::Backoff,
 };
@@ -174,54 +174,25 @@ struct KafkaLink {
     acks: i16,
 }
 
-impl LeaderLink for KafkaLink {
+impl BrokerLink for KafkaLink {
     fn produce(
         &self,
-        call: ProduceCall,
-    ) -> BoxFuture<'static, Result<PartitionAnswer, AttemptError>> {
+        request: BrokerRequest,
+    ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>> {
         let connection = Arc::clone(&self.connection);
         let topic = Arc::clone(&self.topic);
         let acks = self.acks;
         Box::pin(async move {
-            let request = ProduceBatchRequest {
+            let body = ProduceRequest {
                 topic: &topic,
-                partition: call.partition,
                 acks,
-                timeout_ms: call.timeout_ms,
-                batch: &call.batch,
+                timeout_ms: request.timeout_ms,
+                batches: &request.batches,
             };
-            match connection.request(&request).await {
-                Ok(response) => read_response(&response, &topic, call.partition),
+            match connection.request(&body).await {
+                Ok(response) => Ok(produce::answers(&response, &topic)),
                 Err(error) => Err(AttemptError::from_request(&error)),
             }
         })
     }
-}
-
-fn read_response(
-    response: &ProduceResponse,
-    topic: &str,
-    partition: i32,
-) -> Result<PartitionAnswer, AttemptError> {
-    let answer = response
-        .responses
-        .iter()
-        .filter(|t| t.name.0 == topic)
-        .flat_map(|t| &t.partition_responses)
-        .find(|p| p.index.0 == partition)
-        .ok_or_else(|| {
-            AttemptError::invalid_response(format!(
-                "the produce response does not mention partition {partition} of {topic}"
-            ))
-        })?;
-    let throttle = response
-        .throttle_time_ms
-        .map(|t| t.0)
-        .filter(|&ms| ms > 0)
-        .map(|ms| std::time::Duration::from_millis(ms as u64));
-    Ok(PartitionAnswer {
-        error: answer.error,
-        base_offset: answer.base_offset.0,
-        throttle,
-    })
 }

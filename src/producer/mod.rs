@@ -7,11 +7,15 @@
 //!   the `buffer_memory` pool ([`memory`]; it waits only when the pool is empty — backpressure, never
 //!   a drop) and encodes the record straight into its partition's open batch ([`accumulator`],
 //!   [`record_batch`]).
-//! - One sender task per partition ([`sender`]) closes batches on `linger` or `batch_size`, keeps up
-//!   to `max_in_flight` produce requests pipelined on the leader's connection ([`transport`], over
-//!   the cluster in [`kafka_transport`]), retries retriable errors with backoff and fresh metadata
-//!   until `delivery_timeout` ([`errors`]), and reports each batch once: acked with per-record
-//!   latencies, or failed with a reason ([`stats`]).
+//! - One sender task per partition ([`sender`]) closes batches on `linger` or `batch_size`, hands
+//!   them to the sink of the leader's connection, retries retriable errors with backoff and fresh
+//!   metadata until `delivery_timeout` ([`errors`]), and reports each batch once: acked with
+//!   per-record latencies, or failed with a reason ([`stats`]).
+//! - One sink task per broker connection ([`sink`]) sends the waiting batches of every partition
+//!   that broker leads as one produce request (at most one batch per partition, up to
+//!   `max_request_size`), with up to `max_in_flight` requests in flight on the connection
+//!   ([`transport`], over the cluster in [`kafka_transport`]): the request count follows the
+//!   broker count, not the partition count.
 //! - Idempotence (the default, [`idempotence`]): a producer id and epoch from the cluster and a
 //!   sequence number per partition on every batch, so the broker writes each record once and in
 //!   order per partition however often a batch is retried. Without it delivery is at least once,
@@ -38,11 +42,12 @@ mod idempotence;
 mod kafka_transport;
 mod memory;
 pub mod partitioner;
-pub(crate) mod record_batch;
-mod request;
 mod sender;
+mod sink;
 mod stats;
 mod transport;
+
+pub(crate) use crate::kafka::wire::record_batch;
 
 #[cfg(test)]
 mod fake_transport;
@@ -148,6 +153,12 @@ impl Producer {
         }
         let shared = Arc::new(Shared {
             topic: Arc::from(topic),
+            sinks: sink::Sinks::new(sink::SinkLimits {
+                max_in_flight: settings.max_in_flight.get(),
+                max_request_size: settings.max_request_size.get(),
+                request_timeout: settings.request_timeout,
+                topic_len: topic.len(),
+            }),
             transport,
             stats: stats::Stats::new(observers),
             memory: memory::MemoryPool::new(settings.buffer_memory.get()),
@@ -190,6 +201,7 @@ impl Producer {
                 }
             }
         }
+        self.shared.sinks.close();
         self.shared.memory.close();
         snapshot(&self.shared)
     }

@@ -59,13 +59,11 @@ use super::{
     memory::MemoryPool,
     partitioner::Partitioner,
     record_batch::{self, ProducerState},
+    sink::{AttemptResult, Sinks},
     stats::Stats,
-    transport::{Leader, PartitionAnswer, ProduceCall, Transport},
+    transport::{Leader, PartitionAnswer, Transport},
 };
 use crate::{settings::ProducerSettings, support::backoff::Backoff};
-
-/// The longest a single request may wait for its answer (Java's `request.timeout.ms` default).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Pauses before a failed batch is resent (Java's `retry.backoff.ms` and `retry.backoff.max.ms`).
 const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
@@ -79,6 +77,8 @@ pub(crate) struct Shared {
     pub topic: Arc<str>,
     pub settings: ProducerSettings,
     pub transport: Arc<dyn Transport>,
+    /// The per-broker sinks the partitions' batches travel through.
+    pub sinks: Sinks,
     pub stats: Stats,
     pub memory: MemoryPool,
     pub partitioner: Partitioner,
@@ -136,6 +136,8 @@ pub(crate) fn spawn(
         throttled_until: None,
         proven: false,
         reset_pending: false,
+        unresolved: false,
+        acked_end: None,
         last_cause: None,
     };
     tokio::spawn(sender.run())
@@ -168,8 +170,6 @@ struct ReadyBatch {
     /// Cut from a batch of this many bytes (before compression) that the topic found too large.
     split_from: Option<usize>,
 }
-
-type AttemptResult = Result<PartitionAnswer, AttemptError>;
 
 type AttemptFuture = Pin<Box<dyn Future<Output = AttemptResult> + Send>>;
 
@@ -227,6 +227,13 @@ struct PartitionSender {
     sequence: Option<PartitionSequence>,
     /// The sequence chain broke: once nothing is in flight, bump the epoch and resequence.
     reset_pending: bool,
+    /// A batch with a sequence expired after an attempt whose outcome is unknown: the broker may
+    /// or may not hold it. Once nothing is in flight or waiting for a retry, an ack of a later
+    /// batch proves it was written; otherwise the chain is broken (Java's unresolved sequences).
+    unresolved: bool,
+    /// With idempotence: the sequence after the last acknowledged batch under the partition's
+    /// current producer id and epoch.
+    acked_end: Option<i32>,
     /// Why the partition's last attempt failed; cleared by an ack.
     last_cause: Option<Cause>,
 }
@@ -238,6 +245,9 @@ impl PartitionSender {
             self.expire_waiting(now);
             if self.shared.fatal() {
                 self.abort_waiting(now);
+            }
+            if self.unresolved && self.in_flight.is_empty() && self.retry.is_empty() {
+                self.resolve();
             }
             if self.reset_pending && self.in_flight.is_empty() {
                 self.resequence().await;
@@ -305,6 +315,8 @@ impl PartitionSender {
                     }
                     *sequence = PartitionSequence::new(current);
                     self.proven = false;
+                    self.unresolved = false;
+                    self.acked_end = None;
                 }
             }
             let batch = match self.queue.take(settings.linger, force, now) {
@@ -386,17 +398,21 @@ impl PartitionSender {
         batch.opened_at + self.shared.settings.delivery_timeout
     }
 
-    /// Starts one produce attempt for `batch`: finds the leader (here, in order), then queues the
-    /// request future behind the ones already in flight — unless those are on another connection:
-    /// then the batch waits, first in line, until they have answered.
+    /// Starts one produce attempt for `batch`: finds the leader (here, in order), then hands the
+    /// batch to the sink of the leader's connection behind the ones already in flight — unless
+    /// those are on another connection: then the batch waits, first in line, until they have
+    /// answered.
     async fn dispatch(&mut self, mut batch: ReadyBatch, now: Instant) -> Dispatched {
-        let deadline = now
-            + self
-                .deadline(&batch)
+        let deadline = self.deadline(&batch);
+        let lookup_deadline = now
+            + deadline
                 .saturating_duration_since(now)
-                .min(REQUEST_TIMEOUT);
-        let lookup =
-            tokio::time::timeout_at(deadline, self.shared.transport.leader(self.partition)).await;
+                .min(self.shared.settings.request_timeout);
+        let lookup = tokio::time::timeout_at(
+            lookup_deadline,
+            self.shared.transport.leader(self.partition),
+        )
+        .await;
         if let Ok(Ok(leader)) = &lookup {
             let elsewhere = self.in_flight.iter().any(|f| {
                 f.request.is_some()
@@ -414,19 +430,15 @@ impl PartitionSender {
         let sent_as = batch.producer;
         let entry = match lookup {
             Ok(Ok(leader)) => {
-                let timeout = deadline.saturating_duration_since(now);
-                let answer = leader.link.produce(ProduceCall {
-                    partition: self.partition,
-                    timeout_ms: i32::try_from(timeout.as_millis())
-                        .unwrap_or(i32::MAX)
-                        .max(1),
-                    batch: batch.wire.clone(),
-                });
+                let answer = self
+                    .shared
+                    .sinks
+                    .submit(&leader, self.partition, batch.wire.clone());
                 self.shared.stats.request_sent();
                 let request = async move {
                     tokio::time::timeout_at(deadline, answer)
                         .await
-                        .unwrap_or_else(|_| Err(AttemptError::timed_out()))
+                        .unwrap_or_else(|_| Err(AttemptError::expired_in_flight()))
                 };
                 InFlight {
                     batch,
@@ -676,6 +688,24 @@ impl PartitionSender {
         ])
     }
 
+    /// Settles an unresolved sequence once nothing of the partition is in flight or waiting: the
+    /// last ack reached the partition's next sequence (the expired batch was written), or the
+    /// chain is broken and the epoch must be bumped.
+    fn resolve(&mut self) {
+        self.unresolved = false;
+        let Some(sequence) = &self.sequence else {
+            return;
+        };
+        if self.acked_end != Some(sequence.next()) {
+            tracing::info!(
+                topic = %self.shared.topic,
+                partition = self.partition,
+                "no later batch proved an expired batch written; bumping the epoch"
+            );
+            self.reset_pending = true;
+        }
+    }
+
     /// The chain of sequences broke: bumps the producer epoch (unless another partition already
     /// did) and gives every unacknowledged batch a new sequence from 0 under it.
     async fn resequence(&mut self) {
@@ -720,6 +750,8 @@ impl PartitionSender {
         };
         *sequence = PartitionSequence::new(current);
         self.proven = false;
+        self.unresolved = false;
+        self.acked_end = None;
         for batch in self.retry.iter_mut() {
             let producer = sequence.assign(batch.records);
             batch.wire = record_batch::restamp(&batch.wire, producer);
@@ -799,6 +831,12 @@ impl PartitionSender {
     fn acked(&mut self, batch: ReadyBatch, answer: PartitionAnswer) {
         self.backoff.reset();
         self.proven = true;
+        if let Some(sequence) = &self.sequence {
+            let identity = sequence.identity();
+            if (batch.producer.producer_id, batch.producer.epoch) == (identity.id, identity.epoch) {
+                self.acked_end = Some(sequence_after(batch.producer.base_sequence, batch.records));
+            }
+        }
         self.last_cause = None;
         if let Some(throttle) = answer.throttle {
             tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
@@ -877,10 +915,15 @@ impl PartitionSender {
     }
 
     /// Fails a batch for good. With idempotence its sequence numbers are now a gap the broker
-    /// would wait for forever: the partition resequences.
+    /// would wait for forever — unless it may have been written (an attempt's outcome is unknown):
+    /// then later acks may prove it was (see `unresolved`).
     fn fail(&mut self, batch: ReadyBatch, reason: &str, timed_out: bool) {
         if batch.producer != ProducerState::NONE {
-            self.reset_pending = true;
+            if batch.outcome_unknown {
+                self.unresolved = true;
+            } else {
+                self.reset_pending = true;
+            }
         }
         self.fail_raw(batch.memory, batch.records, reason, timed_out);
     }

@@ -1,46 +1,42 @@
-//! The seam between the partition senders and the cluster.
+//! The seam between the engine and the cluster: leader lookups, and produce requests to one broker
+//! carrying many partitions' batches.
 //!
-//! A sender's state machine — linger, the in-flight limit, retries, expiry, ordering, sequence
-//! numbers — is the part of the engine most worth testing and least worth testing through a live
-//! broker. Behind this trait it runs over the real cluster in the product
-//! ([`super::kafka_transport`]) and over a scripted fake with paused time in unit tests.
+//! The engine's state machines — linger, the in-flight limits, retries, expiry, ordering, sequence
+//! numbers — are the part most worth testing and least worth testing through a live broker. Behind
+//! this trait they run over the real cluster in the product ([`super::kafka_transport`]) and over a
+//! scripted fake or a simulated cluster with paused time in tests.
 
-use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use bytes::Bytes;
-use rskafka::client::error::ProtocolError;
 
 use super::errors::{AttemptError, Refresh};
 use crate::kafka::{KafkaError, ProducerIdAndEpoch};
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One produce request: one closed batch for one partition.
+pub(crate) use crate::kafka::wire::produce::PartitionAnswer;
+
+/// One produce request to one broker: the closed batch of each of some partitions it leads, at most
+/// one per partition.
 #[derive(Debug, Clone)]
-pub(crate) struct ProduceCall {
-    pub partition: i32,
+pub(crate) struct BrokerRequest {
     /// How long the broker may wait for replication before answering `REQUEST_TIMED_OUT`.
     pub timeout_ms: i32,
-    pub batch: Bytes,
+    pub batches: Vec<(i32, Bytes)>,
 }
 
-/// The broker's answer for the partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PartitionAnswer {
-    pub error: Option<ProtocolError>,
-    /// The offset of the batch's first record (−1 when unknown, e.g. for a duplicate).
-    pub base_offset: i64,
-    /// How long the broker asked the client to hold back, when it did.
-    pub throttle: Option<Duration>,
-}
+/// The broker's answer for each partition of a request.
+pub(crate) type BrokerAnswer = Vec<(i32, PartitionAnswer)>;
 
-/// A connection to a partition's leader.
-pub(crate) trait LeaderLink: Send + Sync {
-    /// Sends `call` now (in the order of calls on this link) and resolves with the answer.
+/// A connection to one broker.
+pub(crate) trait BrokerLink: Send + Sync {
+    /// Sends `request` (in the order of the first polls of the futures of this link) and resolves
+    /// with the answer of every partition in it.
     fn produce(
         &self,
-        call: ProduceCall,
-    ) -> BoxFuture<'static, Result<PartitionAnswer, AttemptError>>;
+        request: BrokerRequest,
+    ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>>;
 }
 
 /// Where a partition's batches go right now.
@@ -50,7 +46,7 @@ pub(crate) struct Leader {
     /// Identifies the connection: two lookups that return the same id share one socket, whose
     /// requests the broker handles in order.
     pub connection: u64,
-    pub link: Arc<dyn LeaderLink>,
+    pub link: Arc<dyn BrokerLink>,
 }
 
 impl std::fmt::Debug for Leader {

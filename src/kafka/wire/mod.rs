@@ -2,3 +2,5 @@
 //! code that touches rskafka's protocol internals.
 
 pub(crate) mod metadata;
+pub(crate) mod produce;
+pub(crate) mod record_batch;

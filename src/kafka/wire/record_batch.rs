@@ -497,7 +497,7 @@ mod tests {
             .unwrap();
         assert_eq!(hex::encode(&ours), hex::encode(&expected));
 
-        let vector = include_str!("../../testdata/record_batch_v2.hex")
+        let vector = include_str!("../../../testdata/record_batch_v2.hex")
             .lines()
             .filter(|l| !l.starts_with('#'))
             .collect::<String>();
