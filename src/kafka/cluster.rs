@@ -10,10 +10,13 @@
 //! first, then of the bootstrap servers. Every such request is bounded by the connector's open
 //! timeout: a broker that vanished without closing its socket must not hold a lookup for longer, and
 //! a connection that fails or stays silent is dropped so nothing asks it again.
+//!
+//! No lock is held across network I/O but one per broker while connecting to it, so callers wait
+//! for that broker's connection only: a slow or blackholed broker delays nobody bound elsewhere.
 
 use std::{collections::HashMap, future::Future, sync::Arc};
 
-use tokio::sync::Mutex;
+use parking_lot::Mutex;
 
 use super::connection::{BrokerConnection, Connector, OpenError};
 
@@ -60,6 +63,8 @@ struct Connections {
 pub(crate) struct Cluster {
     connector: Arc<Connector>,
     connections: Mutex<Connections>,
+    /// One gate per broker, held while connecting to it, so one connection is opened at a time.
+    dialing: Mutex<HashMap<i32, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Cluster {
@@ -71,6 +76,7 @@ impl Cluster {
                 bootstrap: Some(bootstrap),
                 ..Connections::default()
             }),
+            dialing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -80,13 +86,16 @@ impl Cluster {
 
     /// The connection to broker `broker_id` at `address`, opened if there is none.
     pub async fn broker(&self, broker_id: i32, address: &str) -> Result<BrokerLink, OpenError> {
-        let mut connections = self.connections.lock().await;
-        if let Some(link) = connections.brokers.get(&broker_id) {
-            if link.address == address {
-                return Ok(link.clone());
-            }
+        if let Some(link) = self.cached(broker_id, address) {
+            return Ok(link);
+        }
+        let gate = Arc::clone(self.dialing.lock().entry(broker_id).or_default());
+        let _dialing = gate.lock().await;
+        if let Some(link) = self.cached(broker_id, address) {
+            return Ok(link);
         }
         let connection = self.connector.open(address).await?;
+        let mut connections = self.connections.lock();
         connections.next_generation += 1;
         let link = BrokerLink {
             broker_id,
@@ -99,10 +108,23 @@ impl Cluster {
         Ok(link)
     }
 
+    fn cached(&self, broker_id: i32, address: &str) -> Option<BrokerLink> {
+        self.connections
+            .lock()
+            .brokers
+            .get(&broker_id)
+            .filter(|link| link.address == address)
+            .cloned()
+    }
+
     /// Drops connection `generation` to `broker_id` (if it is still that broker's connection): the
     /// next use reconnects.
     pub async fn forget(&self, broker_id: i32, generation: u64) {
-        let mut connections = self.connections.lock().await;
+        self.forget_now(broker_id, generation);
+    }
+
+    fn forget_now(&self, broker_id: i32, generation: u64) {
+        let mut connections = self.connections.lock();
         let current = connections
             .brokers
             .get(&broker_id)
@@ -136,26 +158,36 @@ impl Cluster {
                 }
             }
         };
-        let mut connections = self.connections.lock().await;
         let mut last_cause = String::from("no broker reachable");
-        let mut cached: Vec<BrokerLink> = connections.brokers.values().cloned().collect();
+        let (mut cached, bootstrap) = {
+            let connections = self.connections.lock();
+            let cached: Vec<BrokerLink> = connections.brokers.values().cloned().collect();
+            (cached, connections.bootstrap.clone())
+        };
         cached.sort_by_key(|link| link.broker_id);
         for link in cached {
             match bounded(Arc::clone(&link.connection)).await {
                 Ok(answer) => return Ok(answer),
                 Err(cause) => {
                     last_cause = format!("broker {} ({}): {cause}", link.broker_id, link.address);
-                    connections.brokers.remove(&link.broker_id);
+                    self.forget_now(link.broker_id, link.generation);
                     tracing::debug!(broker = link.broker_id, error = %last_cause, "dropped a connection that failed a request");
                 }
             }
         }
-        if let Some((address, connection)) = connections.bootstrap.clone() {
-            match bounded(connection).await {
+        if let Some((address, connection)) = bootstrap {
+            match bounded(Arc::clone(&connection)).await {
                 Ok(answer) => return Ok(answer),
                 Err(cause) => {
                     last_cause = format!("{address}: {cause}");
-                    connections.bootstrap = None;
+                    let mut connections = self.connections.lock();
+                    if connections
+                        .bootstrap
+                        .as_ref()
+                        .is_some_and(|(_, c)| Arc::ptr_eq(c, &connection))
+                    {
+                        connections.bootstrap = None;
+                    }
                 }
             }
         }
@@ -163,7 +195,7 @@ impl Cluster {
             match self.connector.open(address).await {
                 Ok(connection) => match bounded(Arc::clone(&connection)).await {
                     Ok(answer) => {
-                        connections.bootstrap = Some((address.clone(), connection));
+                        self.connections.lock().bootstrap = Some((address.clone(), connection));
                         return Ok(answer);
                     }
                     Err(cause) => last_cause = format!("{address}: {cause}"),

@@ -25,7 +25,7 @@ use rskafka::{
 };
 use tokio::time::Instant;
 
-pub use codes::protocol_error_name;
+pub use codes::{classify, protocol_error_name, ErrorClass};
 pub use connection::{BrokerConnection, Connector, OpenError};
 pub use error::KafkaError;
 pub use metadata::{BrokerInfo, ClusterInfo};

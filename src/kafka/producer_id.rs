@@ -137,15 +137,7 @@ impl<R: Read> ReadVersionedType<R> for InitProducerIdResponse {
 
 /// Errors after which asking again (another broker, a moment later) may succeed.
 fn retriable(error: ProtocolError) -> bool {
-    matches!(
-        error,
-        ProtocolError::CoordinatorNotAvailable
-            | ProtocolError::NotCoordinator
-            | ProtocolError::CoordinatorLoadInProgress
-            | ProtocolError::ConcurrentTransactions
-            | ProtocolError::RequestTimedOut
-            | ProtocolError::NetworkException
-    )
+    super::codes::classify(error).retriable
 }
 
 /// What one ask of the cluster brought back, when a broker did answer.

@@ -15,7 +15,7 @@ use std::{borrow::Cow, fmt};
 
 use rskafka::{client::error::ProtocolError, messenger::RequestError};
 
-use crate::kafka::{protocol_error_name, KafkaError, OpenError};
+use crate::kafka::{classify, protocol_error_name, KafkaError, OpenError};
 
 /// What to forget before the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,32 +114,15 @@ impl AttemptError {
             E::InvalidProducerEpoch => Kind::Sequence(SequenceFault::InvalidEpoch),
             _ => Kind::Other,
         };
-        let retriable = match kind {
-            Kind::Unavailable | Kind::Sequence(_) => true,
-            Kind::TooLarge | Kind::TopicMissing => false,
-            Kind::Other => matches!(
-                error,
-                E::CorruptMessage | E::ThrottlingQuotaExceeded | E::OffsetNotAvailable
-            ),
-        };
-        let refresh = match error {
-            E::NotLeaderOrFollower
-            | E::UnknownTopicOrPartition
-            | E::LeaderNotAvailable
-            | E::FencedLeaderEpoch
-            | E::UnknownLeaderEpoch
-            | E::KafkaStorageError
-            | E::BrokerNotAvailable
-            | E::ReplicaNotAvailable => Refresh::Metadata,
-            E::NetworkException => Refresh::Connection,
-            _ => Refresh::Nothing,
+        let class = classify(error);
+        let refresh = match (error, class.refresh_metadata) {
+            (E::NetworkException, _) => Refresh::Connection,
+            (_, true) => Refresh::Metadata,
+            (_, false) => Refresh::Nothing,
         };
         Self {
-            retriable,
-            outcome_unknown: matches!(
-                error,
-                E::RequestTimedOut | E::NotEnoughReplicasAfterAppend | E::NetworkException
-            ),
+            retriable: class.retriable,
+            outcome_unknown: class.outcome_unknown,
             refresh,
             ..Self::new(protocol_error_name(error), "", kind)
         }

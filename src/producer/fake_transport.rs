@@ -238,6 +238,7 @@ impl Transport for FakeTransport {
 
     fn invalidate<'a>(
         &'a self,
+        _partition: i32,
         _failed: Option<&'a Leader>,
         refresh: Refresh,
     ) -> BoxFuture<'a, ()> {

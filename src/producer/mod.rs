@@ -66,6 +66,7 @@ use crate::{
     kafka::{Kafka, KafkaError, ProducerIdAndEpoch},
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     settings::{Acks, ProducerSettings},
+    support::backoff::Backoff,
 };
 use accumulator::{record_charge, PartitionQueue};
 use idempotence::Identity;
@@ -108,7 +109,7 @@ impl Producer {
         settings: &ProducerSettings,
         observers: Vec<Arc<dyn DeliveryObserver>>,
     ) -> Result<Self, KafkaError> {
-        let partitions = kafka.partition_count(topic).await?;
+        let partitions = partition_count(kafka, topic).await?;
         tracing::info!(topic, partitions, "topic found");
         let identity = if settings.enable_idempotence {
             let identity = kafka.init_producer_id().await?;
@@ -251,6 +252,33 @@ impl ProducerHandle {
         snapshot(&self.shared)
     }
 }
+
+/// The topic's partition count. A topic created a moment before may be missing from a broker's
+/// first answer: it is asked for again, up to the connect timeout (as the Java producer waits up
+/// to `max.block.ms` for a topic's metadata), before the run fails.
+async fn partition_count(kafka: &Kafka, topic: &str) -> Result<i32, KafkaError> {
+    let deadline = Instant::now() + kafka.connect_timeout();
+    let mut backoff = TOPIC_BACKOFF;
+    loop {
+        match kafka.partition_count(topic).await {
+            Err(KafkaError::TopicMissing { .. }) => {
+                if let Some(pause) = backoff.next_pause_before(Instant::now(), deadline) {
+                    tracing::debug!(topic, ?pause, "topic not in the metadata yet; asking again");
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                return kafka.partition_count(topic).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Pauses between asking for a topic that is not in the metadata yet.
+const TOPIC_BACKOFF: Backoff = Backoff::new(
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_secs(1),
+);
 
 /// The `acks` value written in produce requests.
 fn acks(settings: &ProducerSettings) -> i16 {

@@ -63,10 +63,32 @@ use super::{
     stats::Stats,
     transport::{Leader, PartitionAnswer, Transport},
 };
-use crate::{settings::ProducerSettings, support::backoff::Backoff};
+use crate::settings::ProducerSettings;
 
-/// Pauses before a failed batch is resent (Java's `retry.backoff.ms` and `retry.backoff.max.ms`).
-const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+/// The pause before a batch's first resend (Java's `retry.backoff.ms`); it doubles with each of the
+/// batch's own failed attempts up to [`RETRY_BACKOFF_MAX`] (`retry.backoff.max.ms`).
+const RETRY_BACKOFF: Duration = Duration::from_millis(100);
+const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// The pause before resending a batch after its `attempts`-th failed attempt, with up to 20 % added
+/// (as Java's jitter) so partitions that failed together do not retry in lockstep. The jitter is a
+/// hash of the batch's identity, not a random draw, so a run under simulation replays exactly.
+fn retry_pause(partition: i32, order: (u64, u32), attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    let pause = RETRY_BACKOFF
+        .saturating_mul(1 << doublings)
+        .min(RETRY_BACKOFF_MAX);
+    let mut x = (u64::from(partition as u32) << 32)
+        ^ order.0.rotate_left(13)
+        ^ (u64::from(order.1) << 7)
+        ^ u64::from(attempts);
+    // splitmix64's finalizer.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    let permille = u32::try_from(x % 201).expect("below 201");
+    pause + pause * permille / 1_000
+}
 
 /// The failure reason of records not sent because the run stopped on a fatal error.
 pub(crate) const ABORTED: &str = "not sent: the run stopped on a fatal error";
@@ -132,7 +154,6 @@ pub(crate) fn spawn(
         in_flight: VecDeque::new(),
         retry: VecDeque::new(),
         retry_at: Instant::now(),
-        backoff: RETRY_BACKOFF,
         throttled_until: None,
         proven: false,
         reset_pending: false,
@@ -218,7 +239,6 @@ struct PartitionSender {
     /// Failed batches to resend, in partition order.
     retry: VecDeque<ReadyBatch>,
     retry_at: Instant,
-    backoff: Backoff,
     throttled_until: Option<Instant>,
     /// Pipelining is safe: without idempotence, the last request of this partition succeeded; with
     /// it, a batch under the current producer id and epoch was acknowledged (see the module comment).
@@ -542,7 +562,7 @@ impl PartitionSender {
         }
         self.shared
             .transport
-            .invalidate(leader, error.refresh)
+            .invalidate(self.partition, leader, error.refresh)
             .await;
         if error.outcome_unknown {
             if self.sequence.is_some() {
@@ -589,10 +609,14 @@ impl PartitionSender {
             return false;
         }
         let deadline = self.deadline(&batch);
-        let Some(pause) = self.backoff.next_pause_before(now, deadline) else {
+        let Some(left) = deadline
+            .checked_duration_since(now)
+            .filter(|left| !left.is_zero())
+        else {
             self.expire(batch);
             return false;
         };
+        let pause = retry_pause(self.partition, batch.order, batch.attempts).min(left);
         if let Kind::Sequence(fault) = error.kind {
             let resequenced = batch.producer != sent_as;
             let earlier_pending = self.retry.iter().any(|b| b.order < batch.order);
@@ -829,7 +853,6 @@ impl PartitionSender {
     }
 
     fn acked(&mut self, batch: ReadyBatch, answer: PartitionAnswer) {
-        self.backoff.reset();
         self.proven = true;
         if let Some(sequence) = &self.sequence {
             let identity = sequence.identity();
@@ -946,5 +969,29 @@ impl PartitionSender {
 async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_batch_backs_off_on_its_own_attempts_with_bounded_jitter() {
+        for partition in 0..50 {
+            for attempts in 1..12u32 {
+                let pause = retry_pause(partition, (u64::from(attempts) * 7, 0), attempts);
+                let base = RETRY_BACKOFF
+                    .saturating_mul(1 << (attempts - 1).min(16))
+                    .min(RETRY_BACKOFF_MAX);
+                assert!(
+                    pause >= base && pause <= base * 6 / 5,
+                    "{pause:?} for {base:?}"
+                );
+            }
+        }
+        let spread: std::collections::HashSet<Duration> =
+            (0..50).map(|p| retry_pause(p, (3, 0), 1)).collect();
+        assert!(spread.len() > 10, "partitions failing together retry apart");
     }
 }

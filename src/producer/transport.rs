@@ -63,8 +63,13 @@ pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
     /// The leader of `partition`, reading metadata and connecting if needed.
     fn leader(&self, partition: i32) -> BoxFuture<'_, Result<Leader, AttemptError>>;
 
-    /// Forgets what `refresh` says after an attempt through `failed` failed.
-    fn invalidate<'a>(&'a self, failed: Option<&'a Leader>, refresh: Refresh) -> BoxFuture<'a, ()>;
+    /// Forgets what `refresh` says after an attempt of `partition` through `failed` failed.
+    fn invalidate<'a>(
+        &'a self,
+        partition: i32,
+        failed: Option<&'a Leader>,
+        refresh: Refresh,
+    ) -> BoxFuture<'a, ()>;
 
     /// Re-reads the topic's metadata (leaders included) and returns its partition count.
     fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>>;
