@@ -19,7 +19,7 @@ use crate::kafka::{classify, protocol_error_name, KafkaError, OpenError};
 
 /// What to forget before the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refresh {
+pub enum Refresh {
     Nothing,
     /// The partition's leader may have moved: re-read metadata.
     Metadata,
@@ -29,7 +29,7 @@ pub(crate) enum Refresh {
 
 /// A broker's complaint about the idempotent producer's id, epoch or sequence numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SequenceFault {
+pub enum SequenceFault {
     /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: not the sequence the broker expects next.
     OutOfOrder,
     /// `UNKNOWN_PRODUCER_ID`: the broker has no state for the producer (it expired, or the log
@@ -41,7 +41,7 @@ pub(crate) enum SequenceFault {
 
 /// The family a failure belongs to; it decides what the sender does and how the reason reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// The partition's leader cannot take the batch now: no leader, a leader that moved or cannot be
     /// reached, a connection lost or silent, not enough in-sync replicas.
     Unavailable,
@@ -56,7 +56,7 @@ pub(crate) enum Kind {
 
 /// Why one produce attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AttemptError {
+pub struct AttemptError {
     /// Kafka's error name (`NOT_LEADER_OR_FOLLOWER`), or the Kafka name closest to a failure the
     /// client saw (`NETWORK_EXCEPTION` for a lost connection): stable, for per-error metrics.
     pub code: Cow<'static, str>,
@@ -291,7 +291,7 @@ impl AttemptError {
 
 /// Why records waited in vain, as it reads in a `delivery_timeout (…)` failure reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Cause {
+pub enum Cause {
     Unavailable,
     TopicMissing,
     /// Queued behind earlier requests of the partition, none of which failed.

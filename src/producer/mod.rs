@@ -49,6 +49,19 @@ mod transport;
 
 pub(crate) use crate::kafka::wire::record_batch;
 
+/// The engine's seam to the cluster, for the simulated cluster of `tests/simulation.rs`; not part
+/// of the product's interface.
+#[doc(hidden)]
+pub mod seam {
+    pub use super::errors::{AttemptError, Refresh};
+    pub use super::transport::{
+        BoxFuture, BrokerAnswer, BrokerLink, BrokerRequest, Leader, PartitionAnswer, Transport,
+    };
+    pub use crate::kafka::wire::record_batch::{
+        producer_state, read_records, record_count, records, ProducerState, RecordView,
+    };
+}
+
 #[cfg(test)]
 mod fake_transport;
 #[cfg(test)]
@@ -136,8 +149,9 @@ impl Producer {
         ))
     }
 
-    /// Starts the engine over any transport (the fake one in unit tests).
-    fn with_transport(
+    /// Starts the engine over any transport (a fake or simulated cluster in tests).
+    #[doc(hidden)]
+    pub fn with_transport(
         transport: Arc<dyn Transport>,
         topic: &str,
         partitions: i32,

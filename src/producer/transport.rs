@@ -13,24 +13,24 @@ use bytes::Bytes;
 use super::errors::{AttemptError, Refresh};
 use crate::kafka::{KafkaError, ProducerIdAndEpoch};
 
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-pub(crate) use crate::kafka::wire::produce::PartitionAnswer;
+pub use crate::kafka::wire::produce::PartitionAnswer;
 
 /// One produce request to one broker: the closed batch of each of some partitions it leads, at most
 /// one per partition.
 #[derive(Debug, Clone)]
-pub(crate) struct BrokerRequest {
+pub struct BrokerRequest {
     /// How long the broker may wait for replication before answering `REQUEST_TIMED_OUT`.
     pub timeout_ms: i32,
     pub batches: Vec<(i32, Bytes)>,
 }
 
 /// The broker's answer for each partition of a request.
-pub(crate) type BrokerAnswer = Vec<(i32, PartitionAnswer)>;
+pub type BrokerAnswer = Vec<(i32, PartitionAnswer)>;
 
 /// A connection to one broker.
-pub(crate) trait BrokerLink: Send + Sync {
+pub trait BrokerLink: Send + Sync {
     /// Sends `request` (in the order of the first polls of the futures of this link) and resolves
     /// with the answer of every partition in it.
     fn produce(
@@ -41,7 +41,7 @@ pub(crate) trait BrokerLink: Send + Sync {
 
 /// Where a partition's batches go right now.
 #[derive(Clone)]
-pub(crate) struct Leader {
+pub struct Leader {
     pub broker: i32,
     /// Identifies the connection: two lookups that return the same id share one socket, whose
     /// requests the broker handles in order.
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Leader {
 }
 
 /// The cluster as the senders see it.
-pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
+pub trait Transport: std::fmt::Debug + Send + Sync + 'static {
     /// The leader of `partition`, reading metadata and connecting if needed.
     fn leader(&self, partition: i32) -> BoxFuture<'_, Result<Leader, AttemptError>>;
 

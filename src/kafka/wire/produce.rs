@@ -81,7 +81,7 @@ impl<W: Write> WriteVersionedType<W> for ProduceRequest<'_> {
 
 /// The broker's answer for one partition of a produce request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PartitionAnswer {
+pub struct PartitionAnswer {
     pub error: Option<ProtocolError>,
     /// The offset of the batch's first record (−1 when unknown, e.g. for a duplicate).
     pub base_offset: i64,
