@@ -2,7 +2,8 @@
 # bench.sh — shoe-producer beside librdkafka, franz-go, sarama and the Java producer: same workload, same
 # broker, with the broker next door ("direct") and 20 ms away ("delayed").
 #
-# Every run produces BENCH_RECORDS records (2,000,000) to a fresh 6-partition topic on the local stack's
+# Every run produces BENCH_RECORDS records (2,000,000) to a fresh topic of 6 or 240 partitions, used
+# BENCH_TOPIC_WAIT (2 s) after its creation, on the local stack's
 # SASL_SSL/PLAIN listener with acks=all, linger 5 ms, batch 1 MiB, at most 5 requests in flight, 32 MiB of
 # buffer, once without compression and once with lz4, once idempotent and once not:
 #
@@ -43,6 +44,8 @@
 #   --codecs LIST        BENCH_CODECS       "none lz4"
 #   --settings LIST      BENCH_SETTINGS     "direct delayed"
 #   --idempotence LIST   BENCH_IDEMPOTENCE  "true false"
+#   --partitions LIST    BENCH_PARTITIONS   partition counts of the fresh topics ("6 240")
+#   --topic-wait SECONDS BENCH_TOPIC_WAIT   pause between creating a topic and starting the run (2)
 #   --tools LIST         BENCH_TOOLS        "shoe-producer shoe-producer-musl librdkafka franz-go sarama java"
 #   --delay DURATION     BENCH_DELAY        one-way delay of the delayed setting (10ms)
 #   --results FILE       BENCH_RESULTS      raw output and tables; default bench/RESULTS.md for the full
@@ -62,6 +65,8 @@ ROUNDS="${BENCH_ROUNDS:-3}"
 CODECS="${BENCH_CODECS:-none lz4}"
 SETTINGS="${BENCH_SETTINGS:-direct delayed}"
 IDEMPOTENCE="${BENCH_IDEMPOTENCE:-true false}"
+PARTITIONS="${BENCH_PARTITIONS:-6 240}"
+TOPIC_WAIT="${BENCH_TOPIC_WAIT:-2}"
 readonly ALL_TOOLS="shoe-producer shoe-producer-musl librdkafka franz-go sarama java"
 TOOLS="${BENCH_TOOLS:-$ALL_TOOLS}"
 DELAY="${BENCH_DELAY:-10ms}"
@@ -76,12 +81,13 @@ say() { printf '%s\n' "$*" | tee -a "$WORK/raw" >&2; }
 
 while (($#)); do
   case "$1" in
-    --records | --rounds | --codecs | --settings | --idempotence | --tools | --delay | --results)
+    --records | --rounds | --codecs | --settings | --idempotence | --tools | --delay | --results | --partitions | --topic-wait)
       (($# >= 2)) && [[ -n "$2" ]] || die "$1 needs a value" 2
       case "$1" in
         --records) RECORDS="$2" ;; --rounds) ROUNDS="$2" ;; --codecs) CODECS="$2" ;;
         --settings) SETTINGS="$2" ;; --idempotence) IDEMPOTENCE="$2" ;; --tools) TOOLS="$2" ;;
-        --delay) DELAY="$2" ;; --results) RESULTS="$2" ;;
+        --delay) DELAY="$2" ;; --results) RESULTS="$2" ;; --partitions) PARTITIONS="$2" ;;
+        --topic-wait) TOPIC_WAIT="$2" ;;
       esac
       shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -93,11 +99,14 @@ done
 [[ "$DELAY" =~ ^[0-9]+(ms|us|s)$ ]] || die "--delay must look like 10ms" 2
 for c in $CODECS; do [[ "$c" == none || "$c" == lz4 ]] || die "--codecs: '$c' is not none or lz4" 2; done
 for s in $SETTINGS; do [[ "$s" == direct || "$s" == delayed ]] || die "--settings: '$s' is not direct or delayed" 2; done
+[[ "$TOPIC_WAIT" =~ ^[0-9]+$ ]] || die "--topic-wait must be a number of seconds" 2
+for p in $PARTITIONS; do [[ "$p" =~ ^[1-9][0-9]*$ ]] || die "--partitions: '$p' is not a partition count" 2; done
 for i in $IDEMPOTENCE; do [[ "$i" == true || "$i" == false ]] || die "--idempotence: '$i' is not true or false" 2; done
 for t in $TOOLS; do [[ " $ALL_TOOLS " == *" $t "* ]] || die "--tools: '$t' is not one of: $ALL_TOOLS" 2; done
-[[ -n "$CODECS" && -n "$SETTINGS" && -n "$IDEMPOTENCE" && -n "$TOOLS" ]] || die "an empty list selects nothing" 2
+[[ -n "$CODECS" && -n "$SETTINGS" && -n "$IDEMPOTENCE" && -n "$TOOLS" && -n "$PARTITIONS" ]] || die "an empty list selects nothing" 2
 full_matrix() {
   [[ "$ROUNDS" -ge 3 && "$RECORDS" == 2000000 && "$(echo $CODECS)" == "none lz4" && "$(echo $IDEMPOTENCE)" == "true false" \
+     && "$(echo $PARTITIONS)" == "6 240" \
      && "$(echo $SETTINGS)" == "direct delayed" && "$(echo $TOOLS)" == "$ALL_TOOLS" ]]
 }
 if [[ -z "$RESULTS" ]]; then
@@ -187,18 +196,19 @@ fi
 
 # ---- one run ------------------------------------------------------------------------------------------------
 # run SETTING IDEMPOTENT CODEC ROUND TOOL: runs TOOL once under GNU time and appends
-# "setting idempotent codec tool records/s cpu_seconds rss_kb records" to $WORK/results ("failed" for a rate
+# "setting idempotent codec partitions tool records/s cpu_seconds rss_kb records" to $WORK/results ("failed" for a rate
 # when it failed).
 run() {
-  local setting="$1" idem="$2" codec="$3" round="$4" tool="$5" topic name out timing rate
-  name="$setting-$idem-$codec-$tool-$round"
+  local setting="$1" idem="$2" codec="$3" round="$4" tool="$5" partitions="$6" topic name out timing rate
+  name="$setting-$idem-$codec-p$partitions-$tool-$round"
   topic="bench-$name-$$"
   out="$WORK/$name.out"
   timing="$WORK/$name.time"
   local -a wrap=(/usr/bin/time -v -o "$timing")
   [[ "$setting" == direct ]] || wrap=(ip netns exec "$NETNS" "${wrap[@]}")
-  PLAINTEXT_BOOTSTRAP="$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" "$BIN/franz-peer" topic create "$topic" 6 \
+  PLAINTEXT_BOOTSTRAP="$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" "$BIN/franz-peer" topic create "$topic" "$partitions" \
     || die "cannot create topic $topic"
+  sleep "$TOPIC_WAIT"
   local ok=1
   case "$tool" in
     shoe-producer | shoe-producer-musl)
@@ -230,19 +240,20 @@ run() {
       ;;
   esac
   if ((ok)); then
-    python3 - "$timing" "$setting $idem $codec $tool $rate" "$RECORDS" >>"$WORK/results" <<'PY'
+    python3 - "$timing" "$setting $idem $codec $partitions $tool $rate" "$RECORDS" >>"$WORK/results" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 cpu = sum(float(re.search(p + r" \(seconds\): ([0-9.]+)", text).group(1)) for p in ("User time", "System time"))
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
 print(sys.argv[2], cpu, rss, sys.argv[3])
 PY
-    say "$(printf '    %-7s idempotent=%-5s %-4s round %s %-18s %12.0f records/s  %s' "$setting" "$idem" "$codec" \
-      "$round" "$tool" "$rate" "$(tail -1 "$WORK/results" | awk '{printf "CPU %.2f s, peak RSS %.1f MB", $6, $7/1024}')")"
+    say "$(printf '    %-7s idempotent=%-5s %-4s %4s partitions round %s %-18s %12.0f records/s  %s' "$setting" "$idem" \
+      "$codec" "$partitions" "$round" "$tool" "$rate" \
+      "$(tail -1 "$WORK/results" | awk '{printf "CPU %.2f s, peak RSS %.1f MB", $7, $8/1024}')")"
   else
-    printf '%s %s %s %s failed 0 0 %s\n' "$setting" "$idem" "$codec" "$tool" "$RECORDS" >>"$WORK/results"
-    say "$(printf '    %-7s idempotent=%-5s %-4s round %s %-18s FAILED: %s' "$setting" "$idem" "$codec" "$round" \
-      "$tool" "$(tail -3 "$out" | tr '\n' ' ' | cut -c1-300)")"
+    printf '%s %s %s %s %s failed 0 0 %s\n' "$setting" "$idem" "$codec" "$partitions" "$tool" "$RECORDS" >>"$WORK/results"
+    say "$(printf '    %-7s idempotent=%-5s %-4s %4s partitions round %s %-18s FAILED: %s' "$setting" "$idem" "$codec" \
+      "$partitions" "$round" "$tool" "$(tail -3 "$out" | tr '\n' ' ' | cut -c1-300)")"
   fi
   PLAINTEXT_BOOTSTRAP="$LOCAL_STACK_PLAINTEXT_BOOTSTRAP" "$BIN/franz-peer" topic delete "$topic" \
     || say "    (could not delete topic $topic)" # 2,000,000 records take ~150 MB of the broker's disk
@@ -252,19 +263,22 @@ PY
 read -r -a tools <<<"$TOOLS"
 started=$SECONDS
 say "==> load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (the broker and any other work share the cores)"
-say "==> $RECORDS records per run, $ROUNDS rounds; settings: $SETTINGS; idempotence: $IDEMPOTENCE; codecs: $CODECS"
+say "==> $RECORDS records per run, $ROUNDS rounds; settings: $SETTINGS; idempotence: $IDEMPOTENCE; codecs: $CODECS; partitions: $PARTITIONS (topics used ${TOPIC_WAIT}s after creation)"
 [[ "$SHOE_IDEMPOTENCE" == yes ]] || say "==> this shoe-producer has no --enable-idempotence: it is never idempotent"
 for setting in $SETTINGS; do
-  for codec in $CODECS; do
-    for round in $(seq 1 "$ROUNDS"); do
-      for idem in $IDEMPOTENCE; do
-        for k in "${!tools[@]}"; do
-          tool="${tools[$(((k + round - 1) % ${#tools[@]}))]}"
-          if [[ "$idem" == true && "$SHOE_IDEMPOTENCE" == no && "$tool" == shoe-producer* ]]; then
-            printf '%s %s %s %s n/a 0 0 %s\n' "$setting" "$idem" "$codec" "$tool" "$RECORDS" >>"$WORK/results"
-            continue
-          fi
-          run "$setting" "$idem" "$codec" "$round" "$tool"
+  for partitions in $PARTITIONS; do
+    for codec in $CODECS; do
+      for round in $(seq 1 "$ROUNDS"); do
+        for idem in $IDEMPOTENCE; do
+          for k in "${!tools[@]}"; do
+            tool="${tools[$(((k + round - 1) % ${#tools[@]}))]}"
+            if [[ "$idem" == true && "$SHOE_IDEMPOTENCE" == no && "$tool" == shoe-producer* ]]; then
+              printf '%s %s %s %s %s n/a 0 0 %s\n' "$setting" "$idem" "$codec" "$partitions" "$tool" "$RECORDS" \
+                >>"$WORK/results"
+              continue
+            fi
+            run "$setting" "$idem" "$codec" "$round" "$tool" "$partitions"
+          done
         done
       done
     done
@@ -273,15 +287,15 @@ done
 say "==> all runs took $((SECONDS - started)) s"
 
 # ---- the tables ---------------------------------------------------------------------------------------------
-python3 - "$WORK/results" "$VALUE_SIZE" "$DELAY" "$ROUNDS" >"$WORK/table.md" <<'PY'
+python3 - "$WORK/results" "$VALUE_SIZE" "$DELAY" "$ROUNDS" "$TOPIC_WAIT" >"$WORK/table.md" <<'PY'
 import statistics, sys
 from collections import defaultdict
 
-results, value_size, delay, rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+results, value_size, delay, rounds, topic_wait = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 runs, failed, unavailable = defaultdict(list), defaultdict(int), set()
 for line in open(results):
-    setting, idem, codec, tool, rate, cpu, rss, records = line.split()
-    key = (setting, idem, codec, tool)
+    setting, idem, codec, partitions, tool, rate, cpu, rss, records = line.split()
+    key = (setting, idem, codec, partitions, tool)
     if rate == "n/a":
         unavailable.add(key)
     elif rate == "failed":
@@ -294,7 +308,8 @@ PEERS = ["librdkafka", "franz-go", "sarama", "java"]
 LABEL = {"shoe-producer": "shoe-producer (glibc)", "shoe-producer-musl": "shoe-producer (musl)",
          "librdkafka": "librdkafka 2.12.1", "franz-go": "franz-go 1.22.3", "sarama": "sarama 1.61.1",
          "java": "Java 4.1.1 (no keys)"}
-keys = list(dict.fromkeys(k[:3] for k in list(runs) + list(unavailable) + list(failed)))
+keys = list(dict.fromkeys(k[:4] for k in list(runs) + list(unavailable) + list(failed)))
+RSS_TARGET = lambda partitions: 64 if int(partitions) <= 6 else 96
 
 def medians(key):
     rows = runs.get(key)
@@ -312,31 +327,32 @@ def fmt(key):
     return f"{m[0]:,.0f}", f"{m[1]:.3f}", f"{m[2]:.1f}", note
 
 print(f"Value ≈{value_size} B (framed Shoe), decimal keys, SASL_SSL/PLAIN, acks=all, linger 5 ms, batch 1 MiB, "
-      f"5 in flight (franz-go idempotent: 1 per broker; sarama idempotent: 1), 32 MiB buffer, 6 partitions; "
-      f"median of {rounds} rounds; delayed: {delay} added each way.")
+      f"5 in flight (franz-go idempotent: 1 per broker; sarama idempotent: 1), 32 MiB buffer; a fresh topic per run, "
+      f"used {topic_wait} s after its creation; median of {rounds} rounds; delayed: {delay} added each way.")
 print()
-print("| setting | idempotent | codec | producer | records/s | CPU µs/record | peak RSS MB | runs |")
-print("|---|---|---|---|---:|---:|---:|---:|")
-for setting, idem, codec in keys:
+print("| setting | idempotent | codec | partitions | producer | records/s | CPU µs/record | peak RSS MB | runs |")
+print("|---|---|---|---:|---|---:|---:|---:|---:|")
+for setting, idem, codec, partitions in keys:
     for tool in TOOLS:
-        key = (setting, idem, codec, tool)
+        key = (setting, idem, codec, partitions, tool)
         if key in runs or key in unavailable or key in failed:
-            print(f"| {setting} | {idem} | {codec} | {LABEL[tool]} | " + " | ".join(fmt(key)) + " |")
+            print(f"| {setting} | {idem} | {codec} | {partitions} | {LABEL[tool]} | " + " | ".join(fmt(key)) + " |")
 print()
 print("shoe-producer (glibc) against the peers. Targets (idempotent): records/s ≥ 1.0× the best peer, "
-      "CPU µs/record ≤ 0.5× the most frugal peer, peak RSS ≤ 64 MB; musl CPU/record ≤ 1.15× glibc.")
+      "CPU µs/record ≤ 0.5× the most frugal peer, peak RSS ≤ 64 MB (96 MB above 6 partitions); "
+      "musl CPU/record ≤ 1.15× glibc.")
 print()
-print("| setting | idempotent | codec | records/s vs best peer | CPU/record vs most frugal peer | peak RSS | musl/glibc CPU |")
-print("|---|---|---|---|---|---|---|")
+print("| setting | idempotent | codec | partitions | records/s vs best peer | CPU/record vs most frugal peer | peak RSS | musl/glibc CPU |")
+print("|---|---|---|---:|---|---|---|---|")
 verdict = lambda ok: "met" if ok else "MISSED"
-for setting, idem, codec in keys:
-    ours = medians((setting, idem, codec, "shoe-producer"))
-    musl = medians((setting, idem, codec, "shoe-producer-musl"))
-    peers = {p: medians((setting, idem, codec, p)) for p in PEERS}
+for setting, idem, codec, partitions in keys:
+    ours = medians((setting, idem, codec, partitions, "shoe-producer"))
+    musl = medians((setting, idem, codec, partitions, "shoe-producer-musl"))
+    peers = {p: medians((setting, idem, codec, partitions, p)) for p in PEERS}
     peers = {p: m for p, m in peers.items() if m}
     if not ours:
-        why = "not available" if (setting, idem, codec, "shoe-producer") in unavailable else "no run"
-        print(f"| {setting} | {idem} | {codec} | {why} | | | |")
+        why = "not available" if (setting, idem, codec, partitions, "shoe-producer") in unavailable else "no run"
+        print(f"| {setting} | {idem} | {codec} | {partitions} | {why} | | | |")
         continue
     cells = []
     if peers:
@@ -346,9 +362,9 @@ for setting, idem, codec in keys:
         cells += [f"{r:.2f}× {best} ({verdict(r >= 1.0)})", f"{c:.2f}× {frugal} ({verdict(c <= 0.5)})"]
     else:
         cells += ["", ""]
-    cells.append(f"{ours[2]:.1f} MB ({verdict(ours[2] <= 64)})")
+    cells.append(f"{ours[2]:.1f} MB ({verdict(ours[2] <= RSS_TARGET(partitions))})")
     cells.append(f"{musl[1] / ours[1]:.2f}× ({verdict(musl[1] / ours[1] <= 1.15)}; musl RSS {musl[2]:.1f} MB)" if musl else "")
-    print(f"| {setting} | {idem} | {codec} | " + " | ".join(cells) + " |")
+    print(f"| {setting} | {idem} | {codec} | {partitions} | " + " | ".join(cells) + " |")
 PY
 cat "$WORK/table.md"
 
