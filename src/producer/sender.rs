@@ -1,9 +1,11 @@
-//! One task per partition: turns closed batches into produce requests, keeps up to `max_in_flight`
-//! of them pipelined, retries failures in order, enforces the delivery timeout and reports every
-//! batch exactly once — acked or failed.
+//! One task per partition: closes batches, hands them to the sink of the leader's connection
+//! ([`super::sink`], which carries them in produce requests shared with the broker's other
+//! partitions), keeps up to `max_in_flight` of them pipelined, retries failures in order, enforces
+//! the delivery timeout and reports every batch exactly once — acked or failed.
 //!
-//! Ordering: requests of a partition leave in order and the broker answers a connection's requests
-//! in order. When one fails with a retriable error, no new batch is sent until every request in
+//! Ordering: a partition's batches reach its sink in order, the sink puts at most one of them in a
+//! request and sends its requests in order, and the broker handles a connection's requests in
+//! order. When one fails with a retriable error, no new batch is sent until every request in
 //! flight has answered; the failed batches are then resent one at a time, oldest first, and
 //! pipelining resumes when they are through. A partition's requests are never pipelined over two
 //! connections: when the leader's connection is replaced while requests are in flight on the old
@@ -18,7 +20,11 @@
 //! a time until its first batch under the current producer id and epoch is acknowledged (at start,
 //! and after moving to a new epoch). A partition whose chain of sequences breaks stops sending, lets
 //! its requests in flight answer, bumps the producer epoch and resends what is unacknowledged from
-//! sequence 0.
+//! sequence 0. A batch that fails for good after an attempt whose outcome is unknown (its delivery
+//! timeout passed) may be on the log: its sequence is unresolved, as in the Java client. Later
+//! batches go on; an ack of the partition's last sequence proves it written, an
+//! `OUT_OF_ORDER_SEQUENCE_NUMBER` proves the gap, and if nothing is left in flight without either,
+//! the epoch is bumped.
 //!
 //! Without idempotence, batches pipelined behind a failed one that the broker accepted are written
 //! ahead of it, as with the Java client without idempotence and more than one request in flight; so
@@ -29,9 +35,9 @@
 //! A batch the topic finds too large (`MESSAGE_TOO_LARGE`) is cut in two and the halves go out in
 //! its place, with its sequence numbers; a single record too large fails alone and ends the run.
 //!
-//! The requests of a partition are futures polled by its own task, in send order (not spawned
-//! tasks, which a scheduler may start in any order): each one's first poll queues it on the
-//! connection's fair write lock, so they reach the wire in the order they were sent.
+//! Each failed batch backs off on its own attempts (100 ms doubling to 1 s, with jitter). A batch
+//! whose delivery timeout passes while it is in flight fails at once; the request goes on for the
+//! other partitions in it, and the connection stays.
 
 use std::{
     collections::VecDeque,
