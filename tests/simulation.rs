@@ -35,10 +35,10 @@ use rskafka::client::error::ProtocolError;
 use shoe_producer::{
     kafka::{KafkaError, ProducerIdAndEpoch},
     producer::{
-        delivery::{DeliveryObserver, StatsSnapshot},
+        delivery::StatsSnapshot,
         partitioner::java_partition_for_key,
         seam::{
-            producer_state, read_records, record_count, records, AttemptError, BoxFuture,
+            producer_state, read_records, record_count, records, AttemptError, BatchTap, BoxFuture,
             BrokerAnswer, BrokerLink, BrokerRequest, Leader, PartitionAnswer, Refresh, Transport,
         },
         Producer,
@@ -436,20 +436,20 @@ struct Reports {
 #[derive(Debug, Default)]
 struct Observer(Mutex<Reports>);
 
-impl DeliveryObserver for Observer {
-    fn acked(&self, partition: i32, base_offset: i64, latencies: &[Duration], _: u64) {
+impl BatchTap for Observer {
+    fn acked(&self, partition: i32, base_offset: i64, records: u32) {
         self.0
             .lock()
             .unwrap()
             .acked
-            .push((partition, base_offset, latencies.len()));
+            .push((partition, base_offset, records as usize));
     }
-    fn failed(&self, partition: i32, records: u64, reason: &str) {
+    fn failed(&self, partition: i32, records: u32, reason: &str) {
         self.0
             .lock()
             .unwrap()
             .failed
-            .push((partition, records, reason.to_owned()));
+            .push((partition, u64::from(records), reason.to_owned()));
     }
 }
 
@@ -573,7 +573,7 @@ async fn simulate(
         "sim",
         scenario.partitions,
         &scenario.settings,
-        vec![observer.clone() as Arc<dyn DeliveryObserver>],
+        vec![],
         scenario
             .settings
             .enable_idempotence
@@ -582,6 +582,7 @@ async fn simulate(
                 epoch: 0,
             }),
     );
+    producer.tap(observer.clone());
     let handle = producer.handle();
     let mut sent = 0u64;
     for id in 0..scenario.records {

@@ -54,6 +54,7 @@ pub(crate) use crate::kafka::wire::record_batch;
 #[doc(hidden)]
 pub mod seam {
     pub use super::errors::{AttemptError, Refresh};
+    pub use super::sender::BatchTap;
     pub use super::transport::{
         BoxFuture, BrokerAnswer, BrokerLink, BrokerRequest, Leader, PartitionAnswer, Transport,
     };
@@ -183,6 +184,7 @@ impl Producer {
             closing: Default::default(),
             identity: identity.map(Identity::new),
             split_advised: Default::default(),
+            tap: Default::default(),
             settings,
         });
         add_partitions(&shared, usize::try_from(partitions.max(1)).unwrap_or(1));
@@ -191,6 +193,12 @@ impl Producer {
             shared,
             metadata_refresh,
         }
+    }
+
+    /// Tells `tap` of every batch's end from now on (a test seam; once per producer).
+    #[doc(hidden)]
+    pub fn tap(&self, tap: Arc<dyn seam::BatchTap>) {
+        let _ = self.shared.tap.set(tap);
     }
 
     pub fn handle(&self) -> ProducerHandle {

@@ -45,7 +45,7 @@ use std::{
     pin::Pin,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     task::{Context, Poll},
     time::Duration,
@@ -120,6 +120,17 @@ pub(crate) struct Shared {
     pub identity: Option<Identity>,
     /// The advice after the first split batch was given.
     pub split_advised: AtomicBool,
+    /// Where a test learns of each batch's end (see [`BatchTap`]).
+    pub tap: OnceLock<Arc<dyn BatchTap>>,
+}
+
+/// Told of each batch's end, for checks that need to know which records were acked where (the
+/// simulated cluster of `tests/simulation.rs`).
+pub trait BatchTap: std::fmt::Debug + Send + Sync + 'static {
+    /// `records` records of `partition` were acknowledged at `base_offset`.
+    fn acked(&self, partition: i32, base_offset: i64, records: u32);
+    /// `records` records of `partition` failed for `reason`.
+    fn failed(&self, partition: i32, records: u32, reason: &str);
 }
 
 impl Shared {
@@ -888,6 +899,9 @@ impl PartitionSender {
             batch.payload_bytes,
             batch.possibly_duplicated,
         );
+        if let Some(tap) = self.shared.tap.get() {
+            tap.acked(self.partition, answer.base_offset, batch.records);
+        }
         if let Some(rejected) = batch.split_from {
             if !self.shared.split_advised.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
@@ -968,6 +982,9 @@ impl PartitionSender {
         self.shared
             .stats
             .batch_failed(self.partition, u64::from(records), reason, timed_out);
+        if let Some(tap) = self.shared.tap.get() {
+            tap.failed(self.partition, records, reason);
+        }
         self.shared.memory.release(memory);
     }
 }
