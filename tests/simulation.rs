@@ -621,6 +621,9 @@ fn check(
     if snap.sent != sent || snap.acked + snap.failed != sent || snap.in_flight_records != 0 {
         return fail(format!("records unaccounted for: sent {sent}"));
     }
+    if snap.buffered_bytes != 0 || snap.requests_in_flight != 0 {
+        return fail("memory or requests left over after close".to_owned());
+    }
     let reported_failed: u64 = reports.failed.iter().map(|(_, n, _)| n).sum();
     let by_reason: u64 = snap.failed_by_reason.iter().map(|(_, n)| n).sum();
     if reported_failed != snap.failed || by_reason != snap.failed {
