@@ -49,6 +49,15 @@ impl FakeRequest {
         self.answer(None, base_offset);
     }
 
+    /// An ack that asks the client to hold back for `throttle` (a quota).
+    pub fn ack_throttled(self, base_offset: i64, throttle: std::time::Duration) {
+        let _ = self.reply.send(Ok(PartitionAnswer {
+            error: None,
+            base_offset,
+            throttle: Some(throttle),
+        }));
+    }
+
     /// The broker answers with `error` for the partition.
     pub fn reject(self, error: ProtocolError) {
         self.answer(Some(error), -1);

@@ -171,7 +171,6 @@ pub(crate) fn spawn(
         in_flight: VecDeque::new(),
         retry: VecDeque::new(),
         retry_at: Instant::now(),
-        throttled_until: None,
         proven: false,
         reset_pending: false,
         unresolved: false,
@@ -256,7 +255,6 @@ struct PartitionSender {
     /// Failed batches to resend, in partition order.
     retry: VecDeque<ReadyBatch>,
     retry_at: Instant,
-    throttled_until: Option<Instant>,
     /// Pipelining is safe: without idempotence, the last request of this partition succeeded; with
     /// it, a batch under the current producer id and epoch was acknowledged (see the module comment).
     proven: bool,
@@ -336,12 +334,6 @@ impl PartitionSender {
         let settings = &shared.settings;
         let force = shared.closing.load(Ordering::Acquire);
         while self.in_flight.len() < self.in_flight_limit() {
-            if let Some(until) = self.throttled_until {
-                if now < until {
-                    return Some(until);
-                }
-                self.throttled_until = None;
-            }
             if let (Some(sequence), Some(identity)) = (&mut self.sequence, &shared.identity) {
                 // Another partition bumped the epoch: move to it from sequence 0, once nothing is
                 // in flight under the old one.
@@ -878,10 +870,6 @@ impl PartitionSender {
             }
         }
         self.last_cause = None;
-        if let Some(throttle) = answer.throttle {
-            tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
-            self.throttled_until = Some(Instant::now() + throttle);
-        }
         let now = Instant::now();
         let latencies: Vec<Duration> = batch
             .send_offsets_us

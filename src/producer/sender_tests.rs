@@ -627,6 +627,23 @@ async fn one_request_carries_the_waiting_batch_of_every_partition_of_the_broker(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_throttled_answer_holds_the_whole_connection() {
+    let (producer, handle, fake) = start(2, &settings());
+    send(&handle, ids_for(0, 2, 0, 1)[0]).await;
+    let first = fake.next_request().await;
+    let answered_at = Instant::now();
+    first.ack_throttled(0, MS(500));
+    // Another partition on the same connection waits too.
+    send(&handle, ids_for(1, 2, 0, 1)[0]).await;
+    let second = fake.next_request().await;
+    assert_eq!(second.partition, 1);
+    assert!(Instant::now() >= answered_at + MS(500));
+    second.ack(0);
+    let snap = close_acking(producer, &fake).await;
+    assert_eq!((snap.acked, snap.failed), (2, 0));
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_exhausted_epoch_takes_a_new_producer_id() {
     let last = ProducerIdAndEpoch {
         id: 77,

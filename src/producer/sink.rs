@@ -13,7 +13,9 @@
 //! carries bytes and answers. Its requests are futures polled by the sink in creation order, so they
 //! reach the wire in that order. A request that gets no answer within `request_timeout` fails for
 //! every partition in it, as a lost connection does. A batch whose sender stopped waiting before the
-//! request left (its delivery timeout passed) is not sent.
+//! request left (its delivery timeout passed) is not sent. When an answer asks the client to hold
+//! back (a quota's throttle time), the sink sends nothing more on the connection until then, as
+//! KIP-219 asks and the Java client does by muting the connection.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -26,7 +28,10 @@ use std::{
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
 
 use super::{
     errors::AttemptError,
@@ -111,7 +116,8 @@ impl Sinks {
     }
 }
 
-type RequestFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A request in flight; it resolves with the throttle time its answer asked for.
+type RequestFuture = Pin<Box<dyn Future<Output = Option<Duration>> + Send>>;
 
 /// Where each partition's answer to one request goes.
 type Replies = Vec<(i32, oneshot::Sender<AttemptResult>)>;
@@ -125,6 +131,7 @@ async fn run(
     let mut pending: VecDeque<Submission> = VecDeque::new();
     let mut in_flight: VecDeque<RequestFuture> = VecDeque::new();
     let mut open = true;
+    let mut throttled_until: Option<Instant> = None;
     let timeout_ms = i32::try_from(limits.request_timeout.as_millis())
         .unwrap_or(i32::MAX)
         .max(1);
@@ -137,7 +144,13 @@ async fn run(
             }
         }
         pending.retain(|s| !s.reply.is_closed());
-        while in_flight.len() < limits.max_in_flight && !pending.is_empty() {
+        if throttled_until.is_some_and(|until| Instant::now() >= until) {
+            throttled_until = None;
+        }
+        while in_flight.len() < limits.max_in_flight
+            && !pending.is_empty()
+            && throttled_until.is_none()
+        {
             let (batches, replies) = next_request(&mut pending, &limits);
             let answer = link.produce(BrokerRequest {
                 timeout_ms,
@@ -148,16 +161,24 @@ async fn run(
                 let result = tokio::time::timeout(wait, answer)
                     .await
                     .unwrap_or_else(|_| Err(AttemptError::timed_out()));
-                deliver(replies, result);
+                deliver(replies, result)
             }));
         }
         if !open && pending.is_empty() && in_flight.is_empty() {
             return;
         }
         let busy = !in_flight.is_empty();
+        let hold = throttled_until.filter(|_| !pending.is_empty());
         tokio::select! {
             biased;
-            () = std::future::poll_fn(|cx| poll_all(&mut in_flight, cx)), if busy => {}
+            throttle = std::future::poll_fn(|cx| poll_all(&mut in_flight, cx)), if busy => {
+                if let Some(throttle) = throttle {
+                    tracing::debug!(?throttle, "broker asked to throttle; holding this connection's requests");
+                    let until = Instant::now() + throttle;
+                    throttled_until = Some(throttled_until.map_or(until, |t| t.max(until)));
+                }
+            }
+            () = sleep_until_some(hold), if hold.is_some() => {}
             received = submissions.recv(), if open => match received {
                 Some(submission) => pending.push_back(submission),
                 None => open = false,
@@ -196,11 +217,15 @@ fn next_request(
     (batches, replies)
 }
 
-/// Sends each partition its answer; a partition the broker's answer does not mention gets an
-/// invalid-response error.
-fn deliver(replies: Replies, result: Result<Vec<(i32, PartitionAnswer)>, AttemptError>) {
+/// Sends each partition its answer (a partition the broker's answer does not mention gets an
+/// invalid-response error); returns the throttle time the answer asked for.
+fn deliver(
+    replies: Replies,
+    result: Result<Vec<(i32, PartitionAnswer)>, AttemptError>,
+) -> Option<Duration> {
     match result {
         Ok(answers) => {
+            let throttle = answers.iter().filter_map(|(_, a)| a.throttle).max();
             for (i, (partition, reply)) in replies.into_iter().enumerate() {
                 // Brokers answer in request order; search only when one does not.
                 let answer = answers
@@ -215,22 +240,40 @@ fn deliver(replies: Replies, result: Result<Vec<(i32, PartitionAnswer)>, Attempt
                     });
                 let _ = reply.send(answer);
             }
+            throttle
         }
         Err(error) => {
             for (_, reply) in replies {
                 let _ = reply.send(Err(error.clone()));
             }
+            None
         }
     }
 }
 
+async fn sleep_until_some(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
 /// Polls every request in creation order (so each reaches the wire in that order) and drops the
-/// finished ones; ready when one finished.
-fn poll_all(in_flight: &mut VecDeque<RequestFuture>, cx: &mut Context<'_>) -> Poll<()> {
+/// finished ones; ready when one finished, with the longest throttle time their answers asked for.
+fn poll_all(
+    in_flight: &mut VecDeque<RequestFuture>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Duration>> {
     let before = in_flight.len();
-    in_flight.retain_mut(|request| request.as_mut().poll(cx).is_pending());
+    let mut throttle = None;
+    in_flight.retain_mut(|request| match request.as_mut().poll(cx) {
+        Poll::Ready(asked) => {
+            throttle = throttle.max(asked);
+            false
+        }
+        Poll::Pending => true,
+    });
     if in_flight.len() < before {
-        Poll::Ready(())
+        Poll::Ready(throttle)
     } else {
         Poll::Pending
     }
