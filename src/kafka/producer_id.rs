@@ -11,7 +11,7 @@ use super::{
     wire::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse},
     KafkaError,
 };
-use crate::support::backoff::Backoff;
+use crate::support::backoff::{retry_until, Attempt, Backoff, GaveUp};
 
 /// A producer id and its epoch, as the broker handed them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,12 +43,12 @@ enum Answer {
 /// has passed. A refusal (authorization, a broker without the API) returns at once.
 pub(crate) async fn init_producer_id(
     cluster: &Cluster,
-    mut backoff: Backoff,
+    backoff: Backoff,
     deadline: std::time::Duration,
 ) -> Result<ProducerIdAndEpoch, KafkaError> {
-    let started = tokio::time::Instant::now();
     let mechanism = cluster.connector().sasl_mechanism().map(|m| m.as_str());
-    loop {
+    let deadline_at = tokio::time::Instant::now() + deadline;
+    let asked = retry_until(backoff, deadline_at, "InitProducerId", || async {
         let asked = cluster
             .ask_any(|connection| async move {
                 match connection
@@ -63,40 +63,35 @@ pub(crate) async fn init_producer_id(
                 }
             })
             .await;
-        let cause = match asked {
+        match asked {
             Ok(Answer::Response(response)) => match response.error {
-                None => return Ok(response.producer),
+                None => Attempt::Done(response.producer),
                 Some(ProtocolError::ClusterAuthorizationFailed) => {
-                    return Err(KafkaError::IdempotenceUnauthorized)
+                    Attempt::Fatal(KafkaError::IdempotenceUnauthorized)
                 }
-                Some(error) if retriable(error) => super::protocol_error_name(error),
-                Some(error) => {
-                    return Err(KafkaError::IdempotenceRefused {
-                        reason: super::protocol_error_name(error),
-                    })
+                Some(error) if retriable(error) => {
+                    Attempt::Retry(super::protocol_error_name(error))
                 }
+                Some(error) => Attempt::Fatal(KafkaError::IdempotenceRefused {
+                    reason: super::protocol_error_name(error),
+                }),
             },
             Ok(Answer::Unsupported(reason)) => {
-                return Err(KafkaError::IdempotenceRefused { reason })
+                Attempt::Fatal(KafkaError::IdempotenceRefused { reason })
             }
             Err(AnyBrokerError::Permanent { address, error }) => {
-                return Err(KafkaError::from_open(&address, error, mechanism))
+                Attempt::Fatal(KafkaError::from_open(&address, error, mechanism))
             }
-            Err(AnyBrokerError::Unavailable(cause)) => cause,
-        };
-        let now = tokio::time::Instant::now();
-        match backoff.next_pause_before(now, started + deadline) {
-            Some(pause) => {
-                tracing::debug!(%cause, ?pause, "InitProducerId failed; will retry");
-                tokio::time::sleep(pause).await;
-            }
-            None => {
-                return Err(KafkaError::Unreachable {
-                    bootstrap: cluster.connector().bootstrap().join(","),
-                    waited: deadline,
-                    cause: format!("InitProducerId: {cause}"),
-                })
-            }
+            Err(AnyBrokerError::Unavailable(cause)) => Attempt::Retry(cause),
         }
-    }
+    })
+    .await;
+    asked.map_err(|gave_up| match gave_up {
+        GaveUp::Fatal(error) => error,
+        GaveUp::Deadline(cause) => KafkaError::Unreachable {
+            bootstrap: cluster.connector().bootstrap().join(","),
+            waited: deadline,
+            cause: format!("InitProducerId: {cause}"),
+        },
+    })
 }

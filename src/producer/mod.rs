@@ -80,7 +80,7 @@ use crate::{
     kafka::{Kafka, KafkaError, ProducerIdAndEpoch},
     producer::delivery::{DeliveryObserver, StatsSnapshot},
     settings::{Acks, ProducerSettings},
-    support::backoff::Backoff,
+    support::backoff::{retry_until, Attempt, Backoff, GaveUp},
 };
 use accumulator::{record_charge, PartitionQueue};
 use idempotence::Identity;
@@ -280,19 +280,20 @@ impl ProducerHandle {
 /// to `max.block.ms` for a topic's metadata), before the run fails.
 async fn partition_count(kafka: &Kafka, topic: &str) -> Result<i32, KafkaError> {
     let deadline = Instant::now() + kafka.connect_timeout();
-    let mut backoff = TOPIC_BACKOFF;
-    loop {
+    let counted = retry_until(TOPIC_BACKOFF, deadline, "topic lookup", || async {
         match kafka.partition_count(topic).await {
-            Err(KafkaError::TopicMissing { .. }) => {
-                if let Some(pause) = backoff.next_pause_before(Instant::now(), deadline) {
-                    tracing::debug!(topic, ?pause, "topic not in the metadata yet; asking again");
-                    tokio::time::sleep(pause).await;
-                    continue;
-                }
-                return kafka.partition_count(topic).await;
-            }
-            other => return other,
+            Ok(count) => Attempt::Done(count),
+            Err(missing @ KafkaError::TopicMissing { .. }) => Attempt::Retry(missing.to_string()),
+            Err(error) => Attempt::Fatal(error),
         }
+    })
+    .await;
+    match counted {
+        Ok(count) => Ok(count),
+        Err(GaveUp::Fatal(error)) => Err(error),
+        Err(GaveUp::Deadline(_)) => Err(KafkaError::TopicMissing {
+            topic: topic.to_owned(),
+        }),
     }
 }
 
