@@ -10,10 +10,18 @@
 //! first, then of the bootstrap servers. Every such request is bounded by the connector's open
 //! timeout: a broker that vanished without closing its socket must not hold a lookup for longer, and
 //! a connection that fails or stays silent is dropped so nothing asks it again.
+//!
+//! A broker that ends SASL sessions (`connections.max.reauth.ms`, as managed clusters do) would
+//! close a connection still in use; each connection is therefore replaced before its session ends
+//! (see [`Cluster::broker`]), and one past that point is not asked anything.
+//!
+//! No lock is held across network I/O but one per broker while connecting to it, so callers wait
+//! for that broker's connection only: a slow or blackholed broker delays nobody bound elsewhere.
 
 use std::{collections::HashMap, future::Future, sync::Arc};
 
-use tokio::{sync::Mutex, time::Instant};
+use parking_lot::Mutex;
+use tokio::time::Instant;
 
 use super::connection::{BrokerConnection, Connector, OpenError, Session};
 
@@ -29,6 +37,12 @@ pub(crate) struct BrokerLink {
     /// When new requests move to a fresh connection, before the broker ends this one's SASL
     /// session (`None`: the broker sets no session lifetime).
     renew_at: Option<Instant>,
+}
+
+impl BrokerLink {
+    fn fresh(&self, now: Instant) -> bool {
+        self.renew_at.is_none_or(|at| now < at)
+    }
 }
 
 /// Why no broker answered a request that any broker could have answered.
@@ -64,6 +78,8 @@ struct Connections {
 pub(crate) struct Cluster {
     connector: Arc<Connector>,
     connections: Mutex<Connections>,
+    /// One gate per broker, held while connecting to it, so one connection is opened at a time.
+    dialing: Mutex<HashMap<i32, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Cluster {
@@ -77,6 +93,7 @@ impl Cluster {
                 bootstrap: Some(bootstrap),
                 ..Connections::default()
             }),
+            dialing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -92,16 +109,17 @@ impl Cluster {
     /// renewal point, so the broker never has to close one for an expired session. If the new
     /// connection cannot be opened, the old one serves until its session really ends.
     pub async fn broker(&self, broker_id: i32, address: &str) -> Result<BrokerLink, OpenError> {
-        let mut connections = self.connections.lock().await;
-        let now = Instant::now();
-        let mut renewing = None;
-        if let Some(link) = connections.brokers.get(&broker_id) {
-            if link.address == address {
-                if link.renew_at.is_none_or(|at| now < at) {
-                    return Ok(link.clone());
-                }
-                renewing = Some(link.clone());
-            }
+        let renewing = match self.cached(broker_id, address) {
+            Some(link) if link.fresh(Instant::now()) => return Ok(link),
+            stale => stale,
+        };
+        let gate = Arc::clone(self.dialing.lock().entry(broker_id).or_default());
+        let _dialing = gate.lock().await;
+        if let Some(link) = self
+            .cached(broker_id, address)
+            .filter(|link| link.fresh(Instant::now()))
+        {
+            return Ok(link);
         }
         let session = match self.connector.open_session(address).await {
             Ok(session) => session,
@@ -113,13 +131,14 @@ impl Cluster {
                 return Err(error);
             }
         };
+        let mut connections = self.connections.lock();
         connections.next_generation += 1;
         let link = BrokerLink {
             broker_id,
             address: address.to_owned(),
-            connection: session.connection.clone(),
-            generation: connections.next_generation,
             renew_at: session.renew_at(),
+            connection: session.connection,
+            generation: connections.next_generation,
         };
         connections.brokers.insert(broker_id, link.clone());
         if renewing.is_some() {
@@ -130,10 +149,23 @@ impl Cluster {
         Ok(link)
     }
 
+    fn cached(&self, broker_id: i32, address: &str) -> Option<BrokerLink> {
+        self.connections
+            .lock()
+            .brokers
+            .get(&broker_id)
+            .filter(|link| link.address == address)
+            .cloned()
+    }
+
     /// Drops connection `generation` to `broker_id` (if it is still that broker's connection): the
     /// next use reconnects.
     pub async fn forget(&self, broker_id: i32, generation: u64) {
-        let mut connections = self.connections.lock().await;
+        self.forget_now(broker_id, generation);
+    }
+
+    fn forget_now(&self, broker_id: i32, generation: u64) {
+        let mut connections = self.connections.lock();
         let current = connections
             .brokers
             .get(&broker_id)
@@ -167,33 +199,41 @@ impl Cluster {
                 }
             }
         };
-        let mut connections = self.connections.lock().await;
         let mut last_cause = String::from("no broker reachable");
-        let mut cached: Vec<BrokerLink> = connections.brokers.values().cloned().collect();
+        let (mut cached, bootstrap) = {
+            let connections = self.connections.lock();
+            let cached: Vec<BrokerLink> = connections.brokers.values().cloned().collect();
+            (cached, connections.bootstrap.clone())
+        };
         cached.sort_by_key(|link| link.broker_id);
         // A connection past its renewal point is not asked: its session may end mid-request.
         let now = Instant::now();
-        cached.retain(|link| link.renew_at.is_none_or(|at| now < at));
+        cached.retain(|link| link.fresh(now));
         for link in cached {
             match bounded(Arc::clone(&link.connection)).await {
                 Ok(answer) => return Ok(answer),
                 Err(cause) => {
                     last_cause = format!("broker {} ({}): {cause}", link.broker_id, link.address);
-                    connections.brokers.remove(&link.broker_id);
+                    self.forget_now(link.broker_id, link.generation);
                     tracing::debug!(broker = link.broker_id, error = %last_cause, "dropped a connection that failed a request");
                 }
             }
         }
-        let bootstrap = connections.bootstrap.take();
-        if let Some((address, connection, renew_at)) =
-            bootstrap.filter(|(.., at)| at.is_none_or(|at| now < at))
+        if let Some((address, connection, _)) =
+            bootstrap.filter(|(.., renew_at)| renew_at.is_none_or(|at| now < at))
         {
-            connections.bootstrap = Some((address.clone(), connection.clone(), renew_at));
-            match bounded(connection).await {
+            match bounded(Arc::clone(&connection)).await {
                 Ok(answer) => return Ok(answer),
                 Err(cause) => {
                     last_cause = format!("{address}: {cause}");
-                    connections.bootstrap = None;
+                    let mut connections = self.connections.lock();
+                    if connections
+                        .bootstrap
+                        .as_ref()
+                        .is_some_and(|(_, c, _)| Arc::ptr_eq(c, &connection))
+                    {
+                        connections.bootstrap = None;
+                    }
                 }
             }
         }
@@ -202,7 +242,7 @@ impl Cluster {
                 Ok(session) => match bounded(Arc::clone(&session.connection)).await {
                     Ok(answer) => {
                         let renew_at = session.renew_at();
-                        connections.bootstrap =
+                        self.connections.lock().bootstrap =
                             Some((address.clone(), session.connection, renew_at));
                         return Ok(answer);
                     }

@@ -26,14 +26,17 @@ use rskafka::{
 };
 use tokio::time::Instant;
 
-pub use codes::protocol_error_name;
+pub use codes::{classify, protocol_error_name, ErrorClass};
 use connection::Session;
 pub use connection::{BrokerConnection, Connector, OpenError};
 pub use error::KafkaError;
 pub use metadata::{BrokerInfo, ClusterInfo};
 pub use producer_id::ProducerIdAndEpoch;
 
-use crate::{settings::KafkaSettings, support::backoff::Backoff};
+use crate::{
+    settings::KafkaSettings,
+    support::backoff::{retry_until, Attempt, Backoff, GaveUp},
+};
 use cluster::{AnyBrokerError, Cluster};
 
 /// Pauses between attempts to reach the cluster before a run (connect, admin metadata).
@@ -87,16 +90,14 @@ async fn open_any(
     connector: &Connector,
     timeout: Duration,
 ) -> Result<(String, Session), KafkaError> {
-    let started = Instant::now();
-    let mut backoff = ADMIN_BACKOFF;
     let mechanism = connector.sasl_mechanism().map(|m| m.as_str());
-    loop {
+    let opened = retry_until(ADMIN_BACKOFF, Instant::now() + timeout, "connecting", || async {
         let mut last_cause = String::from("no bootstrap server given");
         for address in connector.bootstrap() {
             match connector.open_session(address).await {
-                Ok(session) => return Ok((address.clone(), session)),
+                Ok(session) => return Attempt::Done((address.clone(), session)),
                 Err(e) if e.is_permanent() => {
-                    return Err(KafkaError::from_open(address, e, mechanism));
+                    return Attempt::Fatal(KafkaError::from_open(address, e, mechanism));
                 }
                 Err(e) => {
                     tracing::warn!(broker = %address, error = %e, "cannot connect to Kafka; will retry");
@@ -104,17 +105,17 @@ async fn open_any(
                 }
             }
         }
-        match backoff.next_pause_before(Instant::now(), started + timeout) {
-            Some(pause) => tokio::time::sleep(pause).await,
-            None => {
-                return Err(KafkaError::Unreachable {
-                    bootstrap: connector.bootstrap().join(","),
-                    waited: timeout,
-                    cause: last_cause,
-                })
-            }
-        }
-    }
+        Attempt::Retry(last_cause)
+    })
+    .await;
+    opened.map_err(|gave_up| match gave_up {
+        GaveUp::Fatal(error) => error,
+        GaveUp::Deadline(cause) => KafkaError::Unreachable {
+            bootstrap: connector.bootstrap().join(","),
+            waited: timeout,
+            cause,
+        },
+    })
 }
 
 impl Kafka {
@@ -149,35 +150,30 @@ impl Kafka {
     /// Requests metadata for `topics` from any broker that answers, retrying until the connect
     /// timeout (a broker can stop answering without closing its connection).
     async fn admin_metadata(&self, topics: &[&str]) -> Result<MetadataResponse, KafkaError> {
-        let started = Instant::now();
-        let mut backoff = ADMIN_BACKOFF;
         let mechanism = self
             .cluster
             .connector()
             .sasl_mechanism()
             .map(|m| m.as_str());
-        loop {
-            let cause = match self.cluster.ask_any(|c| metadata::ask(c, topics)).await {
-                Ok(response) => return Ok(response),
+        let deadline = Instant::now() + self.connect_timeout;
+        let asked = retry_until(ADMIN_BACKOFF, deadline, "metadata request", || async {
+            match self.cluster.ask_any(|c| metadata::ask(c, topics)).await {
+                Ok(response) => Attempt::Done(response),
                 Err(AnyBrokerError::Permanent { address, error }) => {
-                    return Err(KafkaError::from_open(&address, error, mechanism))
+                    Attempt::Fatal(KafkaError::from_open(&address, error, mechanism))
                 }
-                Err(AnyBrokerError::Unavailable(cause)) => cause,
-            };
-            match backoff.next_pause_before(Instant::now(), started + self.connect_timeout) {
-                Some(pause) => {
-                    tracing::debug!(%cause, ?pause, "metadata request failed; will retry");
-                    tokio::time::sleep(pause).await;
-                }
-                None => {
-                    return Err(KafkaError::Unreachable {
-                        bootstrap: self.cluster.connector().bootstrap().join(","),
-                        waited: self.connect_timeout,
-                        cause,
-                    })
-                }
+                Err(AnyBrokerError::Unavailable(cause)) => Attempt::Retry(cause),
             }
-        }
+        })
+        .await;
+        asked.map_err(|gave_up| match gave_up {
+            GaveUp::Fatal(error) => error,
+            GaveUp::Deadline(cause) => KafkaError::Unreachable {
+                bootstrap: self.cluster.connector().bootstrap().join(","),
+                waited: self.connect_timeout,
+                cause,
+            },
+        })
     }
 }
 

@@ -15,11 +15,11 @@ use std::{borrow::Cow, fmt};
 
 use rskafka::{client::error::ProtocolError, messenger::RequestError};
 
-use crate::kafka::{protocol_error_name, KafkaError, OpenError};
+use crate::kafka::{classify, protocol_error_name, KafkaError, OpenError};
 
 /// What to forget before the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refresh {
+pub enum Refresh {
     Nothing,
     /// The partition's leader may have moved: re-read metadata.
     Metadata,
@@ -29,7 +29,7 @@ pub(crate) enum Refresh {
 
 /// A broker's complaint about the idempotent producer's id, epoch or sequence numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SequenceFault {
+pub enum SequenceFault {
     /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: not the sequence the broker expects next.
     OutOfOrder,
     /// `UNKNOWN_PRODUCER_ID`: the broker has no state for the producer (it expired, or the log
@@ -41,7 +41,7 @@ pub(crate) enum SequenceFault {
 
 /// The family a failure belongs to; it decides what the sender does and how the reason reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// The partition's leader cannot take the batch now: no leader, a leader that moved or cannot be
     /// reached, a connection lost or silent, not enough in-sync replicas.
     Unavailable,
@@ -56,7 +56,7 @@ pub(crate) enum Kind {
 
 /// Why one produce attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AttemptError {
+pub struct AttemptError {
     /// Kafka's error name (`NOT_LEADER_OR_FOLLOWER`), or the Kafka name closest to a failure the
     /// client saw (`NETWORK_EXCEPTION` for a lost connection): stable, for per-error metrics.
     pub code: Cow<'static, str>,
@@ -111,37 +111,18 @@ impl AttemptError {
             E::MessageTooLarge | E::RecordListTooLarge => Kind::TooLarge,
             E::OutOfOrderSequenceNumber => Kind::Sequence(SequenceFault::OutOfOrder),
             E::UnknownProducerId => Kind::Sequence(SequenceFault::UnknownProducer),
-            E::InvalidProducerEpoch | E::ProducerFenced => {
-                Kind::Sequence(SequenceFault::InvalidEpoch)
-            }
+            E::InvalidProducerEpoch => Kind::Sequence(SequenceFault::InvalidEpoch),
             _ => Kind::Other,
         };
-        let retriable = match kind {
-            Kind::Unavailable | Kind::Sequence(_) => true,
-            Kind::TooLarge | Kind::TopicMissing => false,
-            Kind::Other => matches!(
-                error,
-                E::CorruptMessage | E::ThrottlingQuotaExceeded | E::OffsetNotAvailable
-            ),
-        };
-        let refresh = match error {
-            E::NotLeaderOrFollower
-            | E::UnknownTopicOrPartition
-            | E::LeaderNotAvailable
-            | E::FencedLeaderEpoch
-            | E::UnknownLeaderEpoch
-            | E::KafkaStorageError
-            | E::BrokerNotAvailable
-            | E::ReplicaNotAvailable => Refresh::Metadata,
-            E::NetworkException => Refresh::Connection,
-            _ => Refresh::Nothing,
+        let class = classify(error);
+        let refresh = match (error, class.refresh_metadata) {
+            (E::NetworkException, _) => Refresh::Connection,
+            (_, true) => Refresh::Metadata,
+            (_, false) => Refresh::Nothing,
         };
         Self {
-            retriable,
-            outcome_unknown: matches!(
-                error,
-                E::RequestTimedOut | E::NotEnoughReplicasAfterAppend | E::NetworkException
-            ),
+            retriable: class.retriable,
+            outcome_unknown: class.outcome_unknown,
             refresh,
             ..Self::new(protocol_error_name(error), "", kind)
         }
@@ -168,6 +149,29 @@ impl AttemptError {
                     Kind::Unavailable,
                 )
             },
+        }
+    }
+
+    /// The connection went away before the answer came; the request may have been written.
+    pub fn lost(detail: impl Into<String>) -> Self {
+        Self {
+            outcome_unknown: true,
+            refresh: Refresh::Connection,
+            ..Self::new("NETWORK_EXCEPTION", detail, Kind::Unavailable)
+        }
+    }
+
+    /// The batch's delivery timeout passed while its request was in flight. The request goes on
+    /// (the connection is fine, other partitions' batches ride in it); its answer for this batch no
+    /// longer matters, and whether the broker wrote it is unknown.
+    pub fn expired_in_flight() -> Self {
+        Self {
+            outcome_unknown: true,
+            ..Self::new(
+                "REQUEST_TIMED_OUT",
+                "the delivery timeout passed while the request was in flight",
+                Kind::Unavailable,
+            )
         }
     }
 
@@ -287,7 +291,7 @@ impl AttemptError {
 
 /// Why records waited in vain, as it reads in a `delivery_timeout (…)` failure reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Cause {
+pub enum Cause {
     Unavailable,
     TopicMissing,
     /// Queued behind earlier requests of the partition, none of which failed.
@@ -348,6 +352,7 @@ mod tests {
             ProtocolError::ClusterAuthorizationFailed,
             ProtocolError::InvalidRecord,
             ProtocolError::UnknownServerError,
+            ProtocolError::ProducerFenced,
         ] {
             assert!(!AttemptError::from_broker(error).retriable, "{error:?}");
         }

@@ -13,7 +13,9 @@ use tokio::sync::{oneshot, Notify};
 use super::{
     errors::{AttemptError, Refresh},
     record_batch::{self, ProducerState},
-    transport::{BoxFuture, Leader, LeaderLink, PartitionAnswer, ProduceCall, Transport},
+    transport::{
+        BoxFuture, BrokerAnswer, BrokerLink, BrokerRequest, Leader, PartitionAnswer, Transport,
+    },
 };
 use crate::kafka::{KafkaError, ProducerIdAndEpoch};
 
@@ -47,6 +49,15 @@ impl FakeRequest {
         self.answer(None, base_offset);
     }
 
+    /// An ack that asks the client to hold back for `throttle` (a quota).
+    pub fn ack_throttled(self, base_offset: i64, throttle: std::time::Duration) {
+        let _ = self.reply.send(Ok(PartitionAnswer {
+            error: None,
+            base_offset,
+            throttle: Some(throttle),
+        }));
+    }
+
     /// The broker answers with `error` for the partition.
     pub fn reject(self, error: ProtocolError) {
         self.answer(Some(error), -1);
@@ -70,6 +81,8 @@ impl FakeRequest {
 /// What the fake saw of one produce request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sent {
+    /// The produce request it rode in, numbered from 1.
+    pub request: u64,
     pub partition: i32,
     pub connection: u64,
     pub producer: ProducerState,
@@ -85,6 +98,7 @@ struct State {
     partitions: i32,
     next_producer_id: i64,
     invalidations: Vec<Refresh>,
+    requests: u64,
 }
 
 #[derive(Debug)]
@@ -110,6 +124,7 @@ impl FakeTransport {
                 partitions,
                 next_producer_id: 1_000,
                 invalidations: Vec::new(),
+                requests: 0,
             }),
             arrived: Notify::new(),
         });
@@ -163,34 +178,47 @@ struct FakeLink {
     connection: u64,
 }
 
-impl LeaderLink for FakeLink {
+impl BrokerLink for FakeLink {
+    /// Each partition of the request waits for its own answer; the request is answered when all
+    /// are, and fails as a whole when any attempt failed (a lost connection fails them all).
     fn produce(
         &self,
-        call: ProduceCall,
-    ) -> BoxFuture<'static, Result<PartitionAnswer, AttemptError>> {
-        let (reply, answer) = oneshot::channel();
+        request: BrokerRequest,
+    ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>> {
+        let mut answers = Vec::with_capacity(request.batches.len());
         {
             let mut state = self.transport.state();
-            state.sent.push(Sent {
-                partition: call.partition,
-                connection: self.connection,
-                producer: record_batch::producer_state(&call.batch),
-                records: record_batch::record_count(&call.batch),
-            });
-            state.waiting.push_back(FakeRequest {
-                partition: call.partition,
-                connection: self.connection,
-                batch: call.batch,
-                reply,
-            });
+            state.requests += 1;
+            let number = state.requests;
+            for (partition, batch) in request.batches {
+                let (reply, answer) = oneshot::channel();
+                state.sent.push(Sent {
+                    request: number,
+                    partition,
+                    connection: self.connection,
+                    producer: record_batch::producer_state(&batch),
+                    records: record_batch::record_count(&batch),
+                });
+                state.waiting.push_back(FakeRequest {
+                    partition,
+                    connection: self.connection,
+                    batch,
+                    reply,
+                });
+                answers.push((partition, answer));
+            }
         }
         self.transport.inner.arrived.notify_waiters();
         Box::pin(async move {
-            // An answer that never comes: the sender's own deadline ends the wait.
-            match answer.await {
-                Ok(result) => result,
-                Err(_) => std::future::pending().await,
+            let mut answered = Vec::with_capacity(answers.len());
+            for (partition, answer) in answers {
+                // An answer that never comes: the sink's request timeout ends the wait.
+                match answer.await {
+                    Ok(result) => answered.push((partition, result?)),
+                    Err(_) => std::future::pending().await,
+                }
             }
+            Ok(answered)
         })
     }
 }
@@ -219,6 +247,7 @@ impl Transport for FakeTransport {
 
     fn invalidate<'a>(
         &'a self,
+        _partition: i32,
         _failed: Option<&'a Leader>,
         refresh: Refresh,
     ) -> BoxFuture<'a, ()> {

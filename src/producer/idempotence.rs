@@ -98,6 +98,11 @@ impl PartitionSequence {
         self.identity
     }
 
+    /// The sequence the next batch gets.
+    pub fn next(&self) -> i32 {
+        self.next
+    }
+
     /// The producer state for the next batch, of `records` records.
     pub fn assign(&mut self, records: u32) -> ProducerState {
         let state = ProducerState {

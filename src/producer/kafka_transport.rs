@@ -1,25 +1,29 @@
 //! The senders' [`Transport`] over the real cluster: partition leaders from the run's shared
 //! [`Cluster`] metadata path, produce requests on its broker connections (rskafka's `Messenger`).
 //!
-//! The topic's layout (leader per partition) is cached until an attempt's failure says to forget
-//! it. Lookups hold one async lock, so a burst of failures across partitions triggers one metadata
-//! request and one reconnect, not one per partition.
+//! The topic's layout (leader per partition) is cached. A failure that says a partition's leader
+//! may have moved marks that partition stale: its next lookup waits for metadata read after the
+//! failure, while every other partition keeps using the cached leaders. Metadata reads are
+//! coalesced: one at a time, and a lookup that waited for one in progress uses its result (or its
+//! error), so a burst of failures across partitions costs one metadata request. No lock is held
+//! across network I/O but the metadata gate, which only lookups that need fresh metadata wait on;
+//! connecting to a leader waits only for that broker (see [`Cluster`]).
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
-use rskafka::protocol::messages::ProduceResponse;
-use tokio::sync::Mutex;
+use parking_lot::Mutex;
 
 use super::{
     errors::{AttemptError, Refresh},
-    request::ProduceBatchRequest,
-    transport::{BoxFuture, Leader, LeaderLink, PartitionAnswer, ProduceCall, Transport},
+    transport::{BoxFuture, BrokerAnswer, BrokerLink, BrokerRequest, Leader, Transport},
 };
 use crate::{
     kafka::{
         cluster::{AnyBrokerError, Cluster},
         metadata::{self, topic_layout, LayoutError, TopicLayout},
-        producer_id, BrokerConnection, Kafka, KafkaError, ProducerIdAndEpoch,
+        producer_id,
+        wire::produce::{self, ProduceRequest},
+        BrokerConnection, Kafka, KafkaError, ProducerIdAndEpoch,
     },
     support::backoff::Backoff,
 };
@@ -37,7 +41,24 @@ pub(crate) struct KafkaTransport {
     topic: Arc<str>,
     /// The `acks` value written in requests: `-1` (all) or `1` (leader).
     acks: i16,
-    layout: Mutex<Option<TopicLayout>>,
+    state: Mutex<LayoutState>,
+    /// Held while metadata is read: one metadata request at a time.
+    reading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Default)]
+struct LayoutState {
+    layout: Option<Arc<TopicLayout>>,
+    /// Metadata reads started so far; the number of a read is the count when it started.
+    started: u64,
+    /// A metadata read is under way.
+    in_progress: bool,
+    /// The number of the last metadata read that succeeded.
+    read: u64,
+    /// The number and error of the last metadata read that failed.
+    failed: Option<(u64, AttemptError)>,
+    /// Partitions that need metadata from a read started after the number recorded.
+    stale: HashMap<i32, u64>,
 }
 
 impl KafkaTransport {
@@ -46,8 +67,54 @@ impl KafkaTransport {
             kafka: kafka.clone(),
             topic: Arc::from(topic),
             acks,
-            layout: Mutex::new(None),
+            state: Mutex::new(LayoutState::default()),
+            reading: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The layout, read after metadata read number `after` started (any layout for `None`), reading
+    /// it unless a read that started after that is done or failed.
+    async fn fresh_layout(&self, after: Option<u64>) -> Result<Arc<TopicLayout>, AttemptError> {
+        let good_enough = |state: &LayoutState| match (&state.layout, after) {
+            (Some(layout), None) => Some(Ok(Arc::clone(layout))),
+            (Some(layout), Some(after)) if state.read > after => Some(Ok(Arc::clone(layout))),
+            _ => match (&state.failed, after) {
+                (Some((n, error)), Some(after)) if *n > after => Some(Err(error.clone())),
+                _ => None,
+            },
+        };
+        if let Some(known) = good_enough(&self.state.lock()) {
+            return known;
+        }
+        let _reading = self.reading.lock().await;
+        let number = {
+            let mut state = self.state.lock();
+            if let Some(known) = good_enough(&state) {
+                return known;
+            }
+            state.started += 1;
+            state.in_progress = true;
+            state.started
+        };
+        let result = self.read_layout().await.map(Arc::new);
+        let mut state = self.state.lock();
+        state.in_progress = false;
+        match &result {
+            Ok(layout) => {
+                state.layout = Some(Arc::clone(layout));
+                state.read = number;
+                state.stale.retain(|_, after| *after >= number);
+            }
+            Err(error) => state.failed = Some((number, error.clone())),
+        }
+        result
+    }
+
+    /// Marks `partition` as needing metadata read after now.
+    fn mark_stale(&self, partition: i32) {
+        let mut state = self.state.lock();
+        let started = state.started;
+        state.stale.insert(partition, started);
     }
 
     fn cluster(&self) -> &Arc<Cluster> {
@@ -93,22 +160,27 @@ impl KafkaTransport {
 impl Transport for KafkaTransport {
     fn leader(&self, partition: i32) -> BoxFuture<'_, Result<Leader, AttemptError>> {
         Box::pin(async move {
-            let mut layout = self.layout.lock().await;
-            if layout.is_none() {
-                *layout = Some(self.read_layout().await?);
-            }
-            let known = layout.as_ref().expect("just read");
+            let after = {
+                let state = self.state.lock();
+                match state.stale.get(&partition) {
+                    Some(&after) => Some(after),
+                    None if state.layout.is_some() => None,
+                    // No layout yet: the read under way (if any) will do.
+                    None => Some(state.started - u64::from(state.in_progress)),
+                }
+            };
+            let layout = self.fresh_layout(after).await?;
             let leader = usize::try_from(partition)
                 .ok()
-                .and_then(|p| known.leaders.get(p).copied().flatten());
+                .and_then(|p| layout.leaders.get(p).copied().flatten());
             let Some(broker_id) = leader else {
-                *layout = None;
+                self.mark_stale(partition);
                 return Err(AttemptError::no_leader(format!(
                     "partition {partition} has no leader in metadata"
                 )));
             };
-            let Some(address) = known.brokers.get(&broker_id).cloned() else {
-                *layout = None;
+            let Some(address) = layout.brokers.get(&broker_id).cloned() else {
+                self.mark_stale(partition);
                 return Err(AttemptError::no_leader(format!(
                     "leader {broker_id} of partition {partition} is not in the broker list"
                 )));
@@ -124,7 +196,7 @@ impl Transport for KafkaTransport {
                     }),
                 }),
                 Err(error) => {
-                    *layout = None;
+                    self.mark_stale(partition);
                     Err(AttemptError::unreachable(
                         &address,
                         error,
@@ -135,12 +207,17 @@ impl Transport for KafkaTransport {
         })
     }
 
-    fn invalidate<'a>(&'a self, failed: Option<&'a Leader>, refresh: Refresh) -> BoxFuture<'a, ()> {
+    fn invalidate<'a>(
+        &'a self,
+        partition: i32,
+        failed: Option<&'a Leader>,
+        refresh: Refresh,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             if refresh == Refresh::Nothing {
                 return;
             }
-            *self.layout.lock().await = None;
+            self.mark_stale(partition);
             if let (Refresh::Connection, Some(leader)) = (refresh, failed) {
                 self.cluster()
                     .forget(leader.broker, leader.connection)
@@ -151,10 +228,8 @@ impl Transport for KafkaTransport {
 
     fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>> {
         Box::pin(async move {
-            let fresh = self.read_layout().await?;
-            let count = fresh.partition_count();
-            *self.layout.lock().await = Some(fresh);
-            Ok(count)
+            let after = self.state.lock().started;
+            Ok(self.fresh_layout(Some(after)).await?.partition_count())
         })
     }
 
@@ -174,54 +249,25 @@ struct KafkaLink {
     acks: i16,
 }
 
-impl LeaderLink for KafkaLink {
+impl BrokerLink for KafkaLink {
     fn produce(
         &self,
-        call: ProduceCall,
-    ) -> BoxFuture<'static, Result<PartitionAnswer, AttemptError>> {
+        request: BrokerRequest,
+    ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>> {
         let connection = Arc::clone(&self.connection);
         let topic = Arc::clone(&self.topic);
         let acks = self.acks;
         Box::pin(async move {
-            let request = ProduceBatchRequest {
+            let body = ProduceRequest {
                 topic: &topic,
-                partition: call.partition,
                 acks,
-                timeout_ms: call.timeout_ms,
-                batch: &call.batch,
+                timeout_ms: request.timeout_ms,
+                batches: &request.batches,
             };
-            match connection.request(&request).await {
-                Ok(response) => read_response(&response, &topic, call.partition),
+            match connection.request(&body).await {
+                Ok(response) => Ok(produce::answers(&response, &topic)),
                 Err(error) => Err(AttemptError::from_request(&error)),
             }
         })
     }
-}
-
-fn read_response(
-    response: &ProduceResponse,
-    topic: &str,
-    partition: i32,
-) -> Result<PartitionAnswer, AttemptError> {
-    let answer = response
-        .responses
-        .iter()
-        .filter(|t| t.name.0 == topic)
-        .flat_map(|t| &t.partition_responses)
-        .find(|p| p.index.0 == partition)
-        .ok_or_else(|| {
-            AttemptError::invalid_response(format!(
-                "the produce response does not mention partition {partition} of {topic}"
-            ))
-        })?;
-    let throttle = response
-        .throttle_time_ms
-        .map(|t| t.0)
-        .filter(|&ms| ms > 0)
-        .map(|ms| std::time::Duration::from_millis(ms as u64));
-    Ok(PartitionAnswer {
-        error: answer.error,
-        base_offset: answer.base_offset.0,
-        throttle,
-    })
 }

@@ -7,11 +7,15 @@
 //!   the `buffer_memory` pool ([`memory`]; it waits only when the pool is empty — backpressure, never
 //!   a drop) and encodes the record straight into its partition's open batch ([`accumulator`],
 //!   [`record_batch`]).
-//! - One sender task per partition ([`sender`]) closes batches on `linger` or `batch_size`, keeps up
-//!   to `max_in_flight` produce requests pipelined on the leader's connection ([`transport`], over
-//!   the cluster in [`kafka_transport`]), retries retriable errors with backoff and fresh metadata
-//!   until `delivery_timeout` ([`errors`]), and reports each batch once: acked with per-record
-//!   latencies, or failed with a reason ([`stats`]).
+//! - One sender task per partition ([`sender`]) closes batches on `linger` or `batch_size`, hands
+//!   them to the sink of the leader's connection, retries retriable errors with backoff and fresh
+//!   metadata until `delivery_timeout` ([`errors`]), and reports each batch once: acked with
+//!   per-record latencies, or failed with a reason ([`stats`]).
+//! - One sink task per broker connection ([`sink`]) sends the waiting batches of every partition
+//!   that broker leads as one produce request (at most one batch per partition, up to
+//!   `max_request_size`), with up to `max_in_flight` requests in flight on the connection
+//!   ([`transport`], over the cluster in [`kafka_transport`]): the request count follows the
+//!   broker count, not the partition count.
 //! - Idempotence (the default, [`idempotence`]): a producer id and epoch from the cluster and a
 //!   sequence number per partition on every batch, so the broker writes each record once and in
 //!   order per partition however often a batch is retried. Without it delivery is at least once,
@@ -38,21 +42,33 @@ mod idempotence;
 mod kafka_transport;
 mod memory;
 pub mod partitioner;
-pub(crate) mod record_batch;
-mod request;
 mod sender;
+mod sink;
 mod stats;
 mod transport;
+
+pub(crate) use crate::kafka::wire::record_batch;
+
+/// The engine's seam to the cluster, for the simulated cluster of `tests/simulation.rs`; not part
+/// of the product's interface.
+#[doc(hidden)]
+pub mod seam {
+    pub use super::errors::{AttemptError, Refresh};
+    pub use super::sender::BatchTap;
+    pub use super::transport::{
+        BoxFuture, BrokerAnswer, BrokerLink, BrokerRequest, Leader, PartitionAnswer, Transport,
+    };
+    pub use crate::kafka::wire::record_batch::{
+        producer_state, read_records, record_count, records, ProducerState, RecordView,
+    };
+}
 
 #[cfg(test)]
 mod fake_transport;
 #[cfg(test)]
 mod sender_tests;
 
-use std::{
-    num::NonZeroUsize,
-    sync::{atomic::Ordering, Arc},
-};
+use std::sync::{atomic::Ordering, Arc};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::{task::JoinHandle, time::Instant};
@@ -61,6 +77,7 @@ use crate::{
     kafka::{Kafka, KafkaError, ProducerIdAndEpoch},
     producer::delivery::{Distribution, StatsSnapshot},
     settings::{Acks, ProducerSettings},
+    support::backoff::{retry_until, Attempt, Backoff, GaveUp},
 };
 use accumulator::{record_charge, PartitionQueue};
 use idempotence::Identity;
@@ -102,7 +119,7 @@ impl Producer {
         topic: &str,
         settings: &ProducerSettings,
     ) -> Result<Self, KafkaError> {
-        let partitions = kafka.partition_count(topic).await?;
+        let partitions = partition_count(kafka, topic).await?;
         tracing::info!(topic, partitions, "topic found");
         let identity = if settings.enable_idempotence {
             let identity = kafka.init_producer_id().await?;
@@ -128,23 +145,24 @@ impl Producer {
         ))
     }
 
-    /// Starts the engine over any transport (the fake one in unit tests).
-    fn with_transport(
+    /// Starts the engine over any transport (a fake or simulated cluster in tests).
+    #[doc(hidden)]
+    pub fn with_transport(
         transport: Arc<dyn Transport>,
         topic: &str,
         partitions: i32,
         settings: &ProducerSettings,
         identity: Option<ProducerIdAndEpoch>,
     ) -> Self {
-        let mut settings = settings.clone();
-        if identity.is_some() {
-            // The broker keeps the last five batches per producer and partition for deduplication.
-            settings.max_in_flight = settings
-                .max_in_flight
-                .min(NonZeroUsize::new(5).expect("5 > 0"));
-        }
+        let settings = settings.clone();
         let shared = Arc::new(Shared {
             topic: Arc::from(topic),
+            sinks: sink::Sinks::new(sink::SinkLimits {
+                max_in_flight: settings.max_in_flight.get(),
+                max_request_size: settings.max_request_size.get(),
+                request_timeout: settings.request_timeout,
+                topic_len: topic.len(),
+            }),
             transport,
             stats: stats::Stats::new(),
             memory: memory::MemoryPool::new(settings.buffer_memory.get()),
@@ -154,6 +172,7 @@ impl Producer {
             closing: Default::default(),
             identity: identity.map(Identity::new),
             split_advised: Default::default(),
+            tap: Default::default(),
             settings,
         });
         add_partitions(&shared, usize::try_from(partitions.max(1)).unwrap_or(1));
@@ -162,6 +181,12 @@ impl Producer {
             shared,
             metadata_refresh,
         }
+    }
+
+    /// Tells `tap` of every batch's end from now on (a test seam; once per producer).
+    #[doc(hidden)]
+    pub fn tap(&self, tap: Arc<dyn seam::BatchTap>) {
+        let _ = self.shared.tap.set(tap);
     }
 
     pub fn handle(&self) -> ProducerHandle {
@@ -187,6 +212,7 @@ impl Producer {
                 }
             }
         }
+        self.shared.sinks.close();
         self.shared.memory.close();
         snapshot(&self.shared)
     }
@@ -242,6 +268,34 @@ impl ProducerHandle {
         self.shared.stats.end_interval()
     }
 }
+
+/// The topic's partition count. A topic created a moment before may be missing from a broker's
+/// first answer: it is asked for again, up to the connect timeout (as the Java producer waits up
+/// to `max.block.ms` for a topic's metadata), before the run fails.
+async fn partition_count(kafka: &Kafka, topic: &str) -> Result<i32, KafkaError> {
+    let deadline = Instant::now() + kafka.connect_timeout();
+    let counted = retry_until(TOPIC_BACKOFF, deadline, "topic lookup", || async {
+        match kafka.partition_count(topic).await {
+            Ok(count) => Attempt::Done(count),
+            Err(missing @ KafkaError::TopicMissing { .. }) => Attempt::Retry(missing.to_string()),
+            Err(error) => Attempt::Fatal(error),
+        }
+    })
+    .await;
+    match counted {
+        Ok(count) => Ok(count),
+        Err(GaveUp::Fatal(error)) => Err(error),
+        Err(GaveUp::Deadline(_)) => Err(KafkaError::TopicMissing {
+            topic: topic.to_owned(),
+        }),
+    }
+}
+
+/// Pauses between asking for a topic that is not in the metadata yet.
+const TOPIC_BACKOFF: Backoff = Backoff::new(
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_secs(1),
+);
 
 /// The `acks` value written in produce requests.
 fn acks(settings: &ProducerSettings) -> i16 {

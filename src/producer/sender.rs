@@ -1,9 +1,11 @@
-//! One task per partition: turns closed batches into produce requests, keeps up to `max_in_flight`
-//! of them pipelined, retries failures in order, enforces the delivery timeout and reports every
-//! batch exactly once — acked or failed.
+//! One task per partition: closes batches, hands them to the sink of the leader's connection
+//! ([`super::sink`], which carries them in produce requests shared with the broker's other
+//! partitions), keeps up to `max_in_flight` of them pipelined, retries failures in order, enforces
+//! the delivery timeout and reports every batch exactly once — acked or failed.
 //!
-//! Ordering: requests of a partition leave in order and the broker answers a connection's requests
-//! in order. When one fails with a retriable error, no new batch is sent until every request in
+//! Ordering: a partition's batches reach its sink in order, the sink puts at most one of them in a
+//! request and sends its requests in order, and the broker handles a connection's requests in
+//! order. When one fails with a retriable error, no new batch is sent until every request in
 //! flight has answered; the failed batches are then resent one at a time, oldest first, and
 //! pipelining resumes when they are through. A partition's requests are never pipelined over two
 //! connections: when the leader's connection is replaced while requests are in flight on the old
@@ -18,7 +20,11 @@
 //! a time until its first batch under the current producer id and epoch is acknowledged (at start,
 //! and after moving to a new epoch). A partition whose chain of sequences breaks stops sending, lets
 //! its requests in flight answer, bumps the producer epoch and resends what is unacknowledged from
-//! sequence 0.
+//! sequence 0. A batch that fails for good after an attempt whose outcome is unknown (its delivery
+//! timeout passed) may be on the log: its sequence is unresolved, as in the Java client. Later
+//! batches go on; an ack of the partition's last sequence proves it written, an
+//! `OUT_OF_ORDER_SEQUENCE_NUMBER` proves the gap, and if nothing is left in flight without either,
+//! the epoch is bumped.
 //!
 //! Without idempotence, batches pipelined behind a failed one that the broker accepted are written
 //! ahead of it, as with the Java client without idempotence and more than one request in flight; so
@@ -29,9 +35,9 @@
 //! A batch the topic finds too large (`MESSAGE_TOO_LARGE`) is cut in two and the halves go out in
 //! its place, with its sequence numbers; a single record too large fails alone and ends the run.
 //!
-//! The requests of a partition are futures polled by its own task, in send order (not spawned
-//! tasks, which a scheduler may start in any order): each one's first poll queues it on the
-//! connection's fair write lock, so they reach the wire in the order they were sent.
+//! Each failed batch backs off on its own attempts (100 ms doubling to 1 s, with jitter). A batch
+//! whose delivery timeout passes while it is in flight fails at once; the request goes on for the
+//! other partitions in it, and the connection stays.
 
 use std::{
     collections::VecDeque,
@@ -39,7 +45,7 @@ use std::{
     pin::Pin,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     task::{Context, Poll},
     time::Duration,
@@ -59,16 +65,36 @@ use super::{
     memory::MemoryPool,
     partitioner::Partitioner,
     record_batch::{self, ProducerState},
+    sink::{AttemptResult, Sinks},
     stats::Stats,
-    transport::{Leader, PartitionAnswer, ProduceCall, Transport},
+    transport::{Leader, PartitionAnswer, Transport},
 };
-use crate::{settings::ProducerSettings, support::backoff::Backoff};
+use crate::settings::ProducerSettings;
 
-/// The longest a single request may wait for its answer (Java's `request.timeout.ms` default).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The pause before a batch's first resend (Java's `retry.backoff.ms`); it doubles with each of the
+/// batch's own failed attempts up to [`RETRY_BACKOFF_MAX`] (`retry.backoff.max.ms`).
+const RETRY_BACKOFF: Duration = Duration::from_millis(100);
+const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-/// Pauses before a failed batch is resent (Java's `retry.backoff.ms` and `retry.backoff.max.ms`).
-const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+/// The pause before resending a batch after its `attempts`-th failed attempt, with up to 20 % added
+/// (as Java's jitter) so partitions that failed together do not retry in lockstep. The jitter is a
+/// hash of the batch's identity, not a random draw, so a run under simulation replays exactly.
+fn retry_pause(partition: i32, order: (u64, u32), attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    let pause = RETRY_BACKOFF
+        .saturating_mul(1 << doublings)
+        .min(RETRY_BACKOFF_MAX);
+    let mut x = (u64::from(partition as u32) << 32)
+        ^ order.0.rotate_left(13)
+        ^ (u64::from(order.1) << 7)
+        ^ u64::from(attempts);
+    // splitmix64's finalizer.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    let permille = u32::try_from(x % 201).expect("below 201");
+    pause + pause * permille / 1_000
+}
 
 /// The failure reason of records not sent because the run stopped on a fatal error.
 pub(crate) const ABORTED: &str = "not sent: the run stopped on a fatal error";
@@ -79,6 +105,8 @@ pub(crate) struct Shared {
     pub topic: Arc<str>,
     pub settings: ProducerSettings,
     pub transport: Arc<dyn Transport>,
+    /// The per-broker sinks the partitions' batches travel through.
+    pub sinks: Sinks,
     pub stats: Stats,
     pub memory: MemoryPool,
     pub partitioner: Partitioner,
@@ -92,6 +120,17 @@ pub(crate) struct Shared {
     pub identity: Option<Identity>,
     /// The advice after the first split batch was given.
     pub split_advised: AtomicBool,
+    /// Where a test learns of each batch's end (see [`BatchTap`]).
+    pub tap: OnceLock<Arc<dyn BatchTap>>,
+}
+
+/// Told of each batch's end, for checks that need to know which records were acked where (the
+/// simulated cluster of `tests/simulation.rs`).
+pub trait BatchTap: std::fmt::Debug + Send + Sync + 'static {
+    /// `records` records of `partition` were acknowledged at `base_offset`.
+    fn acked(&self, partition: i32, base_offset: i64, records: u32);
+    /// `records` records of `partition` failed for `reason`.
+    fn failed(&self, partition: i32, records: u32, reason: &str);
 }
 
 impl Shared {
@@ -132,10 +171,10 @@ pub(crate) fn spawn(
         in_flight: VecDeque::new(),
         retry: VecDeque::new(),
         retry_at: Instant::now(),
-        backoff: RETRY_BACKOFF,
-        throttled_until: None,
         proven: false,
         reset_pending: false,
+        unresolved: false,
+        acked_end: None,
         last_cause: None,
     };
     tokio::spawn(sender.run())
@@ -168,8 +207,6 @@ struct ReadyBatch {
     /// Cut from a batch of this many bytes (before compression) that the topic found too large.
     split_from: Option<usize>,
 }
-
-type AttemptResult = Result<PartitionAnswer, AttemptError>;
 
 type AttemptFuture = Pin<Box<dyn Future<Output = AttemptResult> + Send>>;
 
@@ -218,8 +255,6 @@ struct PartitionSender {
     /// Failed batches to resend, in partition order.
     retry: VecDeque<ReadyBatch>,
     retry_at: Instant,
-    backoff: Backoff,
-    throttled_until: Option<Instant>,
     /// Pipelining is safe: without idempotence, the last request of this partition succeeded; with
     /// it, a batch under the current producer id and epoch was acknowledged (see the module comment).
     proven: bool,
@@ -227,6 +262,13 @@ struct PartitionSender {
     sequence: Option<PartitionSequence>,
     /// The sequence chain broke: once nothing is in flight, bump the epoch and resequence.
     reset_pending: bool,
+    /// A batch with a sequence expired after an attempt whose outcome is unknown: the broker may
+    /// or may not hold it. Once nothing is in flight or waiting for a retry, an ack of a later
+    /// batch proves it was written; otherwise the chain is broken (Java's unresolved sequences).
+    unresolved: bool,
+    /// With idempotence: the sequence after the last acknowledged batch under the partition's
+    /// current producer id and epoch.
+    acked_end: Option<i32>,
     /// Why the partition's last attempt failed; cleared by an ack.
     last_cause: Option<Cause>,
 }
@@ -238,6 +280,9 @@ impl PartitionSender {
             self.expire_waiting(now);
             if self.shared.fatal() {
                 self.abort_waiting(now);
+            }
+            if self.unresolved && self.in_flight.is_empty() && self.retry.is_empty() {
+                self.resolve();
             }
             if self.reset_pending && self.in_flight.is_empty() {
                 self.resequence().await;
@@ -289,12 +334,6 @@ impl PartitionSender {
         let settings = &shared.settings;
         let force = shared.closing.load(Ordering::Acquire);
         while self.in_flight.len() < self.in_flight_limit() {
-            if let Some(until) = self.throttled_until {
-                if now < until {
-                    return Some(until);
-                }
-                self.throttled_until = None;
-            }
             if let (Some(sequence), Some(identity)) = (&mut self.sequence, &shared.identity) {
                 // Another partition bumped the epoch: move to it from sequence 0, once nothing is
                 // in flight under the old one.
@@ -305,6 +344,8 @@ impl PartitionSender {
                     }
                     *sequence = PartitionSequence::new(current);
                     self.proven = false;
+                    self.unresolved = false;
+                    self.acked_end = None;
                 }
             }
             let batch = match self.queue.take(settings.linger, force, now) {
@@ -386,17 +427,21 @@ impl PartitionSender {
         batch.opened_at + self.shared.settings.delivery_timeout
     }
 
-    /// Starts one produce attempt for `batch`: finds the leader (here, in order), then queues the
-    /// request future behind the ones already in flight — unless those are on another connection:
-    /// then the batch waits, first in line, until they have answered.
+    /// Starts one produce attempt for `batch`: finds the leader (here, in order), then hands the
+    /// batch to the sink of the leader's connection behind the ones already in flight — unless
+    /// those are on another connection: then the batch waits, first in line, until they have
+    /// answered.
     async fn dispatch(&mut self, mut batch: ReadyBatch, now: Instant) -> Dispatched {
-        let deadline = now
-            + self
-                .deadline(&batch)
+        let deadline = self.deadline(&batch);
+        let lookup_deadline = now
+            + deadline
                 .saturating_duration_since(now)
-                .min(REQUEST_TIMEOUT);
-        let lookup =
-            tokio::time::timeout_at(deadline, self.shared.transport.leader(self.partition)).await;
+                .min(self.shared.settings.request_timeout);
+        let lookup = tokio::time::timeout_at(
+            lookup_deadline,
+            self.shared.transport.leader(self.partition),
+        )
+        .await;
         if let Ok(Ok(leader)) = &lookup {
             let elsewhere = self.in_flight.iter().any(|f| {
                 f.request.is_some()
@@ -414,19 +459,15 @@ impl PartitionSender {
         let sent_as = batch.producer;
         let entry = match lookup {
             Ok(Ok(leader)) => {
-                let timeout = deadline.saturating_duration_since(now);
-                let answer = leader.link.produce(ProduceCall {
-                    partition: self.partition,
-                    timeout_ms: i32::try_from(timeout.as_millis())
-                        .unwrap_or(i32::MAX)
-                        .max(1),
-                    batch: batch.wire.clone(),
-                });
+                let answer = self
+                    .shared
+                    .sinks
+                    .submit(&leader, self.partition, batch.wire.clone());
                 self.shared.stats.request_sent();
                 let request = async move {
                     tokio::time::timeout_at(deadline, answer)
                         .await
-                        .unwrap_or_else(|_| Err(AttemptError::timed_out()))
+                        .unwrap_or_else(|_| Err(AttemptError::expired_in_flight()))
                 };
                 InFlight {
                     batch,
@@ -529,7 +570,7 @@ impl PartitionSender {
         }
         self.shared
             .transport
-            .invalidate(leader, error.refresh)
+            .invalidate(self.partition, leader, error.refresh)
             .await;
         if error.outcome_unknown {
             if self.sequence.is_some() {
@@ -576,10 +617,14 @@ impl PartitionSender {
             return false;
         }
         let deadline = self.deadline(&batch);
-        let Some(pause) = self.backoff.next_pause_before(now, deadline) else {
+        let Some(left) = deadline
+            .checked_duration_since(now)
+            .filter(|left| !left.is_zero())
+        else {
             self.expire(batch);
             return false;
         };
+        let pause = retry_pause(self.partition, batch.order, batch.attempts).min(left);
         if let Kind::Sequence(fault) = error.kind {
             let resequenced = batch.producer != sent_as;
             let earlier_pending = self.retry.iter().any(|b| b.order < batch.order);
@@ -675,6 +720,24 @@ impl PartitionSender {
         ])
     }
 
+    /// Settles an unresolved sequence once nothing of the partition is in flight or waiting: the
+    /// last ack reached the partition's next sequence (the expired batch was written), or the
+    /// chain is broken and the epoch must be bumped.
+    fn resolve(&mut self) {
+        self.unresolved = false;
+        let Some(sequence) = &self.sequence else {
+            return;
+        };
+        if self.acked_end != Some(sequence.next()) {
+            tracing::info!(
+                topic = %self.shared.topic,
+                partition = self.partition,
+                "no later batch proved an expired batch written; bumping the epoch"
+            );
+            self.reset_pending = true;
+        }
+    }
+
     /// The chain of sequences broke: bumps the producer epoch (unless another partition already
     /// did) and gives every unacknowledged batch a new sequence from 0 under it.
     async fn resequence(&mut self) {
@@ -719,6 +782,8 @@ impl PartitionSender {
         };
         *sequence = PartitionSequence::new(current);
         self.proven = false;
+        self.unresolved = false;
+        self.acked_end = None;
         for batch in self.retry.iter_mut() {
             let producer = sequence.assign(batch.records);
             batch.wire = record_batch::restamp(&batch.wire, producer);
@@ -796,13 +861,14 @@ impl PartitionSender {
     }
 
     fn acked(&mut self, batch: ReadyBatch, answer: PartitionAnswer) {
-        self.backoff.reset();
         self.proven = true;
-        self.last_cause = None;
-        if let Some(throttle) = answer.throttle {
-            tracing::debug!(topic = %self.shared.topic, partition = self.partition, ?throttle, "broker asked to throttle");
-            self.throttled_until = Some(Instant::now() + throttle);
+        if let Some(sequence) = &self.sequence {
+            let identity = sequence.identity();
+            if (batch.producer.producer_id, batch.producer.epoch) == (identity.id, identity.epoch) {
+                self.acked_end = Some(sequence_after(batch.producer.base_sequence, batch.records));
+            }
         }
+        self.last_cause = None;
         let now = Instant::now();
         let latencies: Vec<Duration> = batch
             .send_offsets_us
@@ -816,6 +882,9 @@ impl PartitionSender {
         self.shared
             .stats
             .batch_acked(&latencies, batch.payload_bytes, batch.possibly_duplicated);
+        if let Some(tap) = self.shared.tap.get() {
+            tap.acked(self.partition, answer.base_offset, batch.records);
+        }
         if let Some(rejected) = batch.split_from {
             if !self.shared.split_advised.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
@@ -872,10 +941,15 @@ impl PartitionSender {
     }
 
     /// Fails a batch for good. With idempotence its sequence numbers are now a gap the broker
-    /// would wait for forever: the partition resequences.
+    /// would wait for forever — unless it may have been written (an attempt's outcome is unknown):
+    /// then later acks may prove it was (see `unresolved`).
     fn fail(&mut self, batch: ReadyBatch, reason: &str, timed_out: bool) {
         if batch.producer != ProducerState::NONE {
-            self.reset_pending = true;
+            if batch.outcome_unknown {
+                self.unresolved = true;
+            } else {
+                self.reset_pending = true;
+            }
         }
         self.fail_raw(batch.memory, batch.records, reason, timed_out);
     }
@@ -891,6 +965,9 @@ impl PartitionSender {
         self.shared
             .stats
             .batch_failed(u64::from(records), reason, timed_out);
+        if let Some(tap) = self.shared.tap.get() {
+            tap.failed(self.partition, records, reason);
+        }
         self.shared.memory.release(memory);
     }
 }
@@ -898,5 +975,29 @@ impl PartitionSender {
 async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_batch_backs_off_on_its_own_attempts_with_bounded_jitter() {
+        for partition in 0..50 {
+            for attempts in 1..12u32 {
+                let pause = retry_pause(partition, (u64::from(attempts) * 7, 0), attempts);
+                let base = RETRY_BACKOFF
+                    .saturating_mul(1 << (attempts - 1).min(16))
+                    .min(RETRY_BACKOFF_MAX);
+                assert!(
+                    pause >= base && pause <= base * 6 / 5,
+                    "{pause:?} for {base:?}"
+                );
+            }
+        }
+        let spread: std::collections::HashSet<Duration> =
+            (0..50).map(|p| retry_pause(p, (3, 0), 1)).collect();
+        assert!(spread.len() > 10, "partitions failing together retry apart");
     }
 }

@@ -32,6 +32,8 @@ fn settings() -> ProducerSettings {
         max_in_flight: NonZeroUsize::new(5).unwrap(),
         buffer_memory: NonZeroUsize::new(32 * 1024 * 1024).unwrap(),
         delivery_timeout: Duration::from_secs(120),
+        request_timeout: Duration::from_secs(30),
+        max_request_size: NonZeroUsize::new(1024 * 1024).unwrap(),
         partitioner: PartitionerKind::Murmur2,
         enable_idempotence: true,
         metadata_max_age: Duration::from_secs(300),
@@ -532,6 +534,86 @@ async fn a_batch_expired_after_an_unknown_outcome_resequences_the_rest_and_other
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_batch_expired_in_flight_keeps_the_connection_and_a_later_ack_resolves_its_sequence() {
+    let settings = ProducerSettings {
+        delivery_timeout: Duration::from_secs(2),
+        ..one_record_batches()
+    };
+    let (producer, handle, fake) = start(1, &settings);
+    send(&handle, 0).await;
+    fake.next_request().await.ack(0);
+    send(&handle, 1).await;
+    // No answer: the batch expires in flight, its outcome unknown.
+    let unanswered = fake.next_request().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    send(&handle, 2).await;
+    let behind = fake.next_request().await;
+    assert_eq!(behind.producer().base_sequence, 2);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(
+        !fake.invalidations().contains(&Refresh::Connection),
+        "an expiry is no reason to drop the connection"
+    );
+    // The broker wrote both: the ack of the later batch proves the expired one written.
+    behind.ack(2);
+    drop(unanswered);
+    send(&handle, 3).await;
+    let next = fake.next_request().await;
+    assert_eq!(
+        (next.producer().epoch, next.producer().base_sequence),
+        (0, 3),
+        "no epoch bump"
+    );
+    next.ack(3);
+    let snap = close_acking(producer, &fake).await;
+    assert_eq!((snap.acked, snap.failed, snap.epoch_bumps), (3, 1, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_request_carries_the_waiting_batch_of_every_partition_of_the_broker() {
+    let settings = ProducerSettings {
+        max_in_flight: NonZeroUsize::new(1).unwrap(),
+        ..settings()
+    };
+    let (producer, handle, fake) = start(4, &settings);
+    for id in 0..40 {
+        send(&handle, id).await;
+    }
+    idle().await;
+    let mut first: Vec<i32> = fake.sent().iter().map(|s| s.partition).collect();
+    first.sort_unstable();
+    assert_eq!(first, [0, 1, 2, 3], "one request, one batch per partition");
+    // While it is in flight, each partition's next batch waits for the next request.
+    for id in 40..80 {
+        send(&handle, id).await;
+    }
+    idle().await;
+    assert_eq!(fake.sent().len(), 4);
+    let snap = close_acking(producer, &fake).await;
+    assert_eq!(snap.acked, 80);
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 8);
+    assert!(sent[4..].iter().all(|s| s.request == 2), "{sent:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_answer_holds_the_whole_connection() {
+    let (producer, handle, fake) = start(2, &settings());
+    send(&handle, ids_for(0, 2, 0, 1)[0]).await;
+    let first = fake.next_request().await;
+    let answered_at = Instant::now();
+    first.ack_throttled(0, MS(500));
+    // Another partition on the same connection waits too.
+    send(&handle, ids_for(1, 2, 0, 1)[0]).await;
+    let second = fake.next_request().await;
+    assert_eq!(second.partition, 1);
+    assert!(Instant::now() >= answered_at + MS(500));
+    second.ack(0);
+    let snap = close_acking(producer, &fake).await;
+    assert_eq!((snap.acked, snap.failed), (2, 0));
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_exhausted_epoch_takes_a_new_producer_id() {
     let last = ProducerIdAndEpoch {
         id: 77,
@@ -631,7 +713,13 @@ async fn a_fatal_error_stops_sending_and_fails_what_was_not_sent() {
     }
     idle().await;
     let first = fake.try_next().unwrap();
+    // The other partition's first batch rides in the same request (one at a time on the
+    // connection); its part of the answer is an ack.
+    let other = fake.try_next();
     first.reject(ProtocolError::TopicAuthorizationFailed);
+    if let Some(other) = other {
+        other.ack(0);
+    }
     idle().await;
     let refused = handle.send(b"10", b"v").await;
     assert!(

@@ -1,56 +1,52 @@
-//! The seam between the partition senders and the cluster.
+//! The seam between the engine and the cluster: leader lookups, and produce requests to one broker
+//! carrying many partitions' batches.
 //!
-//! A sender's state machine — linger, the in-flight limit, retries, expiry, ordering, sequence
-//! numbers — is the part of the engine most worth testing and least worth testing through a live
-//! broker. Behind this trait it runs over the real cluster in the product
-//! ([`super::kafka_transport`]) and over a scripted fake with paused time in unit tests.
+//! The engine's state machines — linger, the in-flight limits, retries, expiry, ordering, sequence
+//! numbers — are the part most worth testing and least worth testing through a live broker. Behind
+//! this trait they run over the real cluster in the product ([`super::kafka_transport`]) and over a
+//! scripted fake or a simulated cluster with paused time in tests.
 
-use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use bytes::Bytes;
-use rskafka::client::error::ProtocolError;
 
 use super::errors::{AttemptError, Refresh};
 use crate::kafka::{KafkaError, ProducerIdAndEpoch};
 
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One produce request: one closed batch for one partition.
+pub use crate::kafka::wire::produce::PartitionAnswer;
+
+/// One produce request to one broker: the closed batch of each of some partitions it leads, at most
+/// one per partition.
 #[derive(Debug, Clone)]
-pub(crate) struct ProduceCall {
-    pub partition: i32,
+pub struct BrokerRequest {
     /// How long the broker may wait for replication before answering `REQUEST_TIMED_OUT`.
     pub timeout_ms: i32,
-    pub batch: Bytes,
+    pub batches: Vec<(i32, Bytes)>,
 }
 
-/// The broker's answer for the partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PartitionAnswer {
-    pub error: Option<ProtocolError>,
-    /// The offset of the batch's first record (−1 when unknown, e.g. for a duplicate).
-    pub base_offset: i64,
-    /// How long the broker asked the client to hold back, when it did.
-    pub throttle: Option<Duration>,
-}
+/// The broker's answer for each partition of a request.
+pub type BrokerAnswer = Vec<(i32, PartitionAnswer)>;
 
-/// A connection to a partition's leader.
-pub(crate) trait LeaderLink: Send + Sync {
-    /// Sends `call` now (in the order of calls on this link) and resolves with the answer.
+/// A connection to one broker.
+pub trait BrokerLink: Send + Sync {
+    /// Sends `request` (in the order of the first polls of the futures of this link) and resolves
+    /// with the answer of every partition in it.
     fn produce(
         &self,
-        call: ProduceCall,
-    ) -> BoxFuture<'static, Result<PartitionAnswer, AttemptError>>;
+        request: BrokerRequest,
+    ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>>;
 }
 
 /// Where a partition's batches go right now.
 #[derive(Clone)]
-pub(crate) struct Leader {
+pub struct Leader {
     pub broker: i32,
     /// Identifies the connection: two lookups that return the same id share one socket, whose
     /// requests the broker handles in order.
     pub connection: u64,
-    pub link: Arc<dyn LeaderLink>,
+    pub link: Arc<dyn BrokerLink>,
 }
 
 impl std::fmt::Debug for Leader {
@@ -63,12 +59,17 @@ impl std::fmt::Debug for Leader {
 }
 
 /// The cluster as the senders see it.
-pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
+pub trait Transport: std::fmt::Debug + Send + Sync + 'static {
     /// The leader of `partition`, reading metadata and connecting if needed.
     fn leader(&self, partition: i32) -> BoxFuture<'_, Result<Leader, AttemptError>>;
 
-    /// Forgets what `refresh` says after an attempt through `failed` failed.
-    fn invalidate<'a>(&'a self, failed: Option<&'a Leader>, refresh: Refresh) -> BoxFuture<'a, ()>;
+    /// Forgets what `refresh` says after an attempt of `partition` through `failed` failed.
+    fn invalidate<'a>(
+        &'a self,
+        partition: i32,
+        failed: Option<&'a Leader>,
+        refresh: Refresh,
+    ) -> BoxFuture<'a, ()>;
 
     /// Re-reads the topic's metadata (leaders included) and returns its partition count.
     fn partition_count(&self) -> BoxFuture<'_, Result<i32, AttemptError>>;

@@ -147,12 +147,18 @@ pub struct ProducerSettings {
     pub linger: Duration,
     /// `batch.size`: bytes that close a partition's batch.
     pub batch_size: NonZeroUsize,
-    /// Produce requests in flight per partition.
+    /// Produce requests in flight per broker connection.
     pub max_in_flight: NonZeroUsize,
     /// `buffer.memory`: bytes of records buffered before `send` waits (at least `batch_size`).
     pub buffer_memory: NonZeroUsize,
-    /// `delivery.timeout.ms`: from `send` to the record's final report.
+    /// `delivery.timeout.ms`: from `send` to the record's final report (at least `linger` plus
+    /// `request_timeout`).
     pub delivery_timeout: Duration,
+    /// `request.timeout.ms`: how long the broker may take over one produce request (its
+    /// `timeout_ms`) and how long the client waits for its answer.
+    pub request_timeout: Duration,
+    /// `max.request.size`: bytes of record batches in one produce request to one broker.
+    pub max_request_size: NonZeroUsize,
     pub partitioner: PartitionerKind,
     /// `enable.idempotence`: producer id, epoch and sequence numbers on every batch, so the broker
     /// writes each record once and in order per partition.

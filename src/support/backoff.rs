@@ -58,10 +58,52 @@ impl Backoff {
             .filter(|d| !d.is_zero())?;
         Some(self.next_pause().min(left))
     }
+}
 
-    /// After a success: the next failure pauses for `initial` again.
-    pub(crate) fn reset(&mut self) {
-        self.next = self.initial;
+/// What one attempt of a retried call came to.
+#[derive(Debug)]
+pub enum Attempt<T, E> {
+    Done(T),
+    /// Retrying cannot help.
+    Fatal(E),
+    /// Worth another try; why this one failed.
+    Retry(String),
+}
+
+/// Why [`retry_until`] gave up.
+#[derive(Debug)]
+pub enum GaveUp<E> {
+    Fatal(E),
+    /// The deadline passed; the last attempt's cause.
+    Deadline(String),
+}
+
+/// Calls `attempt` until it is done or fatal, pausing as `backoff` says between tries, and gives up
+/// with the last cause once the next pause would end after `deadline`: the one loop behind every
+/// call that is retried until a deadline (connecting, metadata, producer ids).
+pub async fn retry_until<T, E, F, Fut>(
+    mut backoff: Backoff,
+    deadline: Instant,
+    what: &str,
+    mut attempt: F,
+) -> Result<T, GaveUp<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Attempt<T, E>>,
+{
+    loop {
+        let cause = match attempt().await {
+            Attempt::Done(value) => return Ok(value),
+            Attempt::Fatal(error) => return Err(GaveUp::Fatal(error)),
+            Attempt::Retry(cause) => cause,
+        };
+        match backoff.next_pause_before(Instant::now(), deadline) {
+            Some(pause) => {
+                tracing::debug!(%cause, ?pause, "{what} failed; will retry");
+                tokio::time::sleep(pause).await;
+            }
+            None => return Err(GaveUp::Deadline(cause)),
+        }
     }
 }
 
@@ -72,12 +114,10 @@ mod tests {
     const MS: fn(u64) -> Duration = Duration::from_millis;
 
     #[test]
-    fn pauses_double_up_to_the_cap_and_reset_starts_over() {
+    fn pauses_double_up_to_the_cap() {
         let mut backoff = Backoff::new(MS(100), MS(500));
         let pauses: Vec<Duration> = (0..5).map(|_| backoff.next_pause()).collect();
         assert_eq!(pauses, [MS(100), MS(200), MS(400), MS(500), MS(500)]);
-        backoff.reset();
-        assert_eq!(backoff.next_pause(), MS(100));
     }
 
     #[test]
@@ -100,5 +140,47 @@ mod tests {
         );
         assert_eq!(backoff.next_pause_before(now, now), None);
         assert_eq!(backoff.next_pause_before(now + MS(5), now), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_until_stops_at_done_fatal_or_the_deadline() {
+        let start = Instant::now();
+        let mut tries = 0;
+        let done: Result<u32, GaveUp<()>> = retry_until(
+            Backoff::new(MS(100), MS(100)),
+            start + MS(1_000),
+            "test",
+            || {
+                tries += 1;
+                let n = tries;
+                async move {
+                    if n < 3 {
+                        Attempt::Retry(format!("try {n}"))
+                    } else {
+                        Attempt::Done(n)
+                    }
+                }
+            },
+        )
+        .await;
+        assert!(matches!(done, Ok(3)));
+        let fatal: Result<(), GaveUp<&str>> = retry_until(
+            Backoff::new(MS(100), MS(100)),
+            start + MS(1_000),
+            "test",
+            || async { Attempt::Fatal("no") },
+        )
+        .await;
+        assert!(matches!(fatal, Err(GaveUp::Fatal("no"))));
+        let before = Instant::now();
+        let late: Result<(), GaveUp<()>> = retry_until(
+            Backoff::new(MS(100), MS(100)),
+            before + MS(250),
+            "test",
+            || async { Attempt::Retry("down".into()) },
+        )
+        .await;
+        assert!(matches!(late, Err(GaveUp::Deadline(ref c)) if c == "down"));
+        assert!(Instant::now() <= before + MS(250));
     }
 }

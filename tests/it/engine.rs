@@ -92,6 +92,20 @@ async fn every_record_is_delivered_once_in_order_on_its_java_partition() {
     round_trip("engine-roundtrip", 30_000, producer_defaults()).await;
 }
 
+/// A topic of many partitions, used the moment it exists: each produce request carries many
+/// partitions' batches (some refused at first while the broker takes up leadership), and every
+/// record still lands once, in order, on its partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local stack: run scripts/test.sh"]
+async fn a_topic_of_many_partitions_is_delivered_once_in_order() {
+    let (kafka, topic) = kafka_with_topic("engine-many-partitions", 240).await;
+    let settings = ProducerSettings {
+        max_request_size: NonZeroUsize::new(64 * 1024).unwrap(),
+        ..producer_defaults()
+    };
+    round_trip_on(&kafka, &topic, 240, 40_000, &settings).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: run scripts/test.sh"]
 async fn every_codec_is_accepted_by_the_broker() {

@@ -172,7 +172,14 @@ fn a_deleted_topic_stops_the_generator_and_fails_the_run_once() {
     let mut running = crate::support::spawn(
         crate::support::stack_command()
             .args(["--log-format", "json", "produce", "--topic", &topic])
-            .args(["--rate", "2000", "--delivery-timeout", "5s"])
+            .args([
+                "--rate",
+                "2000",
+                "--delivery-timeout",
+                "5s",
+                "--request-timeout",
+                "4s",
+            ])
             .args(["--progress-interval", "0s"]),
     );
     running.wait_for_stderr("generating shoes", Duration::from_secs(60));

@@ -355,7 +355,7 @@ settings! {
         heading: Heading::Producer,
     }
 
-    /// Produce requests in flight per partition.
+    /// Produce requests in flight per broker connection.
     MAX_IN_FLIGHT: NonZeroUsize = |text| number(text, "a number of requests ≥ 1, e.g. 5", |_| true), {
         long: "max-in-flight",
         properties: &[
@@ -384,6 +384,27 @@ settings! {
         properties: &[Property::Millis("delivery.timeout.ms"), Property::Millis("message.timeout.ms")],
         default: Some("120s"),
         value_name: "DURATION",
+        commands: &[Produce],
+        heading: Heading::Producer,
+    }
+
+    /// How long the broker may take over one produce request, and the client waits for its answer
+    /// (request.timeout.ms).
+    REQUEST_TIMEOUT: Duration = parse::positive_duration, {
+        long: "request-timeout",
+        properties: &[Property::Millis("request.timeout.ms")],
+        default: Some("30s"),
+        value_name: "DURATION",
+        commands: &[Produce],
+        heading: Heading::Producer,
+    }
+
+    /// Bytes of record batches in one produce request to one broker (max.request.size).
+    MAX_REQUEST_SIZE: NonZeroUsize = |text| number(text, "a number of bytes ≥ 1, e.g. 1048576", |_| true), {
+        long: "max-request-size",
+        properties: &[Property::Text("max.request.size")],
+        default: Some("1048576"),
+        value_name: "BYTES",
         commands: &[Produce],
         heading: Heading::Producer,
     }

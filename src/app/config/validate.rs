@@ -301,7 +301,8 @@ fn producer(src: &Source, warnings: &mut Vec<String>) -> Result<ProducerSettings
     let linger = src.value(&LINGER)?;
     let batch_size = src.value(&BATCH_SIZE)?;
     let buffer_memory = src.value(&BUFFER_MEMORY)?;
-    let delivery_timeout = src.value(&DELIVERY_TIMEOUT)?;
+    let request_timeout = src.value(&REQUEST_TIMEOUT)?;
+    let mut delivery_timeout = src.value(&DELIVERY_TIMEOUT)?;
     if buffer_memory < batch_size {
         return Err(ConfigError(format!(
             "{} ({}) is smaller than {} ({}); raise --buffer-memory or lower --batch-size",
@@ -320,6 +321,30 @@ fn producer(src: &Source, warnings: &mut Vec<String>) -> Result<ProducerSettings
             src.shown(&LINGER)
         )));
     }
+    // As the Java client: a record's life holds its linger and at least one full request.
+    let least = linger.saturating_add(request_timeout);
+    if delivery_timeout < least {
+        if src.given(&DELIVERY_TIMEOUT).is_some() {
+            return Err(ConfigError(format!(
+                "{} ({}) must be at least {} ({}) plus {} ({})",
+                src.label(&DELIVERY_TIMEOUT),
+                src.shown(&DELIVERY_TIMEOUT),
+                src.label(&LINGER),
+                src.shown(&LINGER),
+                src.label(&REQUEST_TIMEOUT),
+                src.shown(&REQUEST_TIMEOUT)
+            )));
+        }
+        warnings.push(format!(
+            "{} is raised to {least:?}: {} ({}) plus {} ({})",
+            DELIVERY_TIMEOUT.spec.label(),
+            src.label(&LINGER),
+            src.shown(&LINGER),
+            src.label(&REQUEST_TIMEOUT),
+            src.shown(&REQUEST_TIMEOUT)
+        ));
+        delivery_timeout = least;
+    }
     Ok(ProducerSettings {
         acks,
         compression: src.value(&COMPRESSION)?,
@@ -328,6 +353,8 @@ fn producer(src: &Source, warnings: &mut Vec<String>) -> Result<ProducerSettings
         max_in_flight,
         buffer_memory,
         delivery_timeout,
+        request_timeout,
+        max_request_size: src.value(&MAX_REQUEST_SIZE)?,
         partitioner: src.value(&PARTITIONER)?,
         enable_idempotence: idempotence(src, acks, max_in_flight.get(), warnings)?,
         metadata_max_age: src.value(&METADATA_MAX_AGE)?,

@@ -590,3 +590,31 @@ fn auto_registration_is_checked_before_the_latest_version_as_confluent_does() {
         (false, false, false)
     );
 }
+
+#[test]
+fn delivery_timeout_holds_linger_and_one_request() {
+    let producer = ok(&with(&[
+        "--request-timeout",
+        "10s",
+        "--max-request-size",
+        "2_000_000",
+    ]))
+    .config
+    .producer;
+    assert_eq!(producer.request_timeout, Duration::from_secs(10));
+    assert_eq!(producer.max_request_size.get(), 2_000_000);
+    assert_eq!(
+        error(&with(&[
+            "--delivery-timeout",
+            "20s",
+            "--request-timeout",
+            "20s"
+        ])),
+        "--delivery-timeout ('20s') must be at least --linger ('5ms') plus --request-timeout ('20s')"
+    );
+    let raised = ok(&with(&["--request-timeout", "200s"])).config.producer;
+    assert_eq!(
+        raised.delivery_timeout,
+        Duration::from_secs(200) + Duration::from_millis(5)
+    );
+}

@@ -172,6 +172,8 @@ async fn a_broker_down_past_the_delivery_timeout_fails_the_run_with_exit_1() {
         "10000",
         "--delivery-timeout",
         "4s",
+        "--request-timeout",
+        "3s",
     ]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     stack_async(&["kill", "kafka"]).await;

@@ -82,6 +82,8 @@ fn spawn_producer(topic: &str) -> Running {
             "2000",
             "--delivery-timeout",
             "30s",
+            "--request-timeout",
+            "20s",
         ])
         .args(["--log-format", "json", "--progress-interval", "0s"]),
     )

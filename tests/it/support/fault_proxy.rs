@@ -263,7 +263,7 @@ async fn serve(
                         rewrite_metadata_ports(&mut frame, slot.api_version, proxy_port);
                     }
                     if let Some(code) = slot.rewrite_error {
-                        rewrite_produce_error(&mut frame, code);
+                        rewrite_produce_error(&mut frame, slot.api_version, code);
                     }
                     slot.frame = Some(frame);
                 }
@@ -377,7 +377,8 @@ impl Cursor<'_> {
     }
 }
 
-/// The broker's answer to a produce request (v3-v7, one topic, one partition) with `error_code`.
+/// The broker's answer to a produce request (v3-v7, one topic) with `error_code` for every
+/// partition in it.
 fn produce_error_response(request: &[u8], error_code: i16) -> Vec<u8> {
     let mut r = Cursor(request, 0);
     r.i16(); // api key
@@ -390,22 +391,26 @@ fn produce_error_response(request: &[u8], error_code: i16) -> Vec<u8> {
     assert_eq!(r.i32(), 1, "one topic per produce request");
     let name_len = r.i16();
     let name = r.take(name_len as usize).to_vec();
-    assert_eq!(r.i32(), 1, "one partition per produce request");
-    let partition = r.i32();
+    let partitions = r.i32();
     let mut out = Vec::new();
     out.extend_from_slice(&correlation_id.to_be_bytes());
     out.extend_from_slice(&1i32.to_be_bytes());
     out.extend_from_slice(&name_len.to_be_bytes());
     out.extend_from_slice(&name);
-    out.extend_from_slice(&1i32.to_be_bytes());
-    out.extend_from_slice(&partition.to_be_bytes());
-    out.extend_from_slice(&error_code.to_be_bytes());
-    out.extend_from_slice(&(-1i64).to_be_bytes()); // base offset
-    if version >= 2 {
-        out.extend_from_slice(&(-1i64).to_be_bytes()); // log append time
-    }
-    if version >= 5 {
-        out.extend_from_slice(&(-1i64).to_be_bytes()); // log start offset
+    out.extend_from_slice(&partitions.to_be_bytes());
+    for _ in 0..partitions {
+        let partition = r.i32();
+        let batch_len = r.i32();
+        r.take(batch_len.max(0) as usize);
+        out.extend_from_slice(&partition.to_be_bytes());
+        out.extend_from_slice(&error_code.to_be_bytes());
+        out.extend_from_slice(&(-1i64).to_be_bytes()); // base offset
+        if version >= 2 {
+            out.extend_from_slice(&(-1i64).to_be_bytes()); // log append time
+        }
+        if version >= 5 {
+            out.extend_from_slice(&(-1i64).to_be_bytes()); // log start offset
+        }
     }
     out.extend_from_slice(&0i32.to_be_bytes()); // throttle time
     out
@@ -428,15 +433,28 @@ fn init_producer_id_error_response(correlation_id: i32, version: i16, error_code
     out
 }
 
-/// Replaces the partition error code in a produce response (v3-v7, one topic, one partition).
-fn rewrite_produce_error(frame: &mut [u8], error_code: i16) {
+/// Replaces the error code of every partition in a produce response (v3-v7, one topic).
+fn rewrite_produce_error(frame: &mut [u8], version: i16, error_code: i16) {
     let mut r = Cursor(frame, 4);
     assert_eq!(r.i32(), 1);
     r.skip_string();
-    assert_eq!(r.i32(), 1);
-    r.i32(); // partition
-    let at = r.1;
-    frame[at..at + 2].copy_from_slice(&error_code.to_be_bytes());
+    let partitions = r.i32();
+    let mut at = Vec::new();
+    for _ in 0..partitions {
+        r.i32(); // partition
+        at.push(r.1);
+        r.i16(); // error code
+        r.take(8); // base offset
+        if version >= 2 {
+            r.take(8); // log append time
+        }
+        if version >= 5 {
+            r.take(8); // log start offset
+        }
+    }
+    for at in at {
+        frame[at..at + 2].copy_from_slice(&error_code.to_be_bytes());
+    }
 }
 
 /// Points every broker of a metadata response (v0-v8) at the proxy.

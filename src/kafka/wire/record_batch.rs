@@ -33,7 +33,7 @@ const RECORD_COUNT: usize = 57;
 /// The idempotent producer's fields of a batch header: who wrote it and the sequence number of its
 /// first record. [`ProducerState::NONE`] (all −1) marks a batch written without idempotence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct ProducerState {
+pub struct ProducerState {
     pub producer_id: i64,
     pub epoch: i16,
     pub base_sequence: i32,
@@ -183,8 +183,7 @@ pub(crate) fn restamp(batch: &[u8], producer: ProducerState) -> Bytes {
 }
 
 /// The producer fields of a closed batch.
-#[cfg(test)]
-pub(crate) fn producer_state(batch: &[u8]) -> ProducerState {
+pub fn producer_state(batch: &[u8]) -> ProducerState {
     let i64_at = |at: usize| i64::from_be_bytes(batch[at..at + 8].try_into().expect("8 bytes"));
     let i32_at = |at: usize| i32::from_be_bytes(batch[at..at + 4].try_into().expect("4 bytes"));
     ProducerState {
@@ -195,12 +194,12 @@ pub(crate) fn producer_state(batch: &[u8]) -> ProducerState {
 }
 
 /// The number of records in a closed batch.
-pub(crate) fn record_count(batch: &[u8]) -> u32 {
+pub fn record_count(batch: &[u8]) -> u32 {
     u32::from_be_bytes(batch[RECORD_COUNT..HEADER_LEN].try_into().expect("4 bytes"))
 }
 
 /// The records of a closed batch, uncompressed.
-pub(crate) fn records(batch: &[u8]) -> io::Result<Vec<u8>> {
+pub fn records(batch: &[u8]) -> io::Result<Vec<u8>> {
     let body = batch.get(HEADER_LEN..).ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidData, "batch shorter than its header")
     })?;
@@ -232,7 +231,7 @@ pub(crate) fn records(batch: &[u8]) -> io::Result<Vec<u8>> {
 
 /// One record read back from a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RecordView<'a> {
+pub struct RecordView<'a> {
     pub timestamp_delta_ms: i64,
     pub key: &'a [u8],
     pub value: &'a [u8],
@@ -240,7 +239,7 @@ pub(crate) struct RecordView<'a> {
 
 /// Reads the uncompressed records written by [`BatchWriter::append`], in order. Records with
 /// headers or a null key or value (never written here) end the iteration with an error.
-pub(crate) fn read_records(records: &[u8]) -> impl Iterator<Item = io::Result<RecordView<'_>>> {
+pub fn read_records(records: &[u8]) -> impl Iterator<Item = io::Result<RecordView<'_>>> {
     let mut rest = records;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -497,7 +496,7 @@ mod tests {
             .unwrap();
         assert_eq!(hex::encode(&ours), hex::encode(&expected));
 
-        let vector = include_str!("../../testdata/record_batch_v2.hex")
+        let vector = include_str!("../../../testdata/record_batch_v2.hex")
             .lines()
             .filter(|l| !l.starts_with('#'))
             .collect::<String>();

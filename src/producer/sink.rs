@@ -1,0 +1,335 @@
+//! One task per broker connection: gathers the closed batches the partition senders hand it and
+//! sends them as few produce requests as the broker allows.
+//!
+//! A topic of hundreds of partitions on a handful of brokers would otherwise cost one request, one
+//! response and one round of broker bookkeeping per partition batch. As the Java client drains
+//! every ready partition of a node into one request (and franz-go keeps one sink per broker), a
+//! request here carries the waiting batch of every partition, at most one per partition (a
+//! partition's next batch rides in the next request, so the broker sees a partition's batches in
+//! order), up to `max_request_size` bytes; up to `max_in_flight` requests are in flight on the
+//! connection, and while they are, new batches gather for the next one.
+//!
+//! The partition senders keep every per-partition rule (sequences, retries, expiry); a sink only
+//! carries bytes and answers. Its requests are futures polled by the sink in creation order, so they
+//! reach the wire in that order. A request that gets no answer within `request_timeout` fails for
+//! every partition in it, as a lost connection does. A batch whose sender stopped waiting before the
+//! request left (its delivery timeout passed) is not sent. When an answer asks the client to hold
+//! back (a quota's throttle time), the sink sends nothing more on the connection until then, as
+//! KIP-219 asks and the Java client does by muting the connection.
+
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
+
+use super::{
+    errors::AttemptError,
+    transport::{BrokerLink, BrokerRequest, Leader, PartitionAnswer},
+};
+use crate::kafka::wire::produce::{PARTITION_OVERHEAD, REQUEST_OVERHEAD};
+
+pub(crate) type AttemptResult = Result<PartitionAnswer, AttemptError>;
+
+/// The bounds every sink keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SinkLimits {
+    pub max_in_flight: usize,
+    pub max_request_size: usize,
+    pub request_timeout: Duration,
+    /// Bytes of the topic name in each request.
+    pub topic_len: usize,
+}
+
+/// A batch waiting for a request, and where its answer goes.
+struct Submission {
+    partition: i32,
+    batch: Bytes,
+    reply: oneshot::Sender<AttemptResult>,
+}
+
+/// The sinks of one producer, one per broker (for the broker's current connection).
+#[derive(Debug)]
+pub(crate) struct Sinks {
+    limits: SinkLimits,
+    by_broker: Mutex<HashMap<i32, (u64, mpsc::UnboundedSender<Submission>)>>,
+}
+
+impl Sinks {
+    pub fn new(limits: SinkLimits) -> Self {
+        Self {
+            limits,
+            by_broker: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Hands `batch` of `partition` to the sink of `leader`'s connection (started on first use; a
+    /// sink of an older connection to that broker finishes what it holds and stops). Resolves with
+    /// the broker's answer for the partition.
+    pub fn submit(
+        &self,
+        leader: &Leader,
+        partition: i32,
+        batch: Bytes,
+    ) -> impl Future<Output = AttemptResult> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let submission = Submission {
+            partition,
+            batch,
+            reply,
+        };
+        let mut by_broker = self.by_broker.lock();
+        let current = by_broker
+            .get(&leader.broker)
+            .filter(|(connection, tx)| *connection == leader.connection && !tx.is_closed());
+        let rejected = match current {
+            Some((_, tx)) => tx.send(submission).err().map(|e| e.0),
+            None => Some(submission),
+        };
+        if let Some(submission) = rejected {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(run(Arc::clone(&leader.link), self.limits, rx));
+            let _ = tx.send(submission);
+            by_broker.insert(leader.broker, (leader.connection, tx));
+        }
+        drop(by_broker);
+        async move {
+            answer
+                .await
+                .unwrap_or_else(|_| Err(AttemptError::lost("the connection's sink stopped")))
+        }
+    }
+
+    /// Lets every sink stop once it has sent what it holds.
+    pub fn close(&self) {
+        self.by_broker.lock().clear();
+    }
+}
+
+/// A request in flight; it resolves with the throttle time its answer asked for.
+type RequestFuture = Pin<Box<dyn Future<Output = Option<Duration>> + Send>>;
+
+/// Where each partition's answer to one request goes.
+type Replies = Vec<(i32, oneshot::Sender<AttemptResult>)>;
+
+/// The sink task of one connection.
+async fn run(
+    link: Arc<dyn BrokerLink>,
+    limits: SinkLimits,
+    mut submissions: mpsc::UnboundedReceiver<Submission>,
+) {
+    let mut pending: VecDeque<Submission> = VecDeque::new();
+    let mut in_flight: VecDeque<RequestFuture> = VecDeque::new();
+    let mut open = true;
+    let mut throttled_until: Option<Instant> = None;
+    let timeout_ms = i32::try_from(limits.request_timeout.as_millis())
+        .unwrap_or(i32::MAX)
+        .max(1);
+    loop {
+        while open {
+            match submissions.try_recv() {
+                Ok(submission) => pending.push_back(submission),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+            }
+        }
+        pending.retain(|s| !s.reply.is_closed());
+        if throttled_until.is_some_and(|until| Instant::now() >= until) {
+            throttled_until = None;
+        }
+        while in_flight.len() < limits.max_in_flight
+            && !pending.is_empty()
+            && throttled_until.is_none()
+        {
+            let (batches, replies) = next_request(&mut pending, &limits);
+            let answer = link.produce(BrokerRequest {
+                timeout_ms,
+                batches,
+            });
+            let wait = limits.request_timeout;
+            in_flight.push_back(Box::pin(async move {
+                let result = tokio::time::timeout(wait, answer)
+                    .await
+                    .unwrap_or_else(|_| Err(AttemptError::timed_out()));
+                deliver(replies, result)
+            }));
+        }
+        if !open && pending.is_empty() && in_flight.is_empty() {
+            return;
+        }
+        let busy = !in_flight.is_empty();
+        let hold = throttled_until.filter(|_| !pending.is_empty());
+        tokio::select! {
+            biased;
+            throttle = std::future::poll_fn(|cx| poll_all(&mut in_flight, cx)), if busy => {
+                if let Some(throttle) = throttle {
+                    tracing::debug!(?throttle, "broker asked to throttle; holding this connection's requests");
+                    let until = Instant::now() + throttle;
+                    throttled_until = Some(throttled_until.map_or(until, |t| t.max(until)));
+                }
+            }
+            () = sleep_until_some(hold), if hold.is_some() => {}
+            received = submissions.recv(), if open => match received {
+                Some(submission) => pending.push_back(submission),
+                None => open = false,
+            },
+        }
+    }
+}
+
+/// Takes the next request's batches from `pending`: the first waiting batch of each partition, in
+/// order, while they fit in `max_request_size` (the first always goes, whatever its size: the
+/// topic's own limit decides about it).
+fn next_request(
+    pending: &mut VecDeque<Submission>,
+    limits: &SinkLimits,
+) -> (Vec<(i32, Bytes)>, Replies) {
+    let mut size = REQUEST_OVERHEAD + limits.topic_len;
+    let mut batches = Vec::new();
+    let mut replies = Vec::new();
+    let mut kept = VecDeque::with_capacity(pending.len());
+    let mut taken_partitions = HashSet::with_capacity(pending.len());
+    let mut full = false;
+    while let Some(submission) = pending.pop_front() {
+        let taken = full || taken_partitions.contains(&submission.partition);
+        let grown = size + PARTITION_OVERHEAD + submission.batch.len();
+        if taken || (!batches.is_empty() && grown > limits.max_request_size) {
+            full |= !taken;
+            kept.push_back(submission);
+            continue;
+        }
+        size = grown;
+        taken_partitions.insert(submission.partition);
+        batches.push((submission.partition, submission.batch));
+        replies.push((submission.partition, submission.reply));
+    }
+    *pending = kept;
+    (batches, replies)
+}
+
+/// Sends each partition its answer (a partition the broker's answer does not mention gets an
+/// invalid-response error); returns the throttle time the answer asked for.
+fn deliver(
+    replies: Replies,
+    result: Result<Vec<(i32, PartitionAnswer)>, AttemptError>,
+) -> Option<Duration> {
+    match result {
+        Ok(answers) => {
+            let throttle = answers.iter().filter_map(|(_, a)| a.throttle).max();
+            for (i, (partition, reply)) in replies.into_iter().enumerate() {
+                // Brokers answer in request order; search only when one does not.
+                let answer = answers
+                    .get(i)
+                    .filter(|(p, _)| *p == partition)
+                    .or_else(|| answers.iter().find(|(p, _)| *p == partition))
+                    .map(|(_, answer)| *answer)
+                    .ok_or_else(|| {
+                        AttemptError::invalid_response(format!(
+                            "the produce response does not mention partition {partition}"
+                        ))
+                    });
+                let _ = reply.send(answer);
+            }
+            throttle
+        }
+        Err(error) => {
+            for (_, reply) in replies {
+                let _ = reply.send(Err(error.clone()));
+            }
+            None
+        }
+    }
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+/// Polls every request in creation order (so each reaches the wire in that order) and drops the
+/// finished ones; ready when one finished, with the longest throttle time their answers asked for.
+fn poll_all(
+    in_flight: &mut VecDeque<RequestFuture>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Duration>> {
+    let before = in_flight.len();
+    let mut throttle = None;
+    in_flight.retain_mut(|request| match request.as_mut().poll(cx) {
+        Poll::Ready(asked) => {
+            throttle = throttle.max(asked);
+            false
+        }
+        Poll::Pending => true,
+    });
+    if in_flight.len() < before {
+        Poll::Ready(throttle)
+    } else {
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(max_request_size: usize) -> SinkLimits {
+        SinkLimits {
+            max_in_flight: 5,
+            max_request_size,
+            request_timeout: Duration::from_secs(30),
+            topic_len: 5,
+        }
+    }
+
+    fn waiting(batches: &[(i32, usize)]) -> VecDeque<Submission> {
+        batches
+            .iter()
+            .map(|&(partition, len)| Submission {
+                partition,
+                batch: Bytes::from(vec![0; len]),
+                reply: oneshot::channel().0,
+            })
+            .collect()
+    }
+
+    fn partitions(batches: &[(i32, Bytes)]) -> Vec<i32> {
+        batches.iter().map(|(p, _)| *p).collect()
+    }
+
+    #[test]
+    fn a_request_carries_one_batch_per_partition_in_order() {
+        let mut pending = waiting(&[(0, 10), (1, 10), (0, 10), (2, 10), (1, 10)]);
+        let (batches, replies) = next_request(&mut pending, &limits(1 << 20));
+        assert_eq!(partitions(&batches), [0, 1, 2]);
+        assert_eq!(replies.len(), 3);
+        let left: Vec<i32> = pending.iter().map(|s| s.partition).collect();
+        assert_eq!(
+            left,
+            [0, 1],
+            "later batches wait for the next request, in order"
+        );
+    }
+
+    #[test]
+    fn a_request_stops_at_max_request_size_but_always_takes_one_batch() {
+        let overhead = REQUEST_OVERHEAD + 5 + PARTITION_OVERHEAD;
+        let mut pending = waiting(&[(0, 1_000), (1, 1_000), (2, 10)]);
+        let (batches, _) = next_request(&mut pending, &limits(overhead + 1_500));
+        assert_eq!(partitions(&batches), [0], "nothing jumps the queue");
+        assert_eq!(pending.len(), 2);
+        let mut huge = waiting(&[(3, 10_000)]);
+        let (batches, _) = next_request(&mut huge, &limits(100));
+        assert_eq!(partitions(&batches), [3]);
+    }
+}
