@@ -9,7 +9,7 @@
 //! - [`app`] (uses settings, support) — the command line, the configuration sources (flags >
 //!   environment > `--config` file > defaults) resolved and validated into plain settings, logging.
 //! - [`producer`] (uses kafka, settings, support) — the batching engine: partitioner, accumulator,
-//!   record batches, the memory bound, the sender over a transport, delivery reports.
+//!   the memory bound, a sender per partition, a sink per broker over a transport, delivery stats.
 //! - [`registry`] (uses shoe, settings, support) — the Schema Registry HTTP client, subject naming
 //!   and schema-id resolution.
 //! - [`kafka`] (uses settings, support) — broker connections (TLS, SASL) over rskafka's connection
@@ -23,9 +23,13 @@
 //! The path of one record: `commands::produce` asks the generator for the next shoe, frames it
 //! (`0x00 | schema id | message indexes | protobuf`), and hands key and value to the producer handle,
 //! which picks the partition and appends the record to that partition's open batch, waiting only
-//! when buffer memory is full. The partition's sender closes the batch on linger or size, sends it to
-//! the leader as a produce request and reports the outcome once — acked with its offset, or failed
-//! with a reason — to the counters that progress lines, metrics and the summary read.
+//! when buffer memory is full. The partition's sender closes the batch on linger or size and hands it
+//! to the sink of the broker leading the partition, which sends it in one produce request with the
+//! ready batches of every other partition that broker leads; the sender reports the outcome once —
+//! acked with its offset, or failed with a reason — to the stats that progress lines, metrics and the
+//! summary read.
+
+#![warn(unreachable_pub)]
 
 pub mod app;
 pub mod commands;

@@ -84,7 +84,7 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     /// A cluster reached through `connector`, with an already verified bootstrap connection.
-    pub fn new(connector: Arc<Connector>, bootstrap: (String, Session)) -> Self {
+    pub(crate) fn new(connector: Arc<Connector>, bootstrap: (String, Session)) -> Self {
         let (address, session) = bootstrap;
         let bootstrap = (address, session.connection.clone(), session.renew_at());
         Self {
@@ -97,7 +97,7 @@ impl Cluster {
         }
     }
 
-    pub fn connector(&self) -> &Arc<Connector> {
+    pub(crate) fn connector(&self) -> &Arc<Connector> {
         &self.connector
     }
 
@@ -108,7 +108,11 @@ impl Cluster {
     /// one, which closes when the last of them lets it go. Nothing is sent on a connection after its
     /// renewal point, so the broker never has to close one for an expired session. If the new
     /// connection cannot be opened, the old one serves until its session really ends.
-    pub async fn broker(&self, broker_id: i32, address: &str) -> Result<BrokerLink, OpenError> {
+    pub(crate) async fn broker(
+        &self,
+        broker_id: i32,
+        address: &str,
+    ) -> Result<BrokerLink, OpenError> {
         let renewing = match self.cached(broker_id, address) {
             Some(link) if link.fresh(Instant::now()) => return Ok(link),
             stale => stale,
@@ -160,7 +164,7 @@ impl Cluster {
 
     /// Drops connection `generation` to `broker_id` (if it is still that broker's connection): the
     /// next use reconnects.
-    pub async fn forget(&self, broker_id: i32, generation: u64) {
+    pub(crate) async fn forget(&self, broker_id: i32, generation: u64) {
         self.forget_now(broker_id, generation);
     }
 
@@ -181,7 +185,7 @@ impl Cluster {
     /// Runs `request` on one live connection: each broker connection, then the bootstrap
     /// connection, then each bootstrap server, until one answers. Each attempt is bounded by the
     /// connector's open timeout; a connection that fails or stays silent is dropped.
-    pub async fn ask_any<T, F, Fut>(&self, request: F) -> Result<T, AnyBrokerError>
+    pub(crate) async fn ask_any<T, F, Fut>(&self, request: F) -> Result<T, AnyBrokerError>
     where
         F: Fn(Arc<BrokerConnection>) -> Fut,
         Fut: Future<Output = Result<T, String>>,

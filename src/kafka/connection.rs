@@ -36,7 +36,7 @@ use tokio::{
 use tokio_rustls::{client::TlsStream, TlsConnector};
 
 use first_answer::FirstAnswer;
-pub use first_answer::NotKafka;
+pub(crate) use first_answer::NotKafka;
 
 use crate::{
     settings::{KafkaSettings, SaslMechanism},
@@ -49,10 +49,10 @@ pub type BrokerConnection = Messenger<BufStream<Stream>>;
 /// The largest response accepted on an established connection. The producer only reads metadata,
 /// produce and producer-id responses, each far below this; a larger length means the stream is out of
 /// step, and the frame reader allocates up to this much before it says so.
-pub const MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
 
 /// The client id brokers see in their request logs and quotas.
-pub const CLIENT_ID: &str = concat!("shoe-producer/", env!("CARGO_PKG_VERSION"));
+pub(crate) const CLIENT_ID: &str = concat!("shoe-producer/", env!("CARGO_PKG_VERSION"));
 
 /// Which step of opening a connection failed, with the underlying cause. The messages complete
 /// "cannot connect to <broker>: …".
@@ -132,7 +132,7 @@ impl Session {
     /// When to stop sending new requests on this connection and open a fresh one: at 85% of the
     /// session's lifetime, as the Java client re-authenticates at 85–95% of it, so the requests
     /// still in flight here finish well before the broker would close the connection.
-    pub fn renew_at(&self) -> Option<Instant> {
+    pub(crate) fn renew_at(&self) -> Option<Instant> {
         self.lifetime
             .map(|lifetime| self.authenticated_at + lifetime.mul_f64(0.85))
     }
@@ -433,7 +433,7 @@ fn describe_sasl(error: &SaslError) -> String {
 }
 
 /// The host part of `host:port` (IPv6 literals in brackets lose their brackets).
-pub fn host_of(address: &str) -> Option<&str> {
+pub(crate) fn host_of(address: &str) -> Option<&str> {
     let (host, port) = address.rsplit_once(':')?;
     port.parse::<u16>().ok()?;
     let host = host

@@ -10,10 +10,10 @@
 
 pub(crate) mod cluster;
 mod codes;
-pub mod connection;
+pub(crate) mod connection;
 mod error;
-pub mod metadata;
-pub mod producer_id;
+pub(crate) mod metadata;
+pub(crate) mod producer_id;
 mod sasl;
 pub(crate) mod wire;
 

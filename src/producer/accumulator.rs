@@ -57,7 +57,7 @@ impl OpenBatch {
         }
     }
 
-    pub fn records(&self) -> u32 {
+    pub(super) fn records(&self) -> u32 {
         self.writer.record_count()
     }
 }
@@ -95,7 +95,7 @@ pub(crate) struct PartitionQueue {
 pub(crate) struct QueueShut;
 
 impl PartitionQueue {
-    pub fn new(batch_size: usize) -> Self {
+    pub(super) fn new(batch_size: usize) -> Self {
         Self {
             buffers: Mutex::new(Buffers::default()),
             wake: Notify::new(),
@@ -108,7 +108,7 @@ impl PartitionQueue {
     /// Encodes a record into the open batch (opening or rotating batches as needed). `reserved` is
     /// what was taken from the memory pool for it ([`record_charge`]); the batch holds it until it
     /// settles.
-    pub fn append(
+    pub(super) fn append(
         &self,
         key: &[u8],
         value: &[u8],
@@ -155,7 +155,7 @@ impl PartitionQueue {
 
     /// Takes the oldest batch that is ready: a closed one, else the open one once it has lingered
     /// `linger` (or at once when `force` is set, for flush and shutdown).
-    pub fn take(&self, linger: std::time::Duration, force: bool, now: Instant) -> Take {
+    pub(super) fn take(&self, linger: std::time::Duration, force: bool, now: Instant) -> Take {
         let mut buffers = self.buffers.lock();
         if let Some(batch) = buffers.closed.pop_front() {
             return Take::Batch(batch);
@@ -174,7 +174,7 @@ impl PartitionQueue {
     }
 
     /// Removes closed batches opened before `cutoff` (they can no longer be delivered in time).
-    pub fn take_expired(&self, cutoff: Instant) -> Vec<OpenBatch> {
+    pub(super) fn take_expired(&self, cutoff: Instant) -> Vec<OpenBatch> {
         let mut buffers = self.buffers.lock();
         let mut expired = Vec::new();
         while buffers
@@ -192,7 +192,7 @@ impl PartitionQueue {
     }
 
     /// Stops taking records if nothing is buffered; returns whether the queue is now shut.
-    pub fn shut_if_empty(&self) -> bool {
+    pub(super) fn shut_if_empty(&self) -> bool {
         let mut buffers = self.buffers.lock();
         if buffers.open.is_none() && buffers.closed.is_empty() {
             buffers.shut = true;

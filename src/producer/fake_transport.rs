@@ -29,28 +29,28 @@ pub(crate) struct FakeRequest {
 }
 
 impl FakeRequest {
-    pub fn producer(&self) -> ProducerState {
+    pub(crate) fn producer(&self) -> ProducerState {
         record_batch::producer_state(&self.batch)
     }
 
-    pub fn records(&self) -> u32 {
+    pub(crate) fn records(&self) -> u32 {
         record_batch::record_count(&self.batch)
     }
 
     /// The batch's keys, as text.
-    pub fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         let records = record_batch::records(&self.batch).expect("readable batch");
         record_batch::read_records(&records)
             .map(|r| String::from_utf8(r.expect("well-formed record").key.to_vec()).unwrap())
             .collect()
     }
 
-    pub fn ack(self, base_offset: i64) {
+    pub(crate) fn ack(self, base_offset: i64) {
         self.answer(None, base_offset);
     }
 
     /// An ack that asks the client to hold back for `throttle` (a quota).
-    pub fn ack_throttled(self, base_offset: i64, throttle: std::time::Duration) {
+    pub(crate) fn ack_throttled(self, base_offset: i64, throttle: std::time::Duration) {
         let _ = self.reply.send(Ok(PartitionAnswer {
             error: None,
             base_offset,
@@ -59,7 +59,7 @@ impl FakeRequest {
     }
 
     /// The broker answers with `error` for the partition.
-    pub fn reject(self, error: ProtocolError) {
+    pub(crate) fn reject(self, error: ProtocolError) {
         self.answer(Some(error), -1);
     }
 
@@ -72,7 +72,7 @@ impl FakeRequest {
     }
 
     /// The connection breaks after the request was written: its outcome is unknown.
-    pub fn lose(self) {
+    pub(crate) fn lose(self) {
         let io = RequestError::IO(std::io::ErrorKind::ConnectionReset.into());
         let _ = self.reply.send(Err(AttemptError::from_request(&io)));
     }
@@ -114,7 +114,7 @@ pub(crate) struct FakeTransport {
 }
 
 impl FakeTransport {
-    pub fn new(partitions: i32) -> Self {
+    pub(crate) fn new(partitions: i32) -> Self {
         let inner = Arc::new(Inner {
             state: Mutex::new(State {
                 waiting: VecDeque::new(),
@@ -137,7 +137,7 @@ impl FakeTransport {
 
     /// The oldest unanswered request, waiting for one to arrive (with paused time, the clock runs
     /// ahead to the senders' next timer meanwhile).
-    pub async fn next_request(&self) -> FakeRequest {
+    pub(crate) async fn next_request(&self) -> FakeRequest {
         loop {
             let arrived = self.inner.arrived.notified();
             if let Some(request) = self.try_next() {
@@ -148,27 +148,27 @@ impl FakeTransport {
     }
 
     /// The oldest unanswered request, if one has arrived.
-    pub fn try_next(&self) -> Option<FakeRequest> {
+    pub(crate) fn try_next(&self) -> Option<FakeRequest> {
         self.state().waiting.pop_front()
     }
 
     /// Every produce request so far, in arrival order.
-    pub fn sent(&self) -> Vec<Sent> {
+    pub(crate) fn sent(&self) -> Vec<Sent> {
         self.state().sent.clone()
     }
 
     /// The next `errors.len()` leader lookups fail with these errors.
-    pub fn fail_lookups(&self, errors: impl IntoIterator<Item = AttemptError>) {
+    pub(crate) fn fail_lookups(&self, errors: impl IntoIterator<Item = AttemptError>) {
         self.state().failing_lookups.extend(errors);
     }
 
     /// The topic now has `partitions` partitions.
-    pub fn set_partitions(&self, partitions: i32) {
+    pub(crate) fn set_partitions(&self, partitions: i32) {
         self.state().partitions = partitions;
     }
 
     /// Everything the senders asked to forget, in order.
-    pub fn invalidations(&self) -> Vec<Refresh> {
+    pub(crate) fn invalidations(&self) -> Vec<Refresh> {
         self.state().invalidations.clone()
     }
 }

@@ -46,19 +46,19 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
-    pub fn new(first: ProducerIdAndEpoch) -> Self {
+    pub(super) fn new(first: ProducerIdAndEpoch) -> Self {
         Self {
             current: Mutex::new(first),
         }
     }
 
-    pub fn current(&self) -> ProducerIdAndEpoch {
+    pub(super) fn current(&self) -> ProducerIdAndEpoch {
         *self.current.lock()
     }
 
     /// Moves past `seen` (the id and epoch the caller's broken partition used): bumps the epoch,
     /// unless another partition already did.
-    pub fn bump_from(&self, seen: ProducerIdAndEpoch) -> Bump {
+    pub(super) fn bump_from(&self, seen: ProducerIdAndEpoch) -> Bump {
         let mut current = self.current.lock();
         if *current != seen {
             return Bump::Moved(*current);
@@ -72,7 +72,11 @@ impl Identity {
 
     /// Replaces an exhausted `seen` with a new producer id (unless another partition already did);
     /// returns the id to use.
-    pub fn replace(&self, seen: ProducerIdAndEpoch, new: ProducerIdAndEpoch) -> ProducerIdAndEpoch {
+    pub(super) fn replace(
+        &self,
+        seen: ProducerIdAndEpoch,
+        new: ProducerIdAndEpoch,
+    ) -> ProducerIdAndEpoch {
         let mut current = self.current.lock();
         if *current == seen {
             *current = new;
@@ -90,21 +94,21 @@ pub(crate) struct PartitionSequence {
 
 impl PartitionSequence {
     /// A partition that has written nothing under `identity`.
-    pub fn new(identity: ProducerIdAndEpoch) -> Self {
+    pub(super) fn new(identity: ProducerIdAndEpoch) -> Self {
         Self { identity, next: 0 }
     }
 
-    pub fn identity(&self) -> ProducerIdAndEpoch {
+    pub(super) fn identity(&self) -> ProducerIdAndEpoch {
         self.identity
     }
 
     /// The sequence the next batch gets.
-    pub fn next(&self) -> i32 {
+    pub(super) fn next(&self) -> i32 {
         self.next
     }
 
     /// The producer state for the next batch, of `records` records.
-    pub fn assign(&mut self, records: u32) -> ProducerState {
+    pub(super) fn assign(&mut self, records: u32) -> ProducerState {
         let state = ProducerState {
             producer_id: self.identity.id,
             epoch: self.identity.epoch,
@@ -115,7 +119,7 @@ impl PartitionSequence {
     }
 
     /// Takes back the last [`assign`](Self::assign) (its batch was never sent).
-    pub fn unassign(&mut self, state: ProducerState) {
+    pub(super) fn unassign(&mut self, state: ProducerState) {
         debug_assert_eq!(
             (state.producer_id, state.epoch),
             (self.identity.id, self.identity.epoch)

@@ -62,7 +62,7 @@ struct LayoutState {
 }
 
 impl KafkaTransport {
-    pub fn new(kafka: &Kafka, topic: &str, acks: i16) -> Self {
+    pub(super) fn new(kafka: &Kafka, topic: &str, acks: i16) -> Self {
         Self {
             kafka: kafka.clone(),
             topic: Arc::from(topic),

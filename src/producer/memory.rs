@@ -23,7 +23,7 @@ pub(crate) struct MemoryPool {
 pub(crate) struct PoolClosed;
 
 impl MemoryPool {
-    pub fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         let capacity = capacity.clamp(1, Semaphore::MAX_PERMITS);
         Self {
             permits: Semaphore::new(capacity),
@@ -33,7 +33,7 @@ impl MemoryPool {
 
     /// Takes `bytes` from the pool, waiting while it is short. A record larger than the whole
     /// pool takes the whole pool (so it can still be sent, alone).
-    pub async fn acquire(&self, bytes: usize) -> Result<usize, PoolClosed> {
+    pub(super) async fn acquire(&self, bytes: usize) -> Result<usize, PoolClosed> {
         let bytes = bytes.min(self.capacity);
         let n = u32::try_from(bytes).unwrap_or(u32::MAX);
         match self.permits.try_acquire_many(n) {
@@ -51,32 +51,32 @@ impl MemoryPool {
     }
 
     /// Gives back bytes taken by [`acquire`](Self::acquire).
-    pub fn release(&self, bytes: usize) {
+    pub(super) fn release(&self, bytes: usize) {
         if bytes > 0 {
             self.permits.add_permits(bytes);
         }
     }
 
     /// Bytes currently taken.
-    pub fn in_use(&self) -> usize {
+    pub(super) fn in_use(&self) -> usize {
         self.capacity
             .saturating_sub(self.permits.available_permits())
     }
 
     /// Bytes not taken: `capacity` exactly once everything was given back (once).
     #[cfg(test)]
-    pub fn available(&self) -> usize {
+    pub(super) fn available(&self) -> usize {
         self.permits.available_permits()
     }
 
     /// The pool's size.
     #[cfg(test)]
-    pub fn capacity(&self) -> usize {
+    pub(super) fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Wakes every waiting `acquire` with [`PoolClosed`].
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.permits.close();
     }
 }

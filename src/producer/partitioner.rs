@@ -64,7 +64,7 @@ pub(crate) struct Partitioner {
 }
 
 impl Partitioner {
-    pub fn new(kind: PartitionerKind) -> Self {
+    pub(crate) fn new(kind: PartitionerKind) -> Self {
         Self {
             kind,
             counter: AtomicU32::new(random_seed() as u32),
@@ -73,7 +73,7 @@ impl Partitioner {
     }
 
     /// The partition, of `partitions` (at least one), for a record with `key`.
-    pub fn partition(&self, key: &[u8], partitions: usize) -> usize {
+    pub(crate) fn partition(&self, key: &[u8], partitions: usize) -> usize {
         let partitions = i32::try_from(partitions).unwrap_or(i32::MAX);
         debug_assert!(partitions > 0, "a topic has at least one partition");
         let chosen = match self.kind {

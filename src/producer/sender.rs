@@ -136,7 +136,7 @@ pub trait BatchTap: std::fmt::Debug + Send + Sync + 'static {
 impl Shared {
     /// Ends the run: the first fatal error is recorded and logged, and every sender wakes to fail
     /// what it has not sent.
-    pub fn fail_run(&self, message: String) {
+    pub(super) fn fail_run(&self, message: String) {
         if self.stats.set_fatal(message) {
             tracing::error!(
                 topic = %self.topic,

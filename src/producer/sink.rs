@@ -66,7 +66,7 @@ pub(crate) struct Sinks {
 }
 
 impl Sinks {
-    pub fn new(limits: SinkLimits) -> Self {
+    pub(super) fn new(limits: SinkLimits) -> Self {
         Self {
             limits,
             by_broker: Mutex::new(HashMap::new()),
@@ -76,7 +76,7 @@ impl Sinks {
     /// Hands `batch` of `partition` to the sink of `leader`'s connection (started on first use; a
     /// sink of an older connection to that broker finishes what it holds and stops). Resolves with
     /// the broker's answer for the partition.
-    pub fn submit(
+    pub(super) fn submit(
         &self,
         leader: &Leader,
         partition: i32,
@@ -111,7 +111,7 @@ impl Sinks {
     }
 
     /// Lets every sink stop once it has sent what it holds.
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.by_broker.lock().clear();
     }
 }

@@ -63,7 +63,7 @@ impl std::fmt::Debug for Stats {
 }
 
 impl Stats {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
@@ -81,17 +81,17 @@ impl Stats {
     }
 
     /// One record was accepted by `send`.
-    pub fn record_sent(&self) {
+    pub(super) fn record_sent(&self) {
         self.sent.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Takes back a `record_sent` whose record was refused after all (the producer closed).
-    pub fn unsend(&self) {
+    pub(super) fn unsend(&self) {
         self.sent.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// A batch was acknowledged; `latencies` holds each record's time from `send` to the ack.
-    pub fn batch_acked(
+    pub(super) fn batch_acked(
         &self,
         latencies: &[Duration],
         payload_bytes: u64,
@@ -115,7 +115,7 @@ impl Stats {
     /// `records` records of a batch failed for good for `reason` (a Kafka error name or a cause
     /// such as `delivery_timeout`); `timed_out` when the delivery timeout ran out (a longer one could
     /// have saved them).
-    pub fn batch_failed(&self, records: u64, reason: &str, timed_out: bool) {
+    pub(super) fn batch_failed(&self, records: u64, reason: &str, timed_out: bool) {
         add_to(&mut self.failed_by_reason.lock(), reason, records);
         if timed_out {
             self.failed_timed_out.fetch_add(records, Ordering::Relaxed);
@@ -124,33 +124,33 @@ impl Stats {
     }
 
     /// A produce request went out.
-    pub fn request_sent(&self) {
+    pub(super) fn request_sent(&self) {
         self.requests_in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A produce request that went out finished, answered or not.
-    pub fn request_finished(&self, report: &RequestReport<'_>) {
+    pub(super) fn request_finished(&self, report: &RequestReport<'_>) {
         self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
         self.requests.lock().finished(report);
     }
 
     /// The idempotent producer bumped its epoch.
-    pub fn epoch_bumped(&self) {
+    pub(super) fn epoch_bumped(&self) {
         self.epoch_bumps.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records the error that ends the run; only the first counts. Returns whether this was it.
-    pub fn set_fatal(&self, message: String) -> bool {
+    pub(super) fn set_fatal(&self, message: String) -> bool {
         self.fatal_error.set(message).is_ok()
     }
 
-    pub fn fatal_error(&self) -> Option<&str> {
+    pub(super) fn fatal_error(&self) -> Option<&str> {
         self.fatal_error.get().map(String::as_str)
     }
 
     /// The figures now; `buffered_bytes` comes from the memory pool, `producer` from the
     /// idempotent producer's state.
-    pub fn snapshot(
+    pub(super) fn snapshot(
         &self,
         buffered_bytes: u64,
         producer: Option<ProducerIdAndEpoch>,
@@ -179,7 +179,7 @@ impl Stats {
 
     /// The ack latencies of the records acknowledged since the previous call (or since the start),
     /// in microseconds; the next interval starts now.
-    pub fn end_interval(&self) -> Distribution {
+    pub(super) fn end_interval(&self) -> Distribution {
         self.ack_latency.lock().end_interval()
     }
 }

@@ -62,7 +62,7 @@ impl Backoff {
 
 /// What one attempt of a retried call came to.
 #[derive(Debug)]
-pub enum Attempt<T, E> {
+pub(crate) enum Attempt<T, E> {
     Done(T),
     /// Retrying cannot help.
     Fatal(E),
@@ -72,7 +72,7 @@ pub enum Attempt<T, E> {
 
 /// Why [`retry_until`] gave up.
 #[derive(Debug)]
-pub enum GaveUp<E> {
+pub(crate) enum GaveUp<E> {
     Fatal(E),
     /// The deadline passed; the last attempt's cause.
     Deadline(String),
@@ -81,7 +81,7 @@ pub enum GaveUp<E> {
 /// Calls `attempt` until it is done or fatal, pausing as `backoff` says between tries, and gives up
 /// with the last cause once the next pause would end after `deadline`: the one loop behind every
 /// call that is retried until a deadline (connecting, metadata, producer ids).
-pub async fn retry_until<T, E, F, Fut>(
+pub(crate) async fn retry_until<T, E, F, Fut>(
     mut backoff: Backoff,
     deadline: Instant,
     what: &str,

@@ -194,7 +194,7 @@ macro_rules! settings {
     )+) => {
         $(
             $(#[doc = $help])+
-            pub static $name: Setting<$type> = Setting {
+            pub(crate) static $name: Setting<$type> = Setting {
                 spec: Spec {
                     help: concat!($($help, "\n"),+),
                     $($field: $value,)*
@@ -205,7 +205,7 @@ macro_rules! settings {
         )+
 
         /// Every setting, in the order `--help` and the README list them.
-        pub static ALL: &[&dyn AnySetting] = &[$(&$name),+];
+        pub(crate) static ALL: &[&dyn AnySetting] = &[$(&$name),+];
     };
 }
 

@@ -10,7 +10,7 @@
 use std::fmt;
 
 /// The largest first answer we accept: ApiVersions responses are a few kilobytes.
-pub const FIRST_ANSWER_MAX: usize = 1024 * 1024;
+pub(super) const FIRST_ANSWER_MAX: usize = 1024 * 1024;
 
 /// How many of the first bytes a [`NotKafka`] error shows.
 const SHOWN: usize = 8;
@@ -49,7 +49,7 @@ impl fmt::Display for FirstBytes {
 
 /// Watches the bytes of a connection until its first answer has shown a plausible length.
 #[derive(Debug, Default)]
-pub struct FirstAnswer {
+pub(super) struct FirstAnswer {
     seen: [u8; SHOWN],
     len: usize,
 }
@@ -57,7 +57,7 @@ pub struct FirstAnswer {
 impl FirstAnswer {
     /// Looks at the next bytes read. `Ok(true)` once the answer looks like Kafka (stop watching),
     /// `Ok(false)` while more bytes are needed to tell.
-    pub fn inspect(&mut self, bytes: &[u8]) -> Result<bool, NotKafka> {
+    pub(super) fn inspect(&mut self, bytes: &[u8]) -> Result<bool, NotKafka> {
         let take = bytes.len().min(SHOWN - self.len);
         self.seen[self.len..self.len + take].copy_from_slice(&bytes[..take]);
         self.len += take;

@@ -32,7 +32,7 @@ pub(crate) struct InitProducerIdRequest {
 
 impl InitProducerIdRequest {
     /// What an idempotent (non-transactional) producer asks, as the Java client does.
-    pub fn idempotent() -> Self {
+    pub(crate) fn idempotent() -> Self {
         Self {
             transactional_id: None,
             transaction_timeout_ms: i32::MAX,

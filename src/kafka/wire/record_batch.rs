@@ -74,7 +74,7 @@ pub(crate) struct BatchWriter {
 
 impl BatchWriter {
     /// A new empty batch whose records are timestamped from `base_timestamp_ms` (ms since the epoch).
-    pub fn new(base_timestamp_ms: i64, capacity: usize) -> Self {
+    pub(crate) fn new(base_timestamp_ms: i64, capacity: usize) -> Self {
         let mut buf = Vec::with_capacity(capacity.max(HEADER_LEN + 64));
         buf.resize(HEADER_LEN, 0);
         Self {
@@ -86,27 +86,27 @@ impl BatchWriter {
         }
     }
 
-    pub fn record_count(&self) -> u32 {
+    pub(crate) fn record_count(&self) -> u32 {
         self.records
     }
 
     /// Sum of the key and value lengths of the records so far.
-    pub fn payload_bytes(&self) -> u64 {
+    pub(crate) fn payload_bytes(&self) -> u64 {
         self.payload_bytes
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.records == 0
     }
 
     /// Bytes the batch takes so far, header included (uncompressed).
-    pub fn encoded_len(&self) -> usize {
+    pub(crate) fn encoded_len(&self) -> usize {
         self.buf.len()
     }
 
     /// Appends a record created `timestamp_delta_ms` after the batch's base timestamp; returns the
     /// bytes it took.
-    pub fn append(&mut self, timestamp_delta_ms: i64, key: &[u8], value: &[u8]) -> usize {
+    pub(crate) fn append(&mut self, timestamp_delta_ms: i64, key: &[u8], value: &[u8]) -> usize {
         let offset_delta = self.records as i64;
         let key_len = key.len() as i64;
         let value_len = value.len() as i64;
@@ -138,7 +138,11 @@ impl BatchWriter {
 
     /// Closes the batch: compresses the records if asked, writes the header (with `producer`'s
     /// fields) and the CRC, and returns the wire bytes.
-    pub fn finish(self, compression: Compression, producer: ProducerState) -> io::Result<Bytes> {
+    pub(crate) fn finish(
+        self,
+        compression: Compression,
+        producer: ProducerState,
+    ) -> io::Result<Bytes> {
         assert!(self.records > 0, "an empty batch is never sent");
         let mut buf = match compression {
             Compression::None => self.buf,
