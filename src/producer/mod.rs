@@ -1,12 +1,13 @@
 //! The batching producer engine: the heart of the product.
 //!
-//! rskafka speaks the protocol; it has no record buffering, linger, memory bound or idempotence.
-//! This engine adds them the way the Java client and librdkafka do, over rskafka's connection layer:
+//! rskafka speaks the protocol, and its batch producer lingers, but it has no memory bound, no
+//! idempotence and one request at a time per partition. This engine does what the Java client and
+//! librdkafka do, over rskafka's connection layer:
 //!
 //! - [`ProducerHandle::send`] picks the partition ([`partitioner`]), takes the record's bytes from
 //!   the `buffer_memory` pool ([`memory`]; it waits only when the pool is empty — backpressure, never
-//!   a drop) and encodes the record straight into its partition's open batch ([`accumulator`],
-//!   [`record_batch`]).
+//!   a drop) and encodes the record straight into its partition's open batch ([`accumulator`], with
+//!   the record-batch format of `kafka::wire`).
 //! - One sender task per partition ([`sender`]) closes batches on `linger` or `batch_size`, hands
 //!   them to the sink of the leader's connection, retries retriable errors with backoff and fresh
 //!   metadata until `delivery_timeout` ([`errors`]), and reports each batch once: acked with
@@ -26,14 +27,13 @@
 //!   ends the run: it is recorded once in the snapshot, `send` refuses further records, and what was
 //!   not sent fails at once; what is in flight still ends acked or failed.
 //!
-//! Panics: release builds abort on panic (`panic = "abort"`), so the engine keeps no machinery to
-//! survive one — no supervisor task, no unwinding guard, no second book of
-//! records to fail after a sender died. A panic is a bug that ends the process; in debug builds and
-//! tests `close` re-raises a sender's panic. That leaves one ledger of records (the counters in
-//! [`stats`], where each record is settled exactly once) and one of bytes (the memory pool).
+//! Panics: release builds abort on panic (`panic = "abort"`): a panic is a bug that ends the
+//! process; in debug builds and tests `close` re-raises a sender's panic. The engine keeps one ledger
+//! of records (the counters in [`stats`], where each record is settled exactly once) and one of
+//! bytes (the memory pool).
 //!
-//! `acks` is honoured for `all` and `1`; `0` runs as `1` (rskafka's connection waits for every
-//! answer), and idempotence always writes `all`.
+//! `acks` is `all` or `1` (fire-and-forget is refused where settings are validated); idempotence
+//! always writes `all`.
 
 mod accumulator;
 pub mod delivery;
