@@ -8,6 +8,11 @@
 //!
 //! Batches are numbered in the order they open, which is the order the sender keeps them in
 //! through retries.
+//!
+//! A partition costs memory only for the records it holds: a batch's buffer starts with room for
+//! its first record and grows with the batch, so an idle or slow partition of a topic of thousands
+//! keeps a few hundred bytes, not a `batch_size` reservation each, and the memory pool's count is
+//! the memory really held (see [`record_charge`]).
 
 use std::{collections::VecDeque, time::SystemTime};
 
@@ -17,15 +22,17 @@ use tokio::{sync::Notify, time::Instant};
 use super::record_batch::{max_record_len, BatchWriter, HEADER_LEN};
 
 /// Copies of a record the engine holds at worst: its batch, and the request buffer rskafka's
-/// connection writes from while the request waits for the socket.
+/// connection writes from while the request waits for the socket. The same factor covers an open
+/// batch, whose buffer and latency slots grow by doubling (up to twice their length) while no
+/// request holds its records; a closed batch's buffer is its exact length.
 const COPIES: usize = 2;
 
-/// The memory a record is charged, reserved before it is encoded: its largest encoded size once
-/// per copy, plus its latency slot. The few bytes by which the bound exceeds the exact size stay
-/// with the batch and come back when it settles, so `send` gives nothing back per record (giving
-/// back memory takes the pool's lock).
+/// The memory a record is charged, reserved before it is encoded: its largest encoded size and its
+/// latency slot, once per copy. The few bytes by which the bound exceeds the exact size stay with
+/// the batch and come back when it settles, so `send` gives nothing back per record (giving back
+/// memory takes the pool's lock).
 pub(crate) fn record_charge(key: &[u8], value: &[u8]) -> usize {
-    COPIES * max_record_len(key.len(), value.len()) + std::mem::size_of::<u32>()
+    COPIES * (max_record_len(key.len(), value.len()) + std::mem::size_of::<u32>())
 }
 
 /// Records of one partition on their way into a batch.
@@ -43,14 +50,15 @@ pub(crate) struct OpenBatch {
 }
 
 impl OpenBatch {
-    fn new(seq: u64, now: Instant, capacity: usize) -> Self {
+    /// An empty batch with room for `first_record` bytes of records.
+    fn new(seq: u64, now: Instant, first_record: usize) -> Self {
         let wall_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         Self {
             seq,
-            writer: BatchWriter::new(wall_ms, capacity),
+            writer: BatchWriter::new(wall_ms, HEADER_LEN + first_record),
             opened_at: now,
             send_offsets_us: Vec::new(),
             memory: 0,
@@ -87,7 +95,6 @@ pub(crate) struct PartitionQueue {
     /// Wakes the partition's sender: a batch opened or closed, or the producer is closing.
     pub wake: Notify,
     batch_size: usize,
-    initial_capacity: usize,
 }
 
 /// The queue no longer takes records (the producer is closed).
@@ -100,8 +107,6 @@ impl PartitionQueue {
             buffers: Mutex::new(Buffers::default()),
             wake: Notify::new(),
             batch_size: batch_size.max(HEADER_LEN + 1),
-            // Room for a full batch, but never a huge up-front reservation.
-            initial_capacity: batch_size.min(4 * 1024 * 1024),
         }
     }
 
@@ -132,7 +137,7 @@ impl PartitionQueue {
             if buffers.open.is_none() {
                 let seq = buffers.next_seq;
                 buffers.next_seq += 1;
-                buffers.open = Some(OpenBatch::new(seq, now, self.initial_capacity));
+                buffers.open = Some(OpenBatch::new(seq, now, record_len));
                 wake = true;
             }
             let open = buffers.open.as_mut().expect("opened above");
@@ -224,6 +229,23 @@ mod tests {
         }
         assert_eq!(records, 30);
         assert!(sizes.len() >= 4, "{sizes:?}");
+    }
+
+    #[test]
+    fn a_batch_holds_no_more_memory_than_its_records_were_charged() {
+        let queue = PartitionQueue::new(1 << 20);
+        let now = Instant::now();
+        for i in 0..5_000u32 {
+            let key = i.to_string();
+            let value = [7; 60];
+            let charge = record_charge(key.as_bytes(), &value);
+            queue.append(key.as_bytes(), &value, charge, now).unwrap();
+            let buffers = queue.buffers.lock();
+            let open = buffers.open.as_ref().expect("one batch holds them all");
+            let held = open.writer.allocated()
+                + open.send_offsets_us.capacity() * std::mem::size_of::<u32>();
+            assert!(held <= open.memory, "record {i}: {held} > {}", open.memory);
+        }
     }
 
     #[test]

@@ -73,9 +73,10 @@ pub(crate) struct BatchWriter {
 }
 
 impl BatchWriter {
-    /// A new empty batch whose records are timestamped from `base_timestamp_ms` (ms since the epoch).
+    /// A new empty batch whose records are timestamped from `base_timestamp_ms` (ms since the epoch),
+    /// with room for `capacity` bytes (header included) before its buffer grows.
     pub(crate) fn new(base_timestamp_ms: i64, capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity.max(HEADER_LEN + 64));
+        let mut buf = Vec::with_capacity(capacity.max(HEADER_LEN));
         buf.resize(HEADER_LEN, 0);
         Self {
             buf,
@@ -102,6 +103,12 @@ impl BatchWriter {
     /// Bytes the batch takes so far, header included (uncompressed).
     pub(crate) fn encoded_len(&self) -> usize {
         self.buf.len()
+    }
+
+    /// Bytes the batch's buffer holds (its capacity, not its length).
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Appends a record created `timestamp_delta_ms` after the batch's base timestamp; returns the
@@ -137,7 +144,8 @@ impl BatchWriter {
     }
 
     /// Closes the batch: compresses the records if asked, writes the header (with `producer`'s
-    /// fields) and the CRC, and returns the wire bytes.
+    /// fields) and the CRC, and returns the wire bytes, holding no more memory than their length
+    /// (the buffer grew by doubling; a closed batch may wait a while for its request).
     pub(crate) fn finish(
         self,
         compression: Compression,
@@ -153,6 +161,7 @@ impl BatchWriter {
                 out
             }
         };
+        buf.shrink_to_fit();
         let batch_length = (buf.len() - 12) as i32;
         let header = &mut buf[..HEADER_LEN];
         header[0..8].copy_from_slice(&0i64.to_be_bytes()); // baseOffset: the broker assigns it
