@@ -36,6 +36,7 @@
 //! answer), and idempotence always writes `all`.
 
 mod accumulator;
+mod conditions;
 pub mod delivery;
 pub(crate) mod errors;
 mod idempotence;
