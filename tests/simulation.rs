@@ -264,6 +264,10 @@ struct SimLink {
 }
 
 impl BrokerLink for SimLink {
+    fn address(&self) -> &str {
+        "simulated:9092"
+    }
+
     fn produce(
         &self,
         request: BrokerRequest,

@@ -26,17 +26,33 @@ pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(5);
 /// What a condition is: its family and the broker's error name or the client's cause.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Condition {
-    pub what: &'static str,
-    pub code: String,
+    pub(super) what: &'static str,
+    pub(super) code: String,
 }
 
 impl Condition {
     /// Attempts that failed with `code` and are retried.
-    pub fn retried(code: &str) -> Self {
+    pub(super) fn retried(code: &str) -> Self {
         Self {
             what: "retried",
             code: code.to_owned(),
         }
+    }
+
+    /// Batches the topic refused as too large, split and resent. The topic's limit does not go
+    /// away when a half is delivered, so this lasts until the run ends; and it is news, not a
+    /// warning: the one warning is the advice on `--batch-size`, given with the first half
+    /// delivered.
+    pub(super) fn split() -> Self {
+        Self {
+            what: "split",
+            code: "MESSAGE_TOO_LARGE".to_owned(),
+        }
+    }
+
+    /// Whether a delivered batch of a partition it held back ends it there.
+    fn cleared_by_delivery(&self) -> bool {
+        self.what != "split"
     }
 }
 
@@ -65,10 +81,28 @@ pub(crate) enum Line {
 impl Line {
     /// Writes the line at the level it deserves: warnings while records wait, information when
     /// they flow again.
-    pub fn log(&self, topic: &str) {
-        match self {
-            Line::Started { .. } | Line::Lasting { .. } => tracing::warn!(topic, "{self}"),
-            Line::Ended { .. } => tracing::info!(topic, "{self}"),
+    pub(super) fn log(&self, topic: &str) {
+        let (condition, partitions, attempts) = match self {
+            Line::Started { condition, .. } => (condition, 1, 1),
+            Line::Lasting {
+                condition,
+                partitions,
+                attempts,
+                ..
+            }
+            | Line::Ended {
+                condition,
+                partitions,
+                attempts,
+                ..
+            } => (condition, *partitions, *attempts),
+        };
+        let code = condition.code.as_str();
+        let waiting = matches!(self, Line::Started { .. } | Line::Lasting { .. });
+        if waiting && condition.cleared_by_delivery() {
+            tracing::warn!(topic, code, partitions, attempts, "{self}");
+        } else {
+            tracing::info!(topic, code, partitions, attempts, "{self}");
         }
     }
 }
@@ -162,13 +196,14 @@ struct Episode {
 /// The conditions of one run.
 #[derive(Debug, Default)]
 pub(crate) struct ConditionLog {
-    any: AtomicBool,
+    /// A condition that a delivery can end is active.
+    clearable: AtomicBool,
     active: Mutex<BTreeMap<Condition, Episode>>,
 }
 
 impl ConditionLog {
     /// An attempt for `partition` met `condition`: the line to log now, if one is due.
-    pub fn hit(
+    pub(super) fn hit(
         &self,
         condition: Condition,
         partition: i32,
@@ -176,7 +211,9 @@ impl ConditionLog {
         now: Instant,
     ) -> Option<Line> {
         let mut active = self.active.lock();
-        self.any.store(true, Ordering::Relaxed);
+        if condition.cleared_by_delivery() {
+            self.clearable.store(true, Ordering::Relaxed);
+        }
         if let Some(episode) = active.get_mut(&condition) {
             episode.waiting.insert(partition);
             episode.touched.insert(partition);
@@ -210,15 +247,15 @@ impl ConditionLog {
     }
 
     /// `partition` delivered a batch: the conditions that held nothing else back are over.
-    pub fn cleared(&self, partition: i32, now: Instant) -> Vec<Line> {
-        if !self.any.load(Ordering::Relaxed) {
+    pub(super) fn cleared(&self, partition: i32, now: Instant) -> Vec<Line> {
+        if !self.clearable.load(Ordering::Relaxed) {
             return Vec::new();
         }
         let mut active = self.active.lock();
         let mut ended = Vec::new();
         active.retain(|condition, episode| {
             episode.waiting.remove(&partition);
-            if !episode.waiting.is_empty() {
+            if !episode.waiting.is_empty() || !condition.cleared_by_delivery() {
                 return true;
             }
             ended.push(Line::Ended {
@@ -229,14 +266,17 @@ impl ConditionLog {
             });
             false
         });
-        self.any.store(!active.is_empty(), Ordering::Relaxed);
+        self.clearable.store(
+            active.keys().any(Condition::cleared_by_delivery),
+            Ordering::Relaxed,
+        );
         ended
     }
 
     /// The run ended with these conditions still active: how far each got, as a lasting line.
-    pub fn close(&self, now: Instant) -> Vec<Line> {
+    pub(super) fn close(&self, now: Instant) -> Vec<Line> {
         let mut active = self.active.lock();
-        self.any.store(false, Ordering::Relaxed);
+        self.clearable.store(false, Ordering::Relaxed);
         std::mem::take(&mut *active)
             .into_iter()
             .map(|(condition, episode)| Line::Lasting {
@@ -321,6 +361,30 @@ mod tests {
             .to_string()
             .starts_with("NETWORK_EXCEPTION goes on: 1 partition(s)"));
         assert!(log.cleared(3, t0).is_empty(), "closed");
+    }
+
+    #[test]
+    fn splitting_lasts_through_deliveries_until_the_run_ends() {
+        let log = ConditionLog::default();
+        let t0 = Instant::now();
+        let mut lines = Vec::new();
+        for i in 0..2_299u64 {
+            let at = t0 + Duration::from_millis(i * 3);
+            let partition = (i % 6) as i32;
+            lines.extend(log.hit(Condition::split(), partition, String::new, at));
+            lines.extend(log.cleared(partition, at));
+        }
+        let end = t0 + Duration::from_millis(2_299 * 3);
+        assert_eq!(
+            lines.len(),
+            2,
+            "a start and one line after five seconds: {lines:#?}"
+        );
+        let left = log.close(end);
+        assert_eq!(left.len(), 1);
+        assert!(left[0]
+            .to_string()
+            .starts_with("MESSAGE_TOO_LARGE goes on: 6 partition(s), 2,299 attempt(s)"));
     }
 
     #[test]

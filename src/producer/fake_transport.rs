@@ -179,6 +179,10 @@ struct FakeLink {
 }
 
 impl BrokerLink for FakeLink {
+    fn address(&self) -> &str {
+        "fake:9092"
+    }
+
     /// Each partition of the request waits for its own answer; the request is answered when all
     /// are, and fails as a whole when any attempt failed (a lost connection fails them all).
     fn produce(
