@@ -644,13 +644,16 @@ impl PartitionSender {
             return false;
         };
         let pause = retry_pause(self.partition, batch.order, batch.attempts).min(left);
+        // A sequence fault behind an earlier failure of the partition is that failure's echo
+        // (a batch pipelined behind one that failed): the earlier one is what gets told.
+        let mut echo = false;
         if let Kind::Sequence(fault) = error.kind {
             let resequenced = batch.producer != sent_as;
             let earlier_pending = self.retry.iter().any(|b| b.order < batch.order);
-            let explained = resequenced
+            echo = resequenced
                 || self.reset_pending
                 || (fault == SequenceFault::OutOfOrder && earlier_pending);
-            if !explained {
+            if !echo {
                 tracing::debug!(
                     topic = %self.shared.topic,
                     partition = self.partition,
@@ -671,11 +674,16 @@ impl PartitionSender {
             %error,
             "produce request failed; will retry"
         );
-        self.report(
-            Condition::retried(&error.code),
-            || error.detail.clone(),
-            now,
-        );
+        if !echo {
+            let detail = || match error.kind {
+                Kind::Sequence(_) => {
+                    "the broker lost track of this producer's sequence; bumping the epoch"
+                        .to_owned()
+                }
+                _ => error.detail.clone(),
+            };
+            self.report(Condition::retried(&error.code), detail, now);
+        }
         self.hold(batch);
         self.retry_at = now + pause;
         true
