@@ -16,7 +16,9 @@
 //! request left (its delivery timeout passed) is not sent. When an answer asks the client to hold
 //! back (a quota's throttle time), the sink sends nothing more on the connection until then, as
 //! KIP-219 asks and the Java client does by muting the connection; the time held goes to the stats
-//! and the episode to [`super::throttling`].
+//! and the episode to [`super::throttling`]. While the broker throttles, each of its connections
+//! carries one request at a time (the broker reads a request sent behind a throttled one only after
+//! that one's throttle time, which could be after the connection's session ended).
 //!
 //! A connection is replaced before its SASL session ends (see the cluster's `broker`): nothing is
 //! sent on one past that point. Batches still waiting in its sink then (held back by a throttle, or
@@ -212,10 +214,15 @@ async fn run(
                 let _ = submission.reply.send(Err(AttemptError::renewed()));
             }
         }
-        while in_flight.len() < limits.max_in_flight
-            && !pending.is_empty()
-            && throttled_until.is_none()
-        {
+        // While its broker throttles, a connection carries one request at a time: the broker
+        // leaves a request sent behind a throttled one unread until that one's throttle time is
+        // over, and a few of those in a row could reach it after the connection's session ended.
+        let max_in_flight = if books.throttling.active(broker) {
+            1
+        } else {
+            limits.max_in_flight
+        };
+        while in_flight.len() < max_in_flight && !pending.is_empty() && throttled_until.is_none() {
             let (batches, replies) = next_request(&mut pending, &limits);
             let answer = link.produce(BrokerRequest {
                 timeout_ms,

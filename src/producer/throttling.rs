@@ -82,6 +82,11 @@ impl Throttling {
         }
     }
 
+    /// Whether `broker` is throttling this producer now.
+    pub(super) fn active(&self, broker: i32) -> bool {
+        self.brokers.lock().contains_key(&broker)
+    }
+
     /// When the next episode could end, for the sinks to look again then.
     pub(super) fn next_end(&self, broker: i32) -> Option<Instant> {
         self.brokers
