@@ -15,8 +15,8 @@
 #   2. `disruptive::…` (they stop and kill brokers) but the leader moves, alone and one at a time;
 #   3. `disruptive::three_brokers::…` on the three-broker stack (LOCAL_STACK_BROKERS=3), which this
 #      script starts after taking the single-broker stack down, and takes down at the end;
-#   4. `managed::…` (managed-Kafka conditions: SASL sessions that end every 10 s) on a single-broker
-#      stack of its own (.local-stack-managed, LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000);
+#   4. `managed::…` (managed-Kafka conditions: SASL sessions that end every 10 s, a produce quota on
+#      the stack's user) on a single-broker stack of its own, one test at a time (.local-stack-managed, LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000);
 #   5. the end-to-end tests (`producer_binary::`) against the oldest and the newest Kafka this project
 #      supports (COMPAT_KAFKA_VERSIONS), each on a fresh single-broker stack of that version in a state
 #      folder of its own (.local-stack-compat/VERSION), taken down after its run.
@@ -65,7 +65,7 @@ cargo test --locked --test it -- --include-ignored --test-threads=1 "${show_outp
   disruptive::three_brokers::
 scripts/local-stack.sh down
 
-echo "==> managed-Kafka conditions: SASL sessions that end every 10 s"
+echo "==> managed-Kafka conditions: SASL sessions that end every 10 s, a produce quota"
 (
   export LOCAL_STACK_BROKERS=1 LOCAL_STACK_DIR="$PWD/.local-stack-managed"
   export LOCAL_STACK_KAFKA_CONFIG="connections.max.reauth.ms=10000"

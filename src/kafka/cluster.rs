@@ -40,7 +40,8 @@ pub(crate) struct BrokerLink {
 }
 
 impl BrokerLink {
-    fn fresh(&self, now: Instant) -> bool {
+    /// Whether new requests may still go on this connection at `now` (see [`Cluster::broker`]).
+    pub(crate) fn fresh(&self, now: Instant) -> bool {
         self.renew_at.is_none_or(|at| now < at)
     }
 }

@@ -165,6 +165,10 @@ pub struct StatsSnapshot {
     pub requests: RequestFigures,
     /// Produce requests sent and not yet answered.
     pub requests_in_flight: u64,
+    /// How long broker connections held their requests back because their broker asked (quota
+    /// throttling, KIP-219), summed over connections: two brokers throttling for a whole second
+    /// make two seconds.
+    pub throttled: Duration,
     /// Times the idempotent producer bumped its epoch (or took a new producer id) and reset sequences.
     pub epoch_bumps: u64,
     /// The idempotent producer's id and epoch; `None` without idempotence.

@@ -50,6 +50,9 @@ pub enum Kind {
     /// `MESSAGE_TOO_LARGE` / `RECORD_LIST_TOO_LARGE`: split the batch, or fail a single record.
     TooLarge,
     Sequence(SequenceFault),
+    /// Not sent: the connection was due for renewal before the request left; the batch goes to
+    /// the new connection as if never dispatched.
+    Renewed,
     /// Anything else; its code is its reason.
     Other,
 }
@@ -161,6 +164,16 @@ impl AttemptError {
         }
     }
 
+    /// The batch's connection is due for renewal (its SASL session nears its end) and the batch
+    /// was not sent on it.
+    pub fn renewed() -> Self {
+        Self::new(
+            "CONNECTION_RENEWED",
+            "not sent: the connection was due for renewal",
+            Kind::Renewed,
+        )
+    }
+
     /// The batch's delivery timeout passed while its request was in flight. The request goes on
     /// (the connection is fine, other partitions' batches ride in it); its answer for this batch no
     /// longer matters, and whether the broker wrote it is unknown.
@@ -252,7 +265,7 @@ impl AttemptError {
     /// How the cause reads inside a `delivery_timeout (…)` reason.
     pub fn cause(&self) -> Cause {
         match self.kind {
-            Kind::Unavailable => Cause::Unavailable,
+            Kind::Unavailable | Kind::Renewed => Cause::Unavailable,
             Kind::TopicMissing => Cause::TopicMissing,
             Kind::TooLarge | Kind::Sequence(_) | Kind::Other => Cause::Code(self.code.clone()),
         }

@@ -99,6 +99,8 @@ struct State {
     next_producer_id: i64,
     invalidations: Vec<Refresh>,
     requests: u64,
+    /// Connections below this number are due for renewal: nothing new may go on them.
+    fresh_from: u64,
 }
 
 #[derive(Debug)]
@@ -125,6 +127,7 @@ impl FakeTransport {
                 next_producer_id: 1_000,
                 invalidations: Vec::new(),
                 requests: 0,
+                fresh_from: 0,
             }),
             arrived: Notify::new(),
         });
@@ -167,6 +170,14 @@ impl FakeTransport {
         self.state().partitions = partitions;
     }
 
+    /// The current connection is due for renewal (its SASL session nears its end): lookups return
+    /// a new one, and the old one refuses new requests.
+    pub(crate) fn renew_connection(&self) {
+        let mut state = self.state();
+        state.connection += 1;
+        state.fresh_from = state.connection;
+    }
+
     /// Everything the senders asked to forget, in order.
     pub(crate) fn invalidations(&self) -> Vec<Refresh> {
         self.state().invalidations.clone()
@@ -179,6 +190,14 @@ struct FakeLink {
 }
 
 impl BrokerLink for FakeLink {
+    fn address(&self) -> &str {
+        "fake:9092"
+    }
+
+    fn fresh(&self) -> bool {
+        self.connection >= self.transport.state().fresh_from
+    }
+
     /// Each partition of the request waits for its own answer; the request is answered when all
     /// are, and fails as a whole when any attempt failed (a lost connection fails them all).
     fn produce(

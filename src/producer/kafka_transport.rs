@@ -19,11 +19,11 @@ use super::{
 };
 use crate::{
     kafka::{
-        cluster::{AnyBrokerError, Cluster},
+        cluster::{self, AnyBrokerError, Cluster},
         metadata::{self, topic_layout, LayoutError, TopicLayout},
         producer_id,
         wire::produce::{self, ProduceRequest},
-        BrokerConnection, Kafka, KafkaError, ProducerIdAndEpoch,
+        Kafka, KafkaError, ProducerIdAndEpoch,
     },
     support::backoff::Backoff,
 };
@@ -187,12 +187,12 @@ impl Transport for KafkaTransport {
             };
             match self.cluster().broker(broker_id, &address).await {
                 Ok(link) => Ok(Leader {
-                    broker: broker_id,
+                    broker: link.broker_id,
                     connection: link.generation,
                     link: Arc::new(KafkaLink {
-                        connection: link.connection,
                         topic: Arc::clone(&self.topic),
                         acks: self.acks,
+                        link,
                     }),
                 }),
                 Err(error) => {
@@ -244,17 +244,25 @@ impl Transport for KafkaTransport {
 
 /// Produce requests for one topic on one broker connection.
 struct KafkaLink {
-    connection: Arc<BrokerConnection>,
+    link: cluster::BrokerLink,
     topic: Arc<str>,
     acks: i16,
 }
 
 impl BrokerLink for KafkaLink {
+    fn address(&self) -> &str {
+        &self.link.address
+    }
+
+    fn fresh(&self) -> bool {
+        self.link.fresh(tokio::time::Instant::now())
+    }
+
     fn produce(
         &self,
         request: BrokerRequest,
     ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>> {
-        let connection = Arc::clone(&self.connection);
+        let connection = Arc::clone(&self.link.connection);
         let topic = Arc::clone(&self.topic);
         let acks = self.acks;
         Box::pin(async move {

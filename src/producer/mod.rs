@@ -36,6 +36,7 @@
 //! always writes `all`.
 
 mod accumulator;
+mod conditions;
 pub mod delivery;
 pub(crate) mod errors;
 mod idempotence;
@@ -45,6 +46,7 @@ pub mod partitioner;
 mod sender;
 mod sink;
 mod stats;
+mod throttling;
 mod transport;
 
 pub(crate) use crate::kafka::wire::record_batch;
@@ -155,16 +157,21 @@ impl Producer {
         identity: Option<ProducerIdAndEpoch>,
     ) -> Self {
         let settings = settings.clone();
+        let stats = Arc::new(stats::Stats::new());
         let shared = Arc::new(Shared {
             topic: Arc::from(topic),
-            sinks: sink::Sinks::new(sink::SinkLimits {
-                max_in_flight: settings.max_in_flight.get(),
-                max_request_size: settings.max_request_size.get(),
-                request_timeout: settings.request_timeout,
-                topic_len: topic.len(),
-            }),
+            sinks: sink::Sinks::new(
+                sink::SinkLimits {
+                    max_in_flight: settings.max_in_flight.get(),
+                    max_request_size: settings.max_request_size.get(),
+                    request_timeout: settings.request_timeout,
+                    topic_len: topic.len(),
+                },
+                Arc::clone(&stats),
+            ),
             transport,
-            stats: stats::Stats::new(),
+            stats,
+            conditions: Default::default(),
             memory: memory::MemoryPool::new(settings.buffer_memory.get()),
             partitioner: Partitioner::new(settings.partitioner),
             partitions: RwLock::new(Vec::new()),
@@ -213,6 +220,10 @@ impl Producer {
             }
         }
         self.shared.sinks.close();
+        self.shared.sinks.report_end();
+        for line in self.shared.conditions.close(Instant::now()) {
+            line.log(&self.shared.topic);
+        }
         self.shared.memory.close();
         snapshot(&self.shared)
     }

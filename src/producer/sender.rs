@@ -59,6 +59,7 @@ use tracing::Level;
 
 use super::{
     accumulator::{OpenBatch, PartitionQueue, Take},
+    conditions::{Condition, ConditionLog},
     delivery::RequestReport,
     errors::{AttemptError, Cause, Kind, SequenceFault},
     idempotence::{sequence_after, Bump, Identity, PartitionSequence},
@@ -107,7 +108,9 @@ pub(crate) struct Shared {
     pub transport: Arc<dyn Transport>,
     /// The per-broker sinks the partitions' batches travel through.
     pub sinks: Sinks,
-    pub stats: Stats,
+    pub stats: Arc<Stats>,
+    /// What holds records back, told once when it starts and once when it ends.
+    pub conditions: ConditionLog,
     pub memory: MemoryPool,
     pub partitioner: Partitioner,
     /// One queue per partition, indexed by partition id; grows when partitions are added.
@@ -547,6 +550,15 @@ impl PartitionSender {
             Ok(answer) => AttemptError::from_broker(answer.error.expect("an error")),
             Err(error) => error,
         };
+        if error.kind == Kind::Renewed {
+            // Nothing was sent: the batch goes to the new connection as if it never left.
+            self.shared.stats.request_unsent();
+            let mut batch = batch;
+            batch.attempts -= 1;
+            self.hold(batch);
+            self.retry_at = Instant::now();
+            return;
+        }
         let will_retry = self.failed(batch, &error, leader.as_ref(), sent_as).await;
         if let Some(request) = request {
             self.shared.stats.request_finished(&RequestReport {
@@ -586,13 +598,20 @@ impl PartitionSender {
         if error.kind == Kind::TooLarge && batch.records > 1 && !self.shared.fatal() {
             match self.halves(&batch) {
                 Ok(halves) => {
-                    tracing::info!(
+                    tracing::debug!(
                         topic = %self.shared.topic,
                         partition = self.partition,
                         records = batch.records,
                         bytes = batch.encoded_len,
                         "the topic refused a batch as too large; sending it in two halves"
                     );
+                    let detail = || {
+                        format!(
+                            "the topic refused a batch of {} bytes as too large; sending it in two halves",
+                            batch.encoded_len
+                        )
+                    };
+                    self.report(Condition::split(), detail, now);
                     // The halves hold the batch's memory and sequence numbers between them.
                     for half in halves {
                         self.hold(half);
@@ -625,14 +644,17 @@ impl PartitionSender {
             return false;
         };
         let pause = retry_pause(self.partition, batch.order, batch.attempts).min(left);
+        // A sequence fault behind an earlier failure of the partition is that failure's echo
+        // (a batch pipelined behind one that failed): the earlier one is what gets told.
+        let mut echo = false;
         if let Kind::Sequence(fault) = error.kind {
             let resequenced = batch.producer != sent_as;
             let earlier_pending = self.retry.iter().any(|b| b.order < batch.order);
-            let explained = resequenced
+            echo = resequenced
                 || self.reset_pending
                 || (fault == SequenceFault::OutOfOrder && earlier_pending);
-            if !explained {
-                tracing::warn!(
+            if !echo {
+                tracing::debug!(
                     topic = %self.shared.topic,
                     partition = self.partition,
                     producer_id = sent_as.producer_id,
@@ -644,7 +666,7 @@ impl PartitionSender {
                 self.reset_pending = true;
             }
         }
-        tracing::warn!(
+        tracing::debug!(
             topic = %self.shared.topic,
             partition = self.partition,
             records = batch.records,
@@ -652,6 +674,16 @@ impl PartitionSender {
             %error,
             "produce request failed; will retry"
         );
+        if !echo {
+            let detail = || match error.kind {
+                Kind::Sequence(_) => {
+                    "the broker lost track of this producer's sequence; bumping the epoch"
+                        .to_owned()
+                }
+                _ => error.detail.clone(),
+            };
+            self.report(Condition::retried(&error.code), detail, now);
+        }
         self.hold(batch);
         self.retry_at = now + pause;
         true
@@ -729,7 +761,7 @@ impl PartitionSender {
             return;
         };
         if self.acked_end != Some(sequence.next()) {
-            tracing::info!(
+            tracing::debug!(
                 topic = %self.shared.topic,
                 partition = self.partition,
                 "no later batch proved an expired batch written; bumping the epoch"
@@ -898,8 +930,11 @@ impl PartitionSender {
                 );
             }
         }
+        for line in self.shared.conditions.cleared(self.partition, now) {
+            line.log(&self.shared.topic);
+        }
         if batch.attempts > 1 {
-            tracing::info!(
+            tracing::debug!(
                 topic = %self.shared.topic,
                 partition = self.partition,
                 records = batch.records,
@@ -912,6 +947,18 @@ impl PartitionSender {
             self.log_keys(&batch, answer.base_offset);
         }
         self.shared.memory.release(batch.memory);
+    }
+
+    /// Tells the run's condition log that an attempt of this partition met `condition`, logging
+    /// the line it asks for, if any.
+    fn report(&self, condition: Condition, detail: impl FnOnce() -> String, now: Instant) {
+        if let Some(line) = self
+            .shared
+            .conditions
+            .hit(condition, self.partition, detail, now)
+        {
+            line.log(&self.shared.topic);
+        }
     }
 
     /// One debug line per record, as the original Go producer logged them.
@@ -954,17 +1001,30 @@ impl PartitionSender {
         self.fail_raw(batch.memory, batch.records, reason, timed_out);
     }
 
+    /// Fails records for good. The first failure for each reason is an error line at once; the
+    /// rest are counted in the summary (and logged at debug level).
     fn fail_raw(&self, memory: usize, records: u32, reason: &str, timed_out: bool) {
-        tracing::error!(
-            topic = %self.shared.topic,
-            partition = self.partition,
-            records,
-            error = reason,
-            "records failed"
-        );
-        self.shared
+        let first = self
+            .shared
             .stats
             .batch_failed(u64::from(records), reason, timed_out);
+        if first {
+            tracing::error!(
+                topic = %self.shared.topic,
+                partition = self.partition,
+                records,
+                error = reason,
+                "records failed (further failures for this reason are counted in the summary; each at -v)"
+            );
+        } else {
+            tracing::debug!(
+                topic = %self.shared.topic,
+                partition = self.partition,
+                records,
+                error = reason,
+                "records failed"
+            );
+        }
         if let Some(tap) = self.shared.tap.get() {
             tap.failed(self.partition, records, reason);
         }

@@ -611,6 +611,32 @@ async fn a_throttled_answer_holds_the_whole_connection() {
     second.ack(0);
     let snap = close_acking(producer, &fake).await;
     assert_eq!((snap.acked, snap.failed), (2, 0));
+    assert_eq!(snap.throttled, MS(500), "the time held is in the books");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_held_past_its_connections_renewal_goes_out_on_the_new_one() {
+    let (producer, handle, fake) = start(2, &settings());
+    send(&handle, ids_for(0, 2, 0, 1)[0]).await;
+    let first = fake.next_request().await;
+    let old = first.connection;
+    first.ack_throttled(0, MS(500));
+    // Held by the throttle on the old connection, which then comes due for renewal.
+    send(&handle, ids_for(1, 2, 0, 1)[0]).await;
+    idle().await;
+    fake.renew_connection();
+    let second = fake.next_request().await;
+    assert_eq!(second.partition, 1);
+    assert_ne!(second.connection, old, "never sent on the old connection");
+    second.ack(0);
+    let snap = close_acking(producer, &fake).await;
+    assert_eq!((snap.acked, snap.failed), (2, 0));
+    assert!(
+        snap.requests.errors_by_reason.is_empty(),
+        "a batch not sent is no failed request: {:?}",
+        snap.requests.errors_by_reason
+    );
+    assert_eq!(fake.sent().len(), 2);
 }
 
 #[tokio::test(start_paused = true)]

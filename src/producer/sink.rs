@@ -15,7 +15,15 @@
 //! every partition in it, as a lost connection does. A batch whose sender stopped waiting before the
 //! request left (its delivery timeout passed) is not sent. When an answer asks the client to hold
 //! back (a quota's throttle time), the sink sends nothing more on the connection until then, as
-//! KIP-219 asks and the Java client does by muting the connection.
+//! KIP-219 asks and the Java client does by muting the connection; the time held goes to the stats
+//! and the episode to [`super::throttling`]. While the broker throttles, each of its connections
+//! carries one request at a time (the broker reads a request sent behind a throttled one only after
+//! that one's throttle time, which could be after the connection's session ended).
+//!
+//! A connection is replaced before its SASL session ends (see the cluster's `broker`): nothing is
+//! sent on one past that point. Batches still waiting in its sink then (held back by a throttle, or
+//! behind a full pipeline) go back to their senders unsent, which hand them to the new
+//! connection's sink once the old connection's requests have answered.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -35,6 +43,8 @@ use tokio::{
 
 use super::{
     errors::AttemptError,
+    stats::Stats,
+    throttling::Throttling,
     transport::{BrokerLink, BrokerRequest, Leader, PartitionAnswer},
 };
 use crate::kafka::wire::produce::{PARTITION_OVERHEAD, REQUEST_OVERHEAD};
@@ -62,14 +72,29 @@ struct Submission {
 #[derive(Debug)]
 pub(crate) struct Sinks {
     limits: SinkLimits,
+    books: Arc<Books>,
     by_broker: Mutex<HashMap<i32, (u64, mpsc::UnboundedSender<Submission>)>>,
+    /// Sinks started so far: each sink's number in the stats' throttle books.
+    started: std::sync::atomic::AtomicU64,
+}
+
+/// Where sinks report throttling: the time held to the stats, the episodes to the log.
+#[derive(Debug)]
+struct Books {
+    stats: Arc<Stats>,
+    throttling: Throttling,
 }
 
 impl Sinks {
-    pub(super) fn new(limits: SinkLimits) -> Self {
+    pub(super) fn new(limits: SinkLimits, stats: Arc<Stats>) -> Self {
         Self {
             limits,
+            books: Arc::new(Books {
+                stats,
+                throttling: Throttling::default(),
+            }),
             by_broker: Mutex::new(HashMap::new()),
+            started: Default::default(),
         }
     }
 
@@ -98,7 +123,19 @@ impl Sinks {
         };
         if let Some(submission) = rejected {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(Arc::clone(&leader.link), self.limits, rx));
+            let number = self
+                .started
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::spawn(run(
+                Connection {
+                    broker: leader.broker,
+                    number,
+                    link: Arc::clone(&leader.link),
+                },
+                self.limits,
+                Arc::clone(&self.books),
+                rx,
+            ));
             let _ = tx.send(submission);
             by_broker.insert(leader.broker, (leader.connection, tx));
         }
@@ -114,6 +151,19 @@ impl Sinks {
     pub(super) fn close(&self) {
         self.by_broker.lock().clear();
     }
+
+    /// The run is over: ends the throttling episodes still going.
+    pub(super) fn report_end(&self) {
+        self.books.throttling.close();
+    }
+}
+
+/// The connection a sink sends on.
+struct Connection {
+    broker: i32,
+    /// The sink's number, unique in the producer.
+    number: u64,
+    link: Arc<dyn BrokerLink>,
 }
 
 /// A request in flight; it resolves with the throttle time its answer asked for.
@@ -124,10 +174,16 @@ type Replies = Vec<(i32, oneshot::Sender<AttemptResult>)>;
 
 /// The sink task of one connection.
 async fn run(
-    link: Arc<dyn BrokerLink>,
+    connection: Connection,
     limits: SinkLimits,
+    books: Arc<Books>,
     mut submissions: mpsc::UnboundedReceiver<Submission>,
 ) {
+    let Connection {
+        broker,
+        number,
+        link,
+    } = connection;
     let mut pending: VecDeque<Submission> = VecDeque::new();
     let mut in_flight: VecDeque<RequestFuture> = VecDeque::new();
     let mut open = true;
@@ -144,13 +200,29 @@ async fn run(
             }
         }
         pending.retain(|s| !s.reply.is_closed());
-        if throttled_until.is_some_and(|until| Instant::now() >= until) {
+        if let Some(until) = throttled_until.filter(|until| Instant::now() >= *until) {
+            books.stats.hold_ended(number, until);
             throttled_until = None;
         }
-        while in_flight.len() < limits.max_in_flight
-            && !pending.is_empty()
-            && throttled_until.is_none()
-        {
+        if !pending.is_empty() && !link.fresh() {
+            tracing::debug!(
+                broker,
+                batches = pending.len(),
+                "the connection is due for renewal; its waiting batches go back to be sent on the new one"
+            );
+            for submission in pending.drain(..) {
+                let _ = submission.reply.send(Err(AttemptError::renewed()));
+            }
+        }
+        // While its broker throttles, a connection carries one request at a time: the broker
+        // leaves a request sent behind a throttled one unread until that one's throttle time is
+        // over, and a few of those in a row could reach it after the connection's session ended.
+        let max_in_flight = if books.throttling.active(broker) {
+            1
+        } else {
+            limits.max_in_flight
+        };
+        while in_flight.len() < max_in_flight && !pending.is_empty() && throttled_until.is_none() {
             let (batches, replies) = next_request(&mut pending, &limits);
             let answer = link.produce(BrokerRequest {
                 timeout_ms,
@@ -165,20 +237,35 @@ async fn run(
             }));
         }
         if !open && pending.is_empty() && in_flight.is_empty() {
+            if let Some(until) = throttled_until {
+                books.stats.hold_ended(number, until.min(Instant::now()));
+            }
             return;
         }
         let busy = !in_flight.is_empty();
         let hold = throttled_until.filter(|_| !pending.is_empty());
+        let episode_end = books.throttling.next_end(broker);
         tokio::select! {
             biased;
             throttle = std::future::poll_fn(|cx| poll_all(&mut in_flight, cx)), if busy => {
-                if let Some(throttle) = throttle {
-                    tracing::debug!(?throttle, "broker asked to throttle; holding this connection's requests");
-                    let until = Instant::now() + throttle;
-                    throttled_until = Some(throttled_until.map_or(until, |t| t.max(until)));
+                let now = Instant::now();
+                match throttle.filter(|t| !t.is_zero()) {
+                    Some(throttle) => {
+                        tracing::debug!(broker, ?throttle, "broker asked to throttle; holding this connection's requests");
+                        books.throttling.throttled(broker, link.address(), throttle, now);
+                        if throttled_until.is_none() {
+                            books.stats.hold_started(number, now);
+                        }
+                        let until = now + throttle;
+                        throttled_until = Some(throttled_until.map_or(until, |t| t.max(until)));
+                    }
+                    None => books.throttling.calm(broker, now),
                 }
             }
             () = sleep_until_some(hold), if hold.is_some() => {}
+            () = sleep_until_some(episode_end), if episode_end.is_some() => {
+                books.throttling.calm(broker, Instant::now());
+            }
             received = submissions.recv(), if open => match received {
                 Some(submission) => pending.push_back(submission),
                 None => open = false,

@@ -13,7 +13,7 @@
 //! per value, and a snapshot shares the run's histogram instead of copying it.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, OnceLock,
@@ -23,6 +23,7 @@ use std::{
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
+use tokio::time::Instant;
 
 use crate::{
     kafka::ProducerIdAndEpoch,
@@ -46,6 +47,7 @@ pub(crate) struct Stats {
     bytes_acked: AtomicU64,
     requests_in_flight: AtomicU64,
     epoch_bumps: AtomicU64,
+    throttled: Mutex<Throttled>,
     failed_by_reason: Mutex<BTreeMap<String, u64>>,
     ack_latency: Mutex<AckLatency>,
     requests: Mutex<Requests>,
@@ -73,6 +75,7 @@ impl Stats {
             bytes_acked: AtomicU64::new(0),
             requests_in_flight: AtomicU64::new(0),
             epoch_bumps: AtomicU64::new(0),
+            throttled: Mutex::new(Throttled::default()),
             failed_by_reason: Mutex::new(BTreeMap::new()),
             ack_latency: Mutex::new(AckLatency::new()),
             requests: Mutex::new(Requests::new()),
@@ -114,18 +117,46 @@ impl Stats {
 
     /// `records` records of a batch failed for good for `reason` (a Kafka error name or a cause
     /// such as `delivery_timeout`); `timed_out` when the delivery timeout ran out (a longer one could
-    /// have saved them).
-    pub(super) fn batch_failed(&self, records: u64, reason: &str, timed_out: bool) {
-        add_to(&mut self.failed_by_reason.lock(), reason, records);
+    /// have saved them). Returns whether `reason` is new to the run (so its first failure is told
+    /// at once and the rest are counted).
+    pub(super) fn batch_failed(&self, records: u64, reason: &str, timed_out: bool) -> bool {
+        let new_reason = add_to(&mut self.failed_by_reason.lock(), reason, records);
         if timed_out {
             self.failed_timed_out.fetch_add(records, Ordering::Relaxed);
         }
         self.failed.fetch_add(records, Ordering::Release);
+        new_reason
+    }
+
+    /// The connection numbered `connection` holds its requests back from `at`, as its broker
+    /// asked (a quota's throttle time).
+    pub(super) fn hold_started(&self, connection: u64, at: Instant) {
+        self.throttled
+            .lock()
+            .holding
+            .entry(connection)
+            .or_insert(at);
+    }
+
+    /// The connection numbered `connection` sends again from `at`.
+    pub(super) fn hold_ended(&self, connection: u64, at: Instant) {
+        let mut throttled = self.throttled.lock();
+        if let Some(started) = throttled.holding.remove(&connection) {
+            throttled.held = throttled
+                .held
+                .saturating_add(at.saturating_duration_since(started));
+        }
     }
 
     /// A produce request went out.
     pub(super) fn request_sent(&self) {
         self.requests_in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request counted by `request_sent` never left after all (its connection was due for
+    /// renewal).
+    pub(super) fn request_unsent(&self) {
+        self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// A produce request that went out finished, answered or not.
@@ -172,6 +203,7 @@ impl Stats {
             requests: self.requests.lock().figures(),
             requests_in_flight: self.requests_in_flight.load(Ordering::Relaxed),
             epoch_bumps: self.epoch_bumps.load(Ordering::Relaxed),
+            throttled: self.throttled.lock().so_far(Instant::now()),
             producer_id_and_epoch: producer.map(|p| (p.id, p.epoch)),
             fatal_error: self.fatal_error.get().cloned(),
         }
@@ -181,6 +213,24 @@ impl Stats {
     /// in microseconds; the next interval starts now.
     pub(super) fn end_interval(&self) -> Distribution {
         self.ack_latency.lock().end_interval()
+    }
+}
+
+/// The time broker connections held their requests back because their broker asked (quota
+/// throttling): the holds that ended, and the ones under way.
+#[derive(Default)]
+struct Throttled {
+    held: Duration,
+    /// Connections holding now, and since when.
+    holding: HashMap<u64, Instant>,
+}
+
+impl Throttled {
+    fn so_far(&self, now: Instant) -> Duration {
+        self.holding
+            .values()
+            .map(|&since| now.saturating_duration_since(since))
+            .fold(self.held, Duration::saturating_add)
     }
 }
 
@@ -340,12 +390,17 @@ fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Adds `n` under `reason`, allocating the key only for a reason not seen before.
-fn add_to(by_reason: &mut BTreeMap<String, u64>, reason: &str, n: u64) {
+/// Adds `n` under `reason`, allocating the key only for a reason not seen before; returns whether
+/// it was new.
+fn add_to(by_reason: &mut BTreeMap<String, u64>, reason: &str, n: u64) -> bool {
     match by_reason.get_mut(reason) {
-        Some(count) => *count += n,
+        Some(count) => {
+            *count += n;
+            false
+        }
         None => {
             by_reason.insert(reason.to_owned(), n);
+            true
         }
     }
 }
@@ -480,5 +535,24 @@ mod tests {
         );
         assert_eq!(requests.batch_records.sum(), 4);
         assert_eq!((requests.throttle, requests.throttled), (ms(250), 1));
+    }
+
+    #[test]
+    fn held_time_adds_up_the_holds_of_every_connection_including_those_under_way() {
+        let stats = Stats::new();
+        let t0 = Instant::now();
+        stats.hold_started(1, t0);
+        stats.hold_started(1, t0 + ms(100));
+        stats.hold_ended(1, t0 + ms(300));
+        stats.hold_ended(1, t0 + ms(900));
+        stats.hold_started(2, t0 + ms(300));
+        stats.hold_ended(2, t0 + ms(400));
+        assert_eq!(stats.throttled.lock().so_far(t0 + ms(400)), ms(400));
+        stats.hold_started(3, t0 + ms(500));
+        assert_eq!(
+            stats.throttled.lock().so_far(t0 + ms(700)),
+            ms(600),
+            "a hold under way counts up to now"
+        );
     }
 }

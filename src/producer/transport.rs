@@ -37,6 +37,15 @@ pub trait BrokerLink: Send + Sync {
         &self,
         request: BrokerRequest,
     ) -> BoxFuture<'static, Result<BrokerAnswer, AttemptError>>;
+
+    /// The broker's address, for log lines.
+    fn address(&self) -> &str;
+
+    /// Whether new requests may go on this connection: `false` once it is due to be replaced
+    /// before the broker ends its SASL session (a link without a session lifetime stays fresh).
+    fn fresh(&self) -> bool {
+        true
+    }
 }
 
 /// Where a partition's batches go right now.

@@ -114,7 +114,7 @@ fn a_wrong_secret_fails_at_once_naming_the_credentials_and_never_showing_it() {
         );
         // A rejected secret is final: never retried, so never waited on for the connect timeout.
         assert!(
-            !finished.stderr.contains("will retry"),
+            !finished.stderr.contains("retrying"),
             "{}",
             finished.transcript()
         );

@@ -40,6 +40,10 @@ pub(crate) struct SimLink {
 }
 
 impl BrokerLink for SimLink {
+    fn address(&self) -> &str {
+        "simulated:9092"
+    }
+
     fn produce(
         &self,
         request: BrokerRequest,

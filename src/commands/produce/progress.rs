@@ -59,13 +59,27 @@ struct ProgressLine {
     acked: u64,
     failed: u64,
     in_flight: u64,
+    /// The share of the interval broker connections were held back by quota throttling, in
+    /// percent (summed over connections, so several brokers can make more than 100).
+    throttled_percent: u64,
 }
 
 impl ProgressLine {
     /// The report for the `interval` that ends with `now`, during which records were acknowledged
-    /// with `latency_us` (one value per record).
-    fn new(now: &StatsSnapshot, interval: Duration, latency_us: &Distribution) -> Self {
+    /// with `latency_us` (one value per record) and connections were held back for `throttled`.
+    fn new(
+        now: &StatsSnapshot,
+        interval: Duration,
+        latency_us: &Distribution,
+        throttled: Duration,
+    ) -> Self {
+        let throttled_percent = if interval.is_zero() {
+            0
+        } else {
+            (throttled.as_secs_f64() / interval.as_secs_f64() * 100.0).round() as u64
+        };
         Self {
+            throttled_percent,
             interval,
             records_per_sec: per_second(latency_us.count() as f64, interval),
             latency: WindowLatency::of(latency_us),
@@ -89,7 +103,7 @@ impl ProgressLine {
 
     /// The human line.
     fn text(&self) -> String {
-        format!(
+        let mut text = format!(
             "{:.0} records/s, {} over the last {:.1} s; {} sent, {} acked, {} failed, {} in flight",
             self.records_per_sec,
             self.latency_text(),
@@ -98,7 +112,14 @@ impl ProgressLine {
             self.acked,
             self.failed,
             self.in_flight
-        )
+        );
+        if self.throttled_percent > 0 {
+            text.push_str(&format!(
+                "; throttled {}% of the interval",
+                self.throttled_percent
+            ));
+        }
+        text
     }
 
     /// Logs the line: a text message, or JSON fields with `"event":"progress"` (latency fields are
@@ -117,19 +138,24 @@ impl ProgressLine {
                 acked = self.acked,
                 failed = self.failed,
                 in_flight = self.in_flight,
+                throttled_percent = self.throttled_percent,
             ),
         }
     }
 
     /// The bar's message (the position shows acked/total).
     fn bar_message(&self) -> String {
-        format!(
+        let mut message = format!(
             "{:.0} rec/s · {} · {} failed · {} in flight",
             self.records_per_sec,
             self.latency_text(),
             self.failed,
             self.in_flight
-        )
+        );
+        if self.throttled_percent > 0 {
+            message.push_str(&format!(" · throttled {}%", self.throttled_percent));
+        }
+        message
     }
 }
 
@@ -196,15 +222,19 @@ pub(crate) fn spawn(
 struct Intervals {
     figures: Arc<dyn DeliveryFigures>,
     began: Instant,
+    /// The throttled time at the start of the interval.
+    throttled: Duration,
 }
 
 impl Intervals {
     fn start(figures: Arc<dyn DeliveryFigures>) -> Self {
         // Acknowledgements from before the first interval belong to no report.
         figures.end_interval();
+        let throttled = figures.snapshot().throttled;
         Self {
             figures,
             began: Instant::now(),
+            throttled,
         }
     }
 
@@ -212,8 +242,11 @@ impl Intervals {
     fn next(&mut self) -> ProgressLine {
         let latency_us = self.figures.end_interval();
         let at = Instant::now();
-        let line = ProgressLine::new(&self.figures.snapshot(), at - self.began, &latency_us);
+        let now = self.figures.snapshot();
+        let throttled = now.throttled.saturating_sub(self.throttled);
+        let line = ProgressLine::new(&now, at - self.began, &latency_us, throttled);
         self.began = at;
+        self.throttled = now.throttled;
         line
     }
 }
@@ -326,6 +359,7 @@ mod tests {
             &stats(15_000),
             Duration::from_secs(5),
             &Distribution::of(&latency_us),
+            Duration::ZERO,
         );
         assert_eq!(line.records_per_sec, 2_000.0);
         assert_eq!(
@@ -333,11 +367,29 @@ mod tests {
             "2000 records/s, ack latency p50 2.0 ms p99 10.0 ms max 12.3 ms over the last 5.0 s; \
              15010 sent, 15000 acked, 2 failed, 8 in flight"
         );
-        let idle = ProgressLine::new(&stats(1), Duration::ZERO, &Distribution::default());
+        let idle = ProgressLine::new(
+            &stats(1),
+            Duration::ZERO,
+            &Distribution::default(),
+            Duration::ZERO,
+        );
         assert_eq!((idle.records_per_sec, idle.latency), (0.0, None));
         assert!(idle
             .text()
             .starts_with("0 records/s, no acks over the last 0.0 s;"));
+        let throttled = ProgressLine::new(
+            &stats(15_000),
+            Duration::from_secs(5),
+            &Distribution::of(&latency_us),
+            Duration::from_millis(3_100),
+        );
+        assert!(
+            throttled
+                .text()
+                .ends_with("8 in flight; throttled 62% of the interval"),
+            "{}",
+            throttled.text()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -159,6 +159,12 @@ impl Summary {
                 g.instance.index, g.instance.count
             ));
         }
+        if !s.throttled.is_zero() {
+            out.push_str(&format!(
+                "; throttled {:.1} s by broker quotas",
+                s.throttled.as_secs_f64()
+            ));
+        }
         if let Some((producer_id, epoch)) = s.producer_id_and_epoch {
             out.push_str(&format!(
                 "; producer id {producer_id} epoch {epoch}, {} epoch bumps",
@@ -220,6 +226,7 @@ impl Summary {
             "producer_id": s.producer_id_and_epoch.map(|(id, _)| id.to_string()),
             "producer_epoch": s.producer_id_and_epoch.map(|(_, epoch)| epoch),
             "epoch_bumps": s.epoch_bumps,
+            "throttled_secs": round(s.throttled.as_secs_f64(), 3),
         })
     }
 
@@ -327,6 +334,7 @@ mod tests {
             (json!("4001"), json!(2))
         );
         assert_eq!(json["epoch_bumps"], 1);
+        assert_eq!(json["throttled_secs"], 0.0);
     }
 
     #[test]
@@ -389,6 +397,9 @@ mod tests {
         s.stats.fatal_error = Some("TOPIC_AUTHORIZATION_FAILED".into());
         assert_eq!(s.unresolved(), 5);
         assert!(s.text().contains(", 5 unresolved in 2.00 s"));
+        s.stats.throttled = Duration::from_millis(12_340);
+        assert!(s.text().contains("; throttled 12.3 s by broker quotas"));
+        assert_eq!(s.json()["throttled_secs"], 12.34);
         assert!(s
             .text()
             .ends_with("fatal error: TOPIC_AUTHORIZATION_FAILED\n"));

@@ -22,7 +22,7 @@ use shoe_producer::{
 };
 use tokio::sync::Mutex;
 
-static BROKER: Mutex<()> = Mutex::const_new(());
+pub(super) static BROKER: Mutex<()> = Mutex::const_new(());
 
 fn stack(args: &[&str]) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/local-stack.sh");
@@ -33,14 +33,14 @@ fn stack(args: &[&str]) {
     assert!(status.success(), "scripts/local-stack.sh {args:?} failed");
 }
 
-async fn stack_async(args: &'static [&'static str]) {
+pub(super) async fn stack_async(args: &'static [&'static str]) {
     tokio::task::spawn_blocking(move || stack(args))
         .await
         .unwrap();
 }
 
 /// Brings the broker back even when the test fails half-way.
-struct RestartBroker;
+pub(super) struct RestartBroker;
 
 impl Drop for RestartBroker {
     fn drop(&mut self) {
@@ -56,7 +56,7 @@ fn spawn_producer(args: &[&str]) -> Running {
 
 /// Waits for the run's end (a run still going after five minutes is killed and fails the test);
 /// returns (exit code, summary line, stderr).
-async fn wait_producer(running: Running) -> (Option<i32>, serde_json::Value, String) {
+pub(super) async fn wait_producer(running: Running) -> (Option<i32>, serde_json::Value, String) {
     let finished = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(300)))
         .await
         .unwrap();
@@ -64,7 +64,7 @@ async fn wait_producer(running: Running) -> (Option<i32>, serde_json::Value, Str
 }
 
 /// Kills the broker `times` times, `every` apart, bringing it back each time.
-async fn kill_and_restart(times: usize, every: Duration) {
+pub(super) async fn kill_and_restart(times: usize, every: Duration) {
     for _ in 0..times {
         tokio::time::sleep(every).await;
         stack_async(&["kill", "kafka"]).await;
@@ -95,7 +95,7 @@ async fn a_broker_killed_twice_mid_run_leaves_every_record_exactly_once_in_order
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["possible_duplicates"], 0, "{summary}");
     assert!(
-        stderr.contains("will retry"),
+        stderr.contains("retrying"),
         "the outages were noticed and retried"
     );
 

@@ -4,4 +4,5 @@
 //! three-broker mode (`LOCAL_STACK_BROKERS=3`) and fail with that instruction on a single broker.
 
 mod faults;
+mod log_lines;
 mod three_brokers;

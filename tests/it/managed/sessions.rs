@@ -1,28 +1,19 @@
-//! Managed-Kafka conditions on a broker that ends every SASL session after ten seconds
-//! (`connections.max.reauth.ms=10000`, as Amazon MSK's IAM sessions end after an hour): a long run
-//! loses no request to an expired session. `scripts/test.sh` runs this module on a stack of its own
-//! started with `LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000`; on a stack without that
-//! setting the test fails, saying so.
+//! A broker that ends every SASL session after ten seconds: a long run loses no request to an
+//! expired session.
 
 use std::time::Duration;
+
+use super::assert_sessions_end;
 
 use crate::support::engine::{
     consume_all, inherited_env_command as producer, kafka_with_topic, run_to_end, verify_produced,
 };
 
-/// The session lifetime the stack of this module sets.
-const SESSION: Duration = Duration::from_secs(10);
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack with connections.max.reauth.ms=10000: run scripts/test.sh"]
 async fn a_minute_of_ten_second_sessions_fails_and_retries_no_request() {
     let (kafka, topic) = kafka_with_topic("reauth", 6).await;
-    assert_eq!(
-        kafka.session_lifetime(),
-        Some(SESSION),
-        "the broker must end sessions after 10 s: start the stack with \
-         LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000 (scripts/test.sh does)"
-    );
+    assert_sessions_end(&kafka);
     let check = {
         let mut command = producer(&["check", "--topic", &topic]);
         tokio::task::spawn_blocking(move || run_to_end(&mut command, Duration::from_secs(60)))
