@@ -13,10 +13,27 @@ use rskafka::{
 };
 
 use super::{
+    cluster::AnyBrokerError,
     codes::protocol_error_name,
-    connection::{NotKafka, OpenError},
+    connection::{Connector, NotKafka, OpenError},
 };
-use crate::support::tls::{TlsConfigError, TlsContext, TlsFailure};
+use crate::support::{
+    backoff::{Attempt, GaveUp},
+    tls::{TlsConfigError, TlsContext, TlsFailure},
+};
+
+impl AnyBrokerError {
+    /// This failure as one attempt of a retried call: a permanent refusal ends it, anything else
+    /// is tried again. `mechanism` names the SASL mechanism in a refusal's message.
+    pub(crate) fn into_attempt<T>(self, mechanism: Option<&str>) -> Attempt<T, KafkaError> {
+        match self {
+            Self::Permanent { address, error } => {
+                Attempt::Fatal(KafkaError::from_open(&address, error, mechanism))
+            }
+            Self::Unavailable(cause) => Attempt::Retry(cause),
+        }
+    }
+}
 
 const PROTOCOL: &str = "KAFKA_SECURITY_PROTOCOL (--security-protocol)";
 
@@ -134,6 +151,32 @@ fn tls_context(peer: &str) -> TlsContext<'_> {
 }
 
 impl KafkaError {
+    /// No bootstrap server of `connector` answered within `waited`; `cause` is the last attempt's.
+    pub(crate) fn unreachable(connector: &Connector, waited: Duration, cause: String) -> Self {
+        Self::Unreachable {
+            bootstrap: connector.bootstrap().join(","),
+            waited,
+            cause,
+        }
+    }
+
+    /// A call retried until `waited` ran out (`support::backoff::retry_until`): its permanent error, or the cluster
+    /// unreachable with the last cause, named by `what` when given.
+    pub(crate) fn from_gave_up(
+        gave_up: GaveUp<KafkaError>,
+        connector: &Connector,
+        waited: Duration,
+        what: Option<&str>,
+    ) -> Self {
+        match gave_up {
+            GaveUp::Fatal(error) => error,
+            GaveUp::Deadline(cause) => match what {
+                Some(what) => Self::unreachable(connector, waited, format!("{what}: {cause}")),
+                None => Self::unreachable(connector, waited, cause),
+            },
+        }
+    }
+
     /// Turns a failed connection attempt to `broker` into the message the user sees.
     pub fn from_open(broker: &str, error: OpenError, mechanism: Option<&str>) -> Self {
         let broker = broker.to_owned();

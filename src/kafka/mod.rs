@@ -35,9 +35,9 @@ pub use producer_id::ProducerIdAndEpoch;
 
 use crate::{
     settings::KafkaSettings,
-    support::backoff::{retry_until, Attempt, Backoff, GaveUp},
+    support::backoff::{retry_until, Attempt, Backoff},
 };
-use cluster::{AnyBrokerError, Cluster};
+use cluster::Cluster;
 
 /// Pauses between attempts to reach the cluster before a run (connect, admin metadata).
 const ADMIN_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
@@ -108,14 +108,7 @@ async fn open_any(
         Attempt::Retry(last_cause)
     })
     .await;
-    opened.map_err(|gave_up| match gave_up {
-        GaveUp::Fatal(error) => error,
-        GaveUp::Deadline(cause) => KafkaError::Unreachable {
-            bootstrap: connector.bootstrap().join(","),
-            waited: timeout,
-            cause,
-        },
-    })
+    opened.map_err(|gave_up| KafkaError::from_gave_up(gave_up, connector, timeout, None))
 }
 
 impl Kafka {
@@ -159,20 +152,17 @@ impl Kafka {
         let asked = retry_until(ADMIN_BACKOFF, deadline, "metadata request", || async {
             match self.cluster.ask_any(|c| metadata::ask(c, topics)).await {
                 Ok(response) => Attempt::Done(response),
-                Err(AnyBrokerError::Permanent { address, error }) => {
-                    Attempt::Fatal(KafkaError::from_open(&address, error, mechanism))
-                }
-                Err(AnyBrokerError::Unavailable(cause)) => Attempt::Retry(cause),
+                Err(failure) => failure.into_attempt(mechanism),
             }
         })
         .await;
-        asked.map_err(|gave_up| match gave_up {
-            GaveUp::Fatal(error) => error,
-            GaveUp::Deadline(cause) => KafkaError::Unreachable {
-                bootstrap: self.cluster.connector().bootstrap().join(","),
-                waited: self.connect_timeout,
-                cause,
-            },
+        asked.map_err(|gave_up| {
+            KafkaError::from_gave_up(
+                gave_up,
+                self.cluster.connector(),
+                self.connect_timeout,
+                None,
+            )
         })
     }
 }
@@ -203,15 +193,11 @@ async fn rskafka_client(connector: &Connector, deadline: Duration) -> Result<Cli
     // the connection and never answers would hold `build` forever.
     match tokio::time::timeout(deadline, builder.build()).await {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(KafkaError::Unreachable {
-            bootstrap: connector.bootstrap().join(","),
-            waited: deadline,
-            cause: e.to_string(),
-        }),
-        Err(_) => Err(KafkaError::Unreachable {
-            bootstrap: connector.bootstrap().join(","),
-            waited: deadline,
-            cause: "no answer".into(),
-        }),
+        Ok(Err(e)) => Err(KafkaError::unreachable(connector, deadline, e.to_string())),
+        Err(_) => Err(KafkaError::unreachable(
+            connector,
+            deadline,
+            "no answer".into(),
+        )),
     }
 }

@@ -7,11 +7,11 @@
 use rskafka::{client::error::ProtocolError, messenger::RequestError};
 
 use super::{
-    cluster::{AnyBrokerError, Cluster},
+    cluster::Cluster,
     wire::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse},
     KafkaError,
 };
-use crate::support::backoff::{retry_until, Attempt, Backoff, GaveUp};
+use crate::support::backoff::{retry_until, Attempt, Backoff};
 
 /// A producer id and its epoch, as the broker handed them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,19 +79,16 @@ pub(crate) async fn init_producer_id(
             Ok(Answer::Unsupported(reason)) => {
                 Attempt::Fatal(KafkaError::IdempotenceRefused { reason })
             }
-            Err(AnyBrokerError::Permanent { address, error }) => {
-                Attempt::Fatal(KafkaError::from_open(&address, error, mechanism))
-            }
-            Err(AnyBrokerError::Unavailable(cause)) => Attempt::Retry(cause),
+            Err(failure) => failure.into_attempt(mechanism),
         }
     })
     .await;
-    asked.map_err(|gave_up| match gave_up {
-        GaveUp::Fatal(error) => error,
-        GaveUp::Deadline(cause) => KafkaError::Unreachable {
-            bootstrap: cluster.connector().bootstrap().join(","),
-            waited: deadline,
-            cause: format!("InitProducerId: {cause}"),
-        },
+    asked.map_err(|gave_up| {
+        KafkaError::from_gave_up(
+            gave_up,
+            cluster.connector(),
+            deadline,
+            Some("InitProducerId"),
+        )
     })
 }
