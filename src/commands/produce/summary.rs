@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use super::run_control::StopReason;
 use crate::{
-    commands::produce::StopReason,
     producer::delivery::{Distribution, StatsSnapshot},
     settings::{Instance, LogFormat},
 };
