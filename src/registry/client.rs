@@ -1,13 +1,17 @@
 //! The HTTP side of the Schema Registry: one reqwest client (rustls with the shared TLS config, Basic
 //! auth), Confluent's REST paths and media type, and the bounds every call is held to — one deadline
-//! over all its attempts and pauses (`--registry-timeout`), a few retries with the shared
-//! [`Backoff`] inside it, and a cap on the size of an answer's body, which is read as a stream and
+//! over all its attempts and pauses (`--registry-timeout`), a few retries through the shared
+//! [`retry_until`] loop inside it, and a cap on the size of an answer's body, which is read as a stream and
 //! abandoned past the cap — with every failure translated into a [`RegistryError`] that names the
 //! URL without credentials.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
 use reqwest::{
     header::{HeaderValue, ACCEPT, CONTENT_TYPE},
     Method, StatusCode,
@@ -20,7 +24,7 @@ use super::error::{hint, unreachable_advice, Operation, RegistryError, PLAIN_HTT
 use crate::{
     settings::RegistrySettings,
     support::{
-        backoff::Backoff,
+        backoff::{retry_until, Attempt, Backoff, GaveUp},
         secret::Secret,
         tls::{classify, TlsFailure},
     },
@@ -254,40 +258,42 @@ impl SchemaRegistryClient {
     /// other answer is final. Returns the body of a 2xx answer.
     async fn send(&self, call: &Call) -> Result<Bytes, RegistryError> {
         let deadline = Instant::now() + self.timeout;
-        let mut backoff = RETRY_BACKOFF;
-        let mut last_error = None;
-        for attempt in 1.. {
-            let error = match tokio::time::timeout_at(deadline, self.attempt(call, attempt)).await {
-                Ok(Ok(body)) => return Ok(body),
-                Ok(Err(error)) => error,
-                Err(_elapsed) => {
-                    return Err(RegistryError::Deadline {
+        let attempts = AtomicU32::new(0);
+        let last_error = Mutex::new(None);
+        let sent = retry_until(
+            RETRY_BACKOFF,
+            deadline,
+            "Schema Registry request",
+            || async {
+                let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+                match tokio::time::timeout_at(deadline, self.attempt(call, attempt)).await {
+                    Ok(Ok(body)) => Attempt::Done(body),
+                    Ok(Err(error)) if error.is_retriable() && attempt < MAX_ATTEMPTS => {
+                        tracing::warn!(
+                            url = %call.shown_url,
+                            target = %call.target,
+                            attempt,
+                            "Schema Registry request failed, retrying: {error}"
+                        );
+                        *last_error.lock() = Some(error.to_string());
+                        Attempt::Retry(error)
+                    }
+                    Ok(Err(error)) => Attempt::Fatal(error),
+                    Err(_elapsed) => Attempt::Fatal(RegistryError::Deadline {
                         operation: call.operation,
                         url: call.shown_url.clone(),
                         target: call.target.clone(),
                         timeout: self.timeout,
                         attempts: attempt,
-                        last_error,
-                    })
+                        last_error: last_error.lock().take(),
+                    }),
                 }
-            };
-            if !error.is_retriable() || attempt >= MAX_ATTEMPTS {
-                return Err(error);
-            }
-            let Some(pause) = backoff.next_pause_before(Instant::now(), deadline) else {
-                return Err(error);
-            };
-            tracing::warn!(
-                url = %call.shown_url,
-                target = %call.target,
-                attempt,
-                retry_in_ms = pause.as_millis() as u64,
-                "Schema Registry request failed, retrying: {error}"
-            );
-            last_error = Some(error.to_string());
-            tokio::time::sleep(pause).await;
-        }
-        unreachable!("the attempts loop only ends by returning")
+            },
+        )
+        .await;
+        sent.map_err(|gave_up| match gave_up {
+            GaveUp::Fatal(error) | GaveUp::Deadline(error) => error,
+        })
     }
 
     /// One attempt of `call`: the request, then the answer's body, read up to [`MAX_BODY_BYTES`].

@@ -60,36 +60,39 @@ impl Backoff {
     }
 }
 
-/// What one attempt of a retried call came to.
+/// What one attempt of a retried call came to; `C` is what a failed attempt worth retrying leaves
+/// (a cause's text for most callers, a typed error for those that report it as it is).
 #[derive(Debug)]
-pub(crate) enum Attempt<T, E> {
+pub(crate) enum Attempt<T, E, C = String> {
     Done(T),
     /// Retrying cannot help.
     Fatal(E),
     /// Worth another try; why this one failed.
-    Retry(String),
+    Retry(C),
 }
 
 /// Why [`retry_until`] gave up.
 #[derive(Debug)]
-pub(crate) enum GaveUp<E> {
+pub(crate) enum GaveUp<E, C = String> {
     Fatal(E),
     /// The deadline passed; the last attempt's cause.
-    Deadline(String),
+    Deadline(C),
 }
 
 /// Calls `attempt` until it is done or fatal, pausing as `backoff` says between tries, and gives up
-/// with the last cause once the next pause would end after `deadline`: the one loop behind every
-/// call that is retried until a deadline (connecting, metadata, producer ids).
-pub(crate) async fn retry_until<T, E, F, Fut>(
+/// with the last cause once the deadline has passed (a pause is cut to end at the deadline): the
+/// one loop behind every call that is retried until a deadline (connecting, metadata, producer ids,
+/// registry requests).
+pub(crate) async fn retry_until<T, E, C, F, Fut>(
     mut backoff: Backoff,
     deadline: Instant,
     what: &str,
     mut attempt: F,
-) -> Result<T, GaveUp<E>>
+) -> Result<T, GaveUp<E, C>>
 where
+    C: std::fmt::Display,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Attempt<T, E>>,
+    Fut: std::future::Future<Output = Attempt<T, E, C>>,
 {
     loop {
         let cause = match attempt().await {
