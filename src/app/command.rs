@@ -22,7 +22,7 @@ pub enum Command {
 
 impl Command {
     /// The commands that take settings, in the order `--help` lists them.
-    pub const WITH_SETTINGS: [Command; 4] = [
+    pub(crate) const WITH_SETTINGS: [Command; 4] = [
         Command::Produce,
         Command::Check,
         Command::Register,

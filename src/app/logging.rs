@@ -55,7 +55,7 @@ impl From<LoggingError> for Failure {
 /// The filter directives for `-v`/`-q` counts: our own crate one step chattier than its dependencies.
 /// rskafka's own lines (its errors in Rust debug text) only from `-vv`: every failure it reports
 /// reaches the user as our one line anyway.
-pub fn default_directives(verbose: u8, quiet: u8) -> &'static str {
+pub(crate) fn default_directives(verbose: u8, quiet: u8) -> &'static str {
     match (verbose, quiet) {
         (_, q) if q >= 2 => "error,rskafka=off",
         (_, 1) => "warn,rskafka=off",
@@ -80,7 +80,11 @@ pub fn filter(rust_log: Option<&str>, verbose: u8, quiet: u8) -> Result<EnvFilte
 
 /// Whether text logs are coloured: `auto` when stderr is a terminal and `NO_COLOR` (its value given
 /// as `no_color`) is absent or empty; `always` and `never` as they say, whatever `NO_COLOR` holds.
-pub fn use_color(choice: ColorChoice, stderr_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+pub(crate) fn use_color(
+    choice: ColorChoice,
+    stderr_is_terminal: bool,
+    no_color: Option<&OsStr>,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -123,11 +127,11 @@ pub fn init(
 }
 
 /// Draws log lines around `bar` until [`clear_active_bar`].
-pub fn set_active_bar(bar: ProgressBar) {
+pub(crate) fn set_active_bar(bar: ProgressBar) {
     *ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
 }
 
-pub fn clear_active_bar() {
+pub(crate) fn clear_active_bar() {
     ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()).take();
 }
 
@@ -176,7 +180,7 @@ impl<'a> MakeWriter<'a> for Stderr {
 }
 
 /// The line `main` prints when a command fails: `error: …` in text, or a JSON object with the exit code.
-pub fn failure_line(format: LogFormat, failure: &Failure) -> String {
+pub(crate) fn failure_line(format: LogFormat, failure: &Failure) -> String {
     match format {
         LogFormat::Text => format!("error: {}", failure.message()),
         LogFormat::Json => serde_json::json!({

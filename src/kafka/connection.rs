@@ -98,7 +98,7 @@ pub enum OpenError {
 impl OpenError {
     /// True when retrying cannot help: the broker rejected who we are, we reject who it is, or the
     /// port speaks another protocol than the one configured.
-    pub fn is_permanent(&self) -> bool {
+    pub(crate) fn is_permanent(&self) -> bool {
         match self {
             // The connection dropping mid-exchange says nothing about the credentials.
             Self::Sasl(SaslError::RequestError(_)) => false,
@@ -188,7 +188,7 @@ impl Connector {
     }
 
     /// The bound on opening a connection, also used for single metadata requests on one.
-    pub fn open_timeout(&self) -> Duration {
+    pub(crate) fn open_timeout(&self) -> Duration {
         self.open_timeout
     }
 

@@ -221,7 +221,11 @@ impl KafkaError {
     /// Why the controller did not create `topic`: the broker's error by name with its message, and
     /// the setting that fixes it. `brokers` is the cluster's size when known (for a replication
     /// factor it cannot hold).
-    pub fn topic_not_created(topic: &str, error: &ClientError, brokers: Option<usize>) -> Self {
+    pub(crate) fn topic_not_created(
+        topic: &str,
+        error: &ClientError,
+        brokers: Option<usize>,
+    ) -> Self {
         let reason = match server_error(error) {
             Some((code, message)) => {
                 let said = broker_said(code, message);

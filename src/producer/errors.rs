@@ -96,7 +96,7 @@ impl AttemptError {
 
     /// A broker error code in the partition's produce response (`DUPLICATE_SEQUENCE_NUMBER` is a
     /// success and never gets here).
-    pub fn from_broker(error: ProtocolError) -> Self {
+    pub(crate) fn from_broker(error: ProtocolError) -> Self {
         use ProtocolError as E;
         let kind = match error {
             E::NotLeaderOrFollower
@@ -177,7 +177,7 @@ impl AttemptError {
     /// The batch's delivery timeout passed while its request was in flight. The request goes on
     /// (the connection is fine, other partitions' batches ride in it); its answer for this batch no
     /// longer matters, and whether the broker wrote it is unknown.
-    pub fn expired_in_flight() -> Self {
+    pub(crate) fn expired_in_flight() -> Self {
         Self {
             outcome_unknown: true,
             ..Self::new(
@@ -189,7 +189,7 @@ impl AttemptError {
     }
 
     /// No answer in time; the request may have been written.
-    pub fn timed_out() -> Self {
+    pub(crate) fn timed_out() -> Self {
         Self {
             outcome_unknown: true,
             refresh: Refresh::Connection,
@@ -203,7 +203,11 @@ impl AttemptError {
 
     /// The leader could not be reached: nothing was sent. Rejected credentials or certificates
     /// (an API key revoked during the run) are not retried.
-    pub fn unreachable(broker: &str, error: OpenError, sasl_mechanism: Option<&str>) -> Self {
+    pub(crate) fn unreachable(
+        broker: &str,
+        error: OpenError,
+        sasl_mechanism: Option<&str>,
+    ) -> Self {
         if error.is_permanent() {
             return Self {
                 retriable: false,
@@ -234,7 +238,7 @@ impl AttemptError {
 
     /// The cluster's metadata does not list the topic. Retried until the delivery timeout (a
     /// broker may lag behind the controller); then fatal.
-    pub fn topic_missing(topic: &str) -> Self {
+    pub(crate) fn topic_missing(topic: &str) -> Self {
         Self {
             refresh: Refresh::Metadata,
             ..Self::new(
@@ -246,7 +250,7 @@ impl AttemptError {
     }
 
     /// A broker error named in the topic's metadata.
-    pub fn from_metadata(error: ProtocolError) -> Self {
+    pub(crate) fn from_metadata(error: ProtocolError) -> Self {
         Self {
             refresh: Refresh::Metadata,
             ..Self::from_broker(error)
@@ -254,7 +258,7 @@ impl AttemptError {
     }
 
     /// A response that does not describe our partition (a broker bug): give up on the batch.
-    pub fn invalid_response(detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid_response(detail: impl Into<String>) -> Self {
         Self {
             retriable: false,
             outcome_unknown: true,
@@ -272,7 +276,7 @@ impl AttemptError {
     }
 
     /// The one line that ends the run after this non-retriable error on `topic`.
-    pub fn fatal_message(&self, topic: &str) -> String {
+    pub(crate) fn fatal_message(&self, topic: &str) -> String {
         match (self.kind, &*self.code) {
             (_, "TOPIC_AUTHORIZATION_FAILED") => format!(
                 "the Kafka API key may not write to topic {topic:?} (TOPIC_AUTHORIZATION_FAILED): \
@@ -315,7 +319,7 @@ pub enum Cause {
 
 impl Cause {
     /// The failure reason of records whose delivery timeout passed while this held them up.
-    pub fn timeout_reason(&self) -> String {
+    pub(crate) fn timeout_reason(&self) -> String {
         let cause: &str = match self {
             Self::Unavailable => "partition unavailable",
             Self::TopicMissing => "topic does not exist",
@@ -326,7 +330,7 @@ impl Cause {
     }
 
     /// Whether a longer `--delivery-timeout` could have saved the records.
-    pub fn retry_could_help(&self) -> bool {
+    pub(crate) fn retry_could_help(&self) -> bool {
         !matches!(self, Self::TopicMissing)
     }
 }

@@ -25,10 +25,10 @@ pub enum SecurityProtocol {
 }
 
 impl SecurityProtocol {
-    pub fn uses_tls(self) -> bool {
+    pub(crate) fn uses_tls(self) -> bool {
         matches!(self, Self::Ssl | Self::SaslSsl)
     }
-    pub fn uses_sasl(self) -> bool {
+    pub(crate) fn uses_sasl(self) -> bool {
         matches!(self, Self::SaslPlaintext | Self::SaslSsl)
     }
     pub fn as_str(self) -> &'static str {

@@ -26,8 +26,9 @@ impl BootstrapServers {
         Ok(Self(servers))
     }
 
+    #[cfg(test)]
     /// The `host:port` pairs.
-    pub fn as_slice(&self) -> &[String] {
+    pub(crate) fn as_slice(&self) -> &[String] {
         &self.0
     }
 }
@@ -179,8 +180,9 @@ impl RegistryUrl {
         Ok(Self { text, url })
     }
 
+    #[cfg(test)]
     /// The parsed URL.
-    pub fn as_url(&self) -> &url::Url {
+    pub(crate) fn as_url(&self) -> &url::Url {
         &self.url
     }
 
@@ -190,7 +192,7 @@ impl RegistryUrl {
     }
 
     /// Whether the registry is reached over TLS.
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.url.scheme() == "https"
     }
 }

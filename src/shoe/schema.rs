@@ -14,14 +14,14 @@ use prost_types::{DescriptorProto, FileDescriptorProto, FileDescriptorSet};
 pub const SHOE_PROTO: &str = include_str!("../../proto/shoe.proto");
 
 /// The short name of the message this producer serializes (the only name not read from the descriptor).
-pub const SHOE_MESSAGE: &str = "Shoe";
+pub(crate) const SHOE_MESSAGE: &str = "Shoe";
 
 const DESCRIPTOR_SET_BYTES: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/shoe_descriptor.bin"));
 
 /// What the compiled descriptor tells the rest of the program about `Shoe`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShoeSchema {
+pub(crate) struct ShoeSchema {
     /// Fully-qualified record name, `<package>.<message>` (`main.Shoe`).
     pub record_name: String,
     /// Confluent's message-index path of `Shoe` in its file (`[0]`: the file's first message).
@@ -29,7 +29,7 @@ pub struct ShoeSchema {
 }
 
 /// The Shoe schema facts, computed once from the embedded descriptor.
-pub fn shoe_schema() -> &'static ShoeSchema {
+pub(crate) fn shoe_schema() -> &'static ShoeSchema {
     static SCHEMA: OnceLock<ShoeSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let set = FileDescriptorSet::decode(DESCRIPTOR_SET_BYTES)
@@ -55,7 +55,7 @@ pub fn shoe_schema() -> &'static ShoeSchema {
 /// The path of message `name` (dotted for nested messages, relative to the package: `Outer.Inner`)
 /// through the file's message declarations: the index among the top-level messages, then the index
 /// among each enclosing message's nested types. `None` if the file has no such message.
-pub fn message_index_path(file: &FileDescriptorProto, name: &str) -> Option<Vec<i32>> {
+pub(crate) fn message_index_path(file: &FileDescriptorProto, name: &str) -> Option<Vec<i32>> {
     let mut path = Vec::new();
     let mut level: &[DescriptorProto] = &file.message_type;
     for part in name.split('.') {

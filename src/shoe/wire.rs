@@ -13,7 +13,7 @@ use prost::Message;
 use crate::shoe::schema;
 
 /// First byte of every framed value: Confluent's wire-format version.
-pub const MAGIC_BYTE: u8 = 0x00;
+pub(crate) const MAGIC_BYTE: u8 = 0x00;
 
 /// Bytes before the message indexes: the magic byte and the 4-byte schema id.
 const MAGIC_AND_ID_LEN: usize = 5;
@@ -25,7 +25,7 @@ const MAX_VARINT32_LEN: usize = 5;
 /// as the single byte `0x00`; any other path as its length then each index, all zigzag varints.
 ///
 /// An empty path is written as `[0]`, the only meaning Confluent's deserializer gives a zero count.
-pub fn write_message_indexes(path: &[i32], out: &mut Vec<u8>) {
+pub(crate) fn write_message_indexes(path: &[i32], out: &mut Vec<u8>) {
     if path.is_empty() || path == [0] {
         out.push(0x00);
         return;
@@ -87,7 +87,7 @@ impl Framer {
     /// Appends the framed `message` to `out` (for callers packing several values into one buffer).
     /// `out` grows as needed; no size is computed up front, since prost's `encode` computes the
     /// payload length itself and a reused buffer already has room.
-    pub fn append_framed<M: Message>(&self, message: &M, out: &mut Vec<u8>) {
+    pub(crate) fn append_framed<M: Message>(&self, message: &M, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.header);
         message
             .encode(out)

@@ -20,7 +20,7 @@ pub enum InputFileError {
 }
 
 /// The bytes of the regular file at `path`, at most `limit` of them.
-pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, InputFileError> {
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, InputFileError> {
     // Looked at before opening: opening a FIFO blocks until someone writes to it.
     regular(&std::fs::metadata(path)?)?;
     let file = File::open(path)?;

@@ -3,7 +3,7 @@
 //! one way a file the user names is read, and user text quoted for a one-line message.
 
 pub(crate) mod backoff;
-pub mod input_file;
+pub(crate) mod input_file;
 pub(crate) mod quoted;
 pub(crate) mod random_seed;
 pub mod secret;

@@ -15,7 +15,7 @@ impl Secret {
     }
 
     /// The secret's text, for the one place that must send it (SASL, HTTP Basic auth).
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

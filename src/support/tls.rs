@@ -43,7 +43,7 @@ const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads every certificate in a PEM file, failing if it has none. The file is read the way every
 /// input file is ([`read_regular_file`]): a regular file of at most [`MAX_CA_FILE_BYTES`].
-pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
     let shown = quoted(&path.display().to_string());
     let bytes =
         read_regular_file(path, MAX_CA_FILE_BYTES).map_err(|source| TlsConfigError::Read {
@@ -109,7 +109,7 @@ pub enum TlsFailure {
 
 /// The settings a TLS failure message points at, as the user knows them.
 #[derive(Debug, Clone, Copy)]
-pub struct TlsContext<'a> {
+pub(crate) struct TlsContext<'a> {
     /// What was contacted, e.g. `Kafka broker 127.0.0.1:9093`.
     pub peer: &'a str,
     /// The setting that gave its address, e.g. `BOOTSTRAP_SERVERS (--bootstrap-servers)`.
@@ -148,7 +148,7 @@ pub fn classify(error: &(dyn StdError + 'static)) -> Option<TlsFailure> {
 }
 
 /// Sorts one rustls error.
-pub fn classify_rustls(error: &rustls::Error) -> TlsFailure {
+pub(crate) fn classify_rustls(error: &rustls::Error) -> TlsFailure {
     use rustls::{CertificateError as Cert, Error, InvalidMessage};
     match error {
         Error::InvalidCertificate(cert) => match cert {
@@ -232,13 +232,14 @@ impl fmt::Display for TlsFailure {
 }
 
 impl TlsFailure {
+    #[cfg(test)]
     /// True when the server's certificate was read and refused (retrying the same server cannot help).
-    pub fn is_certificate(&self) -> bool {
+    pub(crate) fn is_certificate(&self) -> bool {
         !matches!(self, Self::NotTls | Self::Closed | Self::Handshake(_))
     }
 
     /// One line for the user: what is wrong with `context.peer`'s TLS and which setting fixes it.
-    pub fn explain(&self, context: &TlsContext<'_>) -> String {
+    pub(crate) fn explain(&self, context: &TlsContext<'_>) -> String {
         let TlsContext {
             peer,
             address_setting,

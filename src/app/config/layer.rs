@@ -38,7 +38,7 @@ impl Eq for Value {}
 
 impl Value {
     /// How an error names this value: `--flag / ENV`, plus the file key when it came from a file.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         label(self.spec, &self.origin)
     }
 }

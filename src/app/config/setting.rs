@@ -29,7 +29,8 @@ pub enum Heading {
 }
 
 impl Heading {
-    pub const ALL: [Heading; 5] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [Heading; 5] = [
         Self::Kafka,
         Self::Registry,
         Self::Run,
@@ -37,7 +38,7 @@ impl Heading {
         Self::Output,
     ];
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Self::Kafka => "Kafka connection",
             Self::Registry => "Schema Registry",
@@ -104,7 +105,7 @@ pub struct Spec {
 
 impl Spec {
     /// What every declaration starts from; `long`, `help` and `commands` are always given.
-    pub const BASE: Spec = Spec {
+    pub(crate) const BASE: Spec = Spec {
         long: "",
         short: None,
         aliases: &[],
@@ -123,7 +124,7 @@ impl Spec {
     };
 
     /// `--flag / ENV_VAR` (or `--flag` alone), as messages name the setting.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self.env {
             Some(env) => format!("--{} / {env}", self.long),
             None => format!("--{}", self.long),
@@ -131,7 +132,7 @@ impl Spec {
     }
 
     /// The help paragraph on one line.
-    pub fn help_text(&self) -> String {
+    pub(crate) fn help_text(&self) -> String {
         self.help.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
@@ -141,7 +142,7 @@ impl Spec {
     }
 
     /// Whether `name` (dashes or underscores) is this setting's long flag or an alias of it.
-    pub fn is_named(&self, name: &str) -> bool {
+    pub(crate) fn is_named(&self, name: &str) -> bool {
         let name = name.replace('_', "-");
         self.long == name || self.aliases.contains(&name.as_str())
     }

@@ -40,7 +40,7 @@ pub struct ProducerState {
 }
 
 impl ProducerState {
-    pub const NONE: Self = Self {
+    pub(crate) const NONE: Self = Self {
         producer_id: -1,
         epoch: -1,
         base_sequence: -1,

@@ -21,11 +21,11 @@ use rand_chacha::{
 use crate::shoe::Shoe;
 
 /// Cheapest sale price, in cents (29.99).
-pub const MIN_PRICE_CENTS: u32 = 2_999;
+pub(crate) const MIN_PRICE_CENTS: u32 = 2_999;
 /// Dearest sale price, in cents (349.99).
-pub const MAX_PRICE_CENTS: u32 = 34_999;
+pub(crate) const MAX_PRICE_CENTS: u32 = 34_999;
 /// Highest rating, in tenths (5.0).
-pub const MAX_RATING_TENTHS: u32 = 50;
+pub(crate) const MAX_RATING_TENTHS: u32 = 50;
 
 /// Produces shoes with ids `id_start`, `id_start + 1`, … and fields drawn from a seeded ChaCha8.
 #[derive(Debug, Clone)]
@@ -48,8 +48,9 @@ impl ShoeGenerator {
         }
     }
 
+    #[cfg(test)]
     /// The id the next shoe will get.
-    pub fn next_id(&self) -> i64 {
+    pub(crate) fn next_id(&self) -> i64 {
         self.next_id
     }
 
