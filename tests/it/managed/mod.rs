@@ -5,7 +5,9 @@
 //! quota slows every client of the user); on a stack without that setting the tests fail, saying
 //! so.
 
-use std::time::Duration;
+use std::{process::Command, time::Duration};
+
+use crate::support::{run_to_end, Finished};
 
 mod quota;
 mod sessions;
@@ -21,4 +23,18 @@ fn assert_sessions_end(kafka: &shoe_producer::kafka::Kafka) {
         "the broker must end sessions after 10 s: start the stack with \
          LOCAL_STACK_KAFKA_CONFIG=connections.max.reauth.ms=10000 (scripts/test.sh does)"
     );
+}
+
+/// Runs the producer `command` to its end (three minutes at most) off the runtime's threads and
+/// checks that it succeeded with no record failed; returns the run and its summary.
+async fn run_without_failures(mut command: Command) -> (Finished, serde_json::Value) {
+    let finished =
+        tokio::task::spawn_blocking(move || run_to_end(&mut command, Duration::from_secs(180)))
+            .await
+            .unwrap();
+    let stderr = &finished.stderr;
+    assert_eq!(finished.code(), Some(0), "{stderr}");
+    let summary = finished.summary();
+    assert_eq!(summary["failed"], 0, "{stderr}");
+    (finished, summary)
 }
