@@ -51,7 +51,7 @@ mod transport;
 
 pub(crate) use crate::kafka::wire::record_batch;
 
-/// The engine's seam to the cluster, for the simulated cluster of `tests/simulation.rs`; not part
+/// The engine's seam to the cluster, for the simulated cluster of `tests/simulation/`; not part
 /// of the product's interface.
 #[doc(hidden)]
 pub mod seam {

@@ -128,7 +128,7 @@ pub(crate) struct Shared {
 }
 
 /// Told of each batch's end, for checks that need to know which records were acked where (the
-/// simulated cluster of `tests/simulation.rs`).
+/// simulated cluster of `tests/simulation/`).
 pub trait BatchTap: std::fmt::Debug + Send + Sync + 'static {
     /// `records` records of `partition` were acknowledged at `base_offset`.
     fn acked(&self, partition: i32, base_offset: i64, records: u32);
