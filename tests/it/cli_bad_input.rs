@@ -541,6 +541,12 @@ fn each_bad_input_exits_2_with_one_line_naming_the_setting_and_no_connection() {
             &["--metadata-max-age", "minimum, 1s"],
         ),
         case(
+            "a request timeout no answer could meet",
+            &["--request-timeout", "1ns"],
+            &[],
+            &["--request-timeout", "minimum, 100ms"],
+        ),
+        case(
             "a produce flag given to sample",
             &["sample", "--rate", "5"],
             &[],

@@ -25,6 +25,9 @@ use crate::{
 const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 /// The shortest metadata refresh interval: each one is a request to a broker.
 const MIN_METADATA_MAX_AGE: Duration = Duration::from_secs(1);
+/// The shortest request timeout: below it no connection and answer fit, so every request would
+/// time out and be retried until the delivery timeout, reported as an unreachable leader.
+const MIN_REQUEST_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The commands that talk to Kafka.
 const KAFKA: &[Command] = &[Produce, Check];
@@ -389,8 +392,8 @@ settings! {
     }
 
     /// How long the broker may take over one produce request, and the client waits for its answer
-    /// (request.timeout.ms).
-    REQUEST_TIMEOUT: Duration = parse::positive_duration, {
+    /// (request.timeout.ms), at least 100ms.
+    REQUEST_TIMEOUT: Duration = |text| parse::duration_at_least(text, MIN_REQUEST_TIMEOUT, false), {
         long: "request-timeout",
         properties: &[Property::Millis("request.timeout.ms")],
         default: Some("30s"),
@@ -557,6 +560,7 @@ mod tests {
         for (setting, min) in [
             (&PROGRESS_INTERVAL, MIN_PROGRESS_INTERVAL),
             (&METADATA_MAX_AGE, MIN_METADATA_MAX_AGE),
+            (&REQUEST_TIMEOUT, MIN_REQUEST_TIMEOUT),
         ] {
             let shown = humantime::format_duration(min).to_string();
             let below = humantime::format_duration(min - Duration::from_nanos(1)).to_string();
