@@ -312,16 +312,8 @@ fn producer(src: &Source, warnings: &mut Vec<String>) -> Result<ProducerSettings
             src.shown(&BATCH_SIZE)
         )));
     }
-    if delivery_timeout <= linger {
-        return Err(ConfigError(format!(
-            "{} ({}) must be longer than {} ({})",
-            src.label(&DELIVERY_TIMEOUT),
-            src.shown(&DELIVERY_TIMEOUT),
-            src.label(&LINGER),
-            src.shown(&LINGER)
-        )));
-    }
-    // As the Java client: a record's life holds its linger and at least one full request.
+    // As the Java client: a record's life holds its linger and at least one full request; a
+    // delivery timeout given shorter is refused, a default one is raised.
     let least = linger.saturating_add(request_timeout);
     if delivery_timeout < least {
         if src.given(&DELIVERY_TIMEOUT).is_some() {

@@ -329,7 +329,13 @@ fn producer_knobs_and_messages_that_echo_what_was_configured() {
     );
     assert_eq!(
         error(&with(&["--delivery-timeout", "9s", "--linger", "10s"])),
-        "--delivery-timeout ('9s') must be longer than --linger ('10s')"
+        "--delivery-timeout ('9s') must be at least --linger ('10s') plus --request-timeout ('30s')"
+    );
+    let raised = ok(&with(&["--linger", "1000h"])).config.producer;
+    assert_eq!(
+        raised.delivery_timeout,
+        Duration::from_secs(1000 * 3600 + 30),
+        "a default delivery timeout makes room for a long linger"
     );
     assert!(error(&with(&["--max-in-flight", "0"])).starts_with("--max-in-flight: '0'"));
 }
