@@ -91,7 +91,7 @@ async fn open_any(
     timeout: Duration,
 ) -> Result<(String, Session), KafkaError> {
     let mechanism = connector.sasl_mechanism().map(|m| m.as_str());
-    let opened = retry_until(ADMIN_BACKOFF, Instant::now() + timeout, "connecting", || async {
+    let opened = retry_until(ADMIN_BACKOFF, Instant::now() + timeout, "connecting", |_| async {
         let mut last_cause = String::from("no bootstrap server given");
         for address in connector.bootstrap() {
             match connector.open_session(address).await {
@@ -149,7 +149,7 @@ impl Kafka {
             .sasl_mechanism()
             .map(|m| m.as_str());
         let deadline = Instant::now() + self.connect_timeout;
-        let asked = retry_until(ADMIN_BACKOFF, deadline, "metadata request", || async {
+        let asked = retry_until(ADMIN_BACKOFF, deadline, "metadata request", |_| async {
             match self.cluster.ask_any(|c| metadata::ask(c, topics)).await {
                 Ok(response) => Attempt::Done(response),
                 Err(failure) => failure.into_attempt(mechanism),

@@ -48,7 +48,7 @@ pub(crate) async fn init_producer_id(
 ) -> Result<ProducerIdAndEpoch, KafkaError> {
     let mechanism = cluster.connector().sasl_mechanism().map(|m| m.as_str());
     let deadline_at = tokio::time::Instant::now() + deadline;
-    let asked = retry_until(backoff, deadline_at, "InitProducerId", || async {
+    let asked = retry_until(backoff, deadline_at, "InitProducerId", |_| async {
         let asked = cluster
             .ask_any(|connection| async move {
                 match connection

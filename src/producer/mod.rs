@@ -285,7 +285,7 @@ impl ProducerHandle {
 /// to `max.block.ms` for a topic's metadata), before the run fails.
 async fn partition_count(kafka: &Kafka, topic: &str) -> Result<i32, KafkaError> {
     let deadline = Instant::now() + kafka.connect_timeout();
-    let counted = retry_until(TOPIC_BACKOFF, deadline, "topic lookup", || async {
+    let counted = retry_until(TOPIC_BACKOFF, deadline, "topic lookup", |_| async {
         match kafka.partition_count(topic).await {
             Ok(count) => Attempt::Done(count),
             Err(missing @ KafkaError::TopicMissing { .. }) => Attempt::Retry(missing.to_string()),

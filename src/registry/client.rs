@@ -5,10 +5,7 @@
 //! abandoned past the cap — with every failure translated into a [`RegistryError`] that names the
 //! URL without credentials.
 
-use std::{
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
@@ -258,14 +255,12 @@ impl SchemaRegistryClient {
     /// other answer is final. Returns the body of a 2xx answer.
     async fn send(&self, call: &Call) -> Result<Bytes, RegistryError> {
         let deadline = Instant::now() + self.timeout;
-        let attempts = AtomicU32::new(0);
-        let last_error = Mutex::new(None);
+        let last_error = &Mutex::new(None);
         let sent = retry_until(
             RETRY_BACKOFF,
             deadline,
             "Schema Registry request",
-            || async {
-                let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            |attempt| async move {
                 match tokio::time::timeout_at(deadline, self.attempt(call, attempt)).await {
                     Ok(Ok(body)) => Attempt::Done(body),
                     Ok(Err(error)) if error.is_retriable() && attempt < MAX_ATTEMPTS => {

@@ -79,7 +79,7 @@ pub(crate) enum GaveUp<E, C = String> {
     Deadline(C),
 }
 
-/// Calls `attempt` until it is done or fatal, pausing as `backoff` says between tries, and gives up
+/// Calls `attempt` (with its number, from 1) until it is done or fatal, pausing as `backoff` says between tries, and gives up
 /// with the last cause once the deadline has passed (a pause is cut to end at the deadline): the
 /// one loop behind every call that is retried until a deadline (connecting, metadata, producer ids,
 /// registry requests).
@@ -91,11 +91,13 @@ pub(crate) async fn retry_until<T, E, C, F, Fut>(
 ) -> Result<T, GaveUp<E, C>>
 where
     C: std::fmt::Display,
-    F: FnMut() -> Fut,
+    F: FnMut(u32) -> Fut,
     Fut: std::future::Future<Output = Attempt<T, E, C>>,
 {
+    let mut number: u32 = 0;
     loop {
-        let cause = match attempt().await {
+        number = number.saturating_add(1);
+        let cause = match attempt(number).await {
             Attempt::Done(value) => return Ok(value),
             Attempt::Fatal(error) => return Err(GaveUp::Fatal(error)),
             Attempt::Retry(cause) => cause,
@@ -148,20 +150,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn retry_until_stops_at_done_fatal_or_the_deadline() {
         let start = Instant::now();
-        let mut tries = 0;
         let done: Result<u32, GaveUp<()>> = retry_until(
             Backoff::new(MS(100), MS(100)),
             start + MS(1_000),
             "test",
-            || {
-                tries += 1;
-                let n = tries;
-                async move {
-                    if n < 3 {
-                        Attempt::Retry(format!("try {n}"))
-                    } else {
-                        Attempt::Done(n)
-                    }
+            |n| async move {
+                if n < 3 {
+                    Attempt::Retry(format!("try {n}"))
+                } else {
+                    Attempt::Done(n)
                 }
             },
         )
@@ -171,7 +168,7 @@ mod tests {
             Backoff::new(MS(100), MS(100)),
             start + MS(1_000),
             "test",
-            || async { Attempt::Fatal("no") },
+            |_| async { Attempt::Fatal("no") },
         )
         .await;
         assert!(matches!(fatal, Err(GaveUp::Fatal("no"))));
@@ -180,7 +177,7 @@ mod tests {
             Backoff::new(MS(100), MS(100)),
             before + MS(250),
             "test",
-            || async { Attempt::Retry("down".into()) },
+            |_| async { Attempt::Retry("down".into()) },
         )
         .await;
         assert!(matches!(late, Err(GaveUp::Deadline(ref c)) if c == "down"));
